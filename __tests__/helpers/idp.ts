@@ -1,0 +1,276 @@
+/**
+ * A real OpenID Provider for tests: oidc-provider started in-process on 127.0.0.1 on a free port.
+ * No mocks: the code under test does discovery, token requests and JWKS fetches over loopback HTTP.
+ *
+ * Clients: `web` (client_secret_basic), `web-post` (client_secret_post), `web-jwt` (private_key_jwt),
+ * `service` (client_credentials, basic) and `service-jwt` (client_credentials, private_key_jwt).
+ * Users: any login works (devInteractions); `alice` may get orders:read and orders:write,
+ * everyone else orders:read only. Consent is granted automatically.
+ */
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as jose from 'jose';
+import Provider, { type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+
+export const API_AUDIENCE = 'https://api.example.test';
+export const WEB_SECRET = 'web-secret-0123456789-abcdefghijkl';
+export const SERVICE_SECRET = 'service-secret-0123456789-abcdefgh';
+
+const OIDC_SCOPES = new Set(['openid', 'profile', 'email', 'offline_access']);
+
+export interface IdpSettings {
+  /** Lifetime of access tokens in seconds (JWT and opaque). */
+  accessTokenTTL: number;
+  idTokenTTL: number;
+  /** Scopes each user may receive for the API. */
+  userScopes: (accountId: string) => string[];
+}
+
+export interface TestIdp {
+  issuer: string;
+  port: number;
+  provider: Provider;
+  settings: IdpSettings;
+  /** The private_key_jwt client's private key (PKCS#8 PEM) and JWK. */
+  clientKey: { pem: string; jwk: jose.JWK; kid: string };
+  /** The signing keys currently served (private JWKs). */
+  signingKeys: jose.JWK[];
+  /** Register redirect URIs for an app at `baseURL` on every web client. */
+  allowApp(baseURL: string): void;
+  /** Sign arbitrary JWTs with the IdP's current key (for forged-but-validly-signed tokens). */
+  sign(payload: jose.JWTPayload, header?: Partial<jose.JWTHeaderParameters>): Promise<string>;
+  /** Replace the IdP's signing keys with fresh ones (key rotation), keeping issuer and port. */
+  rotateKeys(): Promise<void>;
+  /** Stop serving (connections are refused) and serve again on the same port. */
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+function newSigningKey(): jose.JWK {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const jwk = privateKey.export({ format: 'jwk' }) as jose.JWK;
+  return { ...jwk, kid: `k-${Math.random().toString(36).slice(2, 10)}`, alg: 'RS256', use: 'sig' };
+}
+
+function clientKeyPair(): { pem: string; jwk: jose.JWK; publicJwk: jose.JWK; kid: string } {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const kid = 'client-key-1';
+  return {
+    pem: (privateKey as KeyObject).export({ format: 'pem', type: 'pkcs8' }).toString(),
+    jwk: { ...(privateKey.export({ format: 'jwk' }) as jose.JWK), kid },
+    publicJwk: { ...(publicKey.export({ format: 'jwk' }) as jose.JWK), kid, alg: 'ES256', use: 'sig' },
+    kid,
+  };
+}
+
+function listen(server: Server, port = 0): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+export async function startIdp(overrides: Partial<IdpSettings> = {}): Promise<TestIdp> {
+  const settings: IdpSettings = {
+    accessTokenTTL: 3600,
+    idTokenTTL: 3600,
+    userScopes: (id) => (id === 'alice' ? ['orders:read', 'orders:write'] : ['orders:read']),
+    ...overrides,
+  };
+  const clientKey = clientKeyPair();
+  const redirectUris = new Set<string>();
+  const logoutUris = new Set<string>();
+  let signingKeys = [newSigningKey()];
+
+  // Reserve the port first: the issuer URL must be known before the Provider is built.
+  let server = createServer();
+  const port = await listen(server);
+  const issuer = `http://127.0.0.1:${port}`;
+
+  const webClient = (client_id: string, extra: Partial<ClientMetadata>): ClientMetadata => ({
+    client_id,
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    // Placeholders: the apps under test start on ports chosen after the IdP, so the real check
+    // happens in the redirectUriAllowed override below against the URIs registered by allowApp().
+    redirect_uris: ['http://127.0.0.1/callback'],
+    post_logout_redirect_uris: ['http://127.0.0.1/'],
+    ...extra,
+  });
+
+  const buildProvider = (): Provider => {
+    const configuration: Configuration = {
+      clients: [
+        webClient('web', { client_secret: WEB_SECRET, token_endpoint_auth_method: 'client_secret_basic' }),
+        webClient('web-post', {
+          client_secret: WEB_SECRET,
+          token_endpoint_auth_method: 'client_secret_post',
+        }),
+        webClient('web-jwt', {
+          token_endpoint_auth_method: 'private_key_jwt',
+          token_endpoint_auth_signing_alg: 'ES256',
+          jwks: { keys: [clientKey.publicJwk] },
+        }),
+        {
+          client_id: 'service',
+          client_secret: SERVICE_SECRET,
+          grant_types: ['client_credentials'],
+          response_types: [],
+          redirect_uris: [],
+          token_endpoint_auth_method: 'client_secret_basic',
+        },
+        {
+          client_id: 'service-jwt',
+          grant_types: ['client_credentials'],
+          response_types: [],
+          redirect_uris: [],
+          token_endpoint_auth_method: 'private_key_jwt',
+          token_endpoint_auth_signing_alg: 'ES256',
+          jwks: { keys: [clientKey.publicJwk] },
+        },
+      ],
+      jwks: { keys: signingKeys as never[] },
+      cookies: { keys: ['test-cookie-key-0123456789'] },
+      claims: {
+        openid: ['sub'],
+        email: ['email', 'email_verified'],
+        profile: ['name', 'given_name', 'family_name'],
+      },
+      async findAccount(_ctx, id) {
+        return {
+          accountId: id,
+          async claims() {
+            return {
+              sub: id,
+              email: `${id}@example.test`,
+              email_verified: true,
+              name: id.charAt(0).toUpperCase() + id.slice(1),
+            };
+          },
+        };
+      },
+      features: {
+        devInteractions: { enabled: true },
+        rpInitiatedLogout: { enabled: true },
+        clientCredentials: { enabled: true },
+        introspection: { enabled: true },
+        revocation: { enabled: true },
+        resourceIndicators: {
+          enabled: true,
+          defaultResource: (ctx: KoaContextWithOIDC) =>
+            ctx.oidc.client?.grantTypeAllowed('client_credentials') ? API_AUDIENCE : undefined,
+          useGrantedResource: async () => true,
+          getResourceServerInfo: async (_ctx, resource) => ({
+            scope: 'orders:read orders:write',
+            audience: resource,
+            accessTokenTTL: settings.accessTokenTTL,
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg: 'RS256' } },
+          }),
+        },
+      },
+      ttl: {
+        AccessToken: () => settings.accessTokenTTL,
+        ClientCredentials: () => settings.accessTokenTTL,
+        IdToken: () => settings.idTokenTTL,
+        RefreshToken: () => 24 * 3600,
+        Interaction: () => 600,
+        Session: () => 3600,
+        Grant: () => 3600,
+      },
+      issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+      rotateRefreshToken: true,
+      // First-party apps: consent is granted on the user's behalf, with the API scopes the user may have.
+      async loadExistingGrant(ctx) {
+        const accountId = ctx.oidc.session?.accountId;
+        const clientId = ctx.oidc.client?.clientId;
+        if (accountId === undefined || clientId === undefined) return undefined;
+        const grant = new ctx.oidc.provider.Grant({ accountId, clientId });
+        const requested = String(ctx.oidc.params?.scope ?? '')
+          .split(' ')
+          .filter(Boolean);
+        grant.addOIDCScope(requested.filter((s) => OIDC_SCOPES.has(s)).join(' '));
+        const resources = ctx.oidc.params?.resource;
+        const allowed = new Set(settings.userScopes(accountId));
+        for (const resource of [resources ?? []].flat() as string[]) {
+          grant.addResourceScope(resource, requested.filter((s) => allowed.has(s)).join(' '));
+        }
+        await grant.save();
+        return grant;
+      },
+      clientBasedCORS: () => true,
+      renderError: async (ctx, out) => {
+        ctx.type = 'json';
+        ctx.body = out;
+      },
+    };
+    const provider = new Provider(issuer, configuration);
+    // Exact-match redirect URI checks, against the apps registered with allowApp().
+    provider.Client.prototype.redirectUriAllowed = (value: string) => redirectUris.has(value);
+    provider.Client.prototype.postLogoutRedirectUriAllowed = (value: string) => logoutUris.has(value);
+    provider.on('server_error', (_ctx, err) => {
+      console.error('oidc-provider server_error', err);
+    });
+    return provider;
+  };
+
+  let provider = buildProvider();
+  server.on('request', provider.callback());
+  let running = true;
+
+  const idp: TestIdp = {
+    issuer,
+    port,
+    get provider() {
+      return provider;
+    },
+    settings,
+    clientKey: { pem: clientKey.pem, jwk: clientKey.jwk, kid: clientKey.kid },
+    get signingKeys() {
+      return signingKeys;
+    },
+    allowApp(baseURL) {
+      const base = baseURL.replace(/\/$/, '');
+      redirectUris.add(`${base}/callback`);
+      logoutUris.add(`${base}/`);
+      logoutUris.add(base);
+    },
+    async sign(payload, header = {}) {
+      const jwk = signingKeys[0]!;
+      const key = await jose.importJWK(jwk, 'RS256');
+      return new jose.SignJWT(payload)
+        .setProtectedHeader({ alg: 'RS256', kid: jwk.kid!, ...header } as jose.JWTHeaderParameters)
+        .sign(key);
+    },
+    async rotateKeys() {
+      signingKeys = [newSigningKey()];
+      await idp.stop();
+      provider = buildProvider();
+      await idp.start();
+    },
+    async stop() {
+      if (!running) return;
+      running = false;
+      await closeServer(server);
+    },
+    async start() {
+      if (running) return;
+      server = createServer(provider.callback());
+      await listen(server, port);
+      running = true;
+    },
+    async close() {
+      await idp.stop();
+    },
+  };
+  return idp;
+}

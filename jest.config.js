@@ -1,0 +1,17 @@
+// Jest runs in ESM mode (NODE_OPTIONS=--experimental-vm-modules) because jose 6, oauth4webapi and
+// oidc-provider 9 are ESM-only. swc strips the types; the mapper drops the `.js` of NodeNext imports.
+export default {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  transform: {
+    '^.+\\.ts$': [
+      '@swc/jest',
+      { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'es6' } },
+    ],
+  },
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  testMatch: ['<rootDir>/__tests__/**/*.test.ts'],
+  setupFiles: ['<rootDir>/__tests__/helpers/setup.ts'],
+  testTimeout: 30000,
+  maxWorkers: 2,
+};

@@ -1,0 +1,196 @@
+/**
+ * Every error portcullis throws or passes to `next()` is a {@link PortcullisError} with a stable
+ * `code` and an HTTP `status`. Match on `err.code` rather than `instanceof`: a code survives two
+ * copies of the package in one app (a nested `node_modules`), where `instanceof` does not.
+ *
+ * Messages name the failed check, never the value: no token, code, verifier or secret ever
+ * appears in a message, in `cause`, or in `JSON.stringify(err)`.
+ */
+
+/** The stable codes. `switch (err.code)` over this union is exhaustive. */
+export type PortcullisErrorCode =
+  // shared
+  | 'ERR_IDP_UNAVAILABLE'
+  | 'ERR_DISCOVERY_FAILED'
+  | 'ERR_OAUTH_RESPONSE'
+  | 'ERR_BAD_REQUEST'
+  | 'ERR_BODY_TOO_LARGE'
+  // sign-in
+  | 'ERR_SESSION_MISSING'
+  | 'ERR_SESSION_STORE'
+  | 'ERR_STATE_MISSING'
+  | 'ERR_STATE_MISMATCH'
+  | 'ERR_ISSUER_MISMATCH'
+  | 'ERR_AUTHORIZATION_RESPONSE'
+  | 'ERR_CALLBACK_INVALID'
+  | 'ERR_ID_TOKEN_INVALID'
+  | 'ERR_LOGIN_REFUSED'
+  | 'ERR_NOT_AUTHENTICATED'
+  | 'ERR_NO_REFRESH_TOKEN'
+  | 'ERR_REFRESH_FAILED'
+  | 'ERR_USERINFO_FAILED'
+  // API protection (RFC 6750)
+  | 'ERR_INVALID_REQUEST'
+  | 'ERR_INVALID_TOKEN'
+  | 'ERR_INSUFFICIENT_SCOPE'
+  | 'ERR_JWKS_UNAVAILABLE'
+  // service agent
+  | 'ERR_TOKEN_REQUEST_FAILED';
+
+export interface PortcullisErrorOptions {
+  /** HTTP status a middleware answers with. */
+  status?: number;
+  /** The underlying error. Kept non-enumerable so that serialising the error cannot leak it. */
+  cause?: unknown;
+}
+
+/** Base class of every portcullis error. */
+export class PortcullisError extends Error {
+  readonly code: PortcullisErrorCode;
+  readonly status: number;
+  /** Express's default error handler reads `statusCode` as well as `status`. */
+  get statusCode(): number {
+    return this.status;
+  }
+  /** Lets Express's default handler show the message: it is written for users and holds no secret. */
+  readonly expose: boolean;
+
+  constructor(code: PortcullisErrorCode, message: string, options: PortcullisErrorOptions = {}) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+    this.status = options.status ?? 500;
+    this.expose = this.status < 500;
+    if (options.cause !== undefined) {
+      // Non-enumerable: `JSON.stringify(err)` and most loggers skip it, while debuggers still see it.
+      Object.defineProperty(this, 'cause', {
+        value: options.cause,
+        enumerable: false,
+        writable: true,
+        configurable: true,
+      });
+    }
+  }
+
+  toJSON(): { name: string; code: PortcullisErrorCode; status: number; message: string } {
+    return { name: this.name, code: this.code, status: this.status, message: this.message };
+  }
+}
+
+/**
+ * The IdP answered an OAuth error (RFC 6749 §5.2): `error` and `error_description` are the IdP's own
+ * words, carried for logs and error pages.
+ */
+export class OAuthResponseError extends PortcullisError {
+  readonly error: string;
+  readonly error_description: string | undefined;
+
+  constructor(
+    code: PortcullisErrorCode,
+    message: string,
+    details: { error: string; error_description?: string | undefined },
+    options: PortcullisErrorOptions = {},
+  ) {
+    super(code, message, options);
+    this.error = details.error;
+    this.error_description = details.error_description;
+  }
+
+  override toJSON(): ReturnType<PortcullisError['toJSON']> & { error: string; error_description?: string } {
+    const json: ReturnType<PortcullisError['toJSON']> & { error: string; error_description?: string } = {
+      ...super.toJSON(),
+      error: this.error,
+    };
+    if (this.error_description !== undefined) json.error_description = this.error_description;
+    return json;
+  }
+}
+
+/** The IdP could not be reached or answered 5xx: retry later (503 with `Retry-After`). */
+export class IdpUnavailableError extends PortcullisError {
+  /** Seconds after which a retry makes sense. */
+  readonly retryAfter: number;
+  constructor(message: string, options: PortcullisErrorOptions & { retryAfter?: number } = {}) {
+    super('ERR_IDP_UNAVAILABLE', message, { status: 503, ...options });
+    this.retryAfter = options.retryAfter ?? 5;
+  }
+}
+
+/** Quote a value for an RFC 7235 auth-param: only visible ASCII, with `"` and `\` escaped. */
+function quote(value: string): string {
+  return `"${value.replace(/[^\x20-\x7e]/g, '').replace(/["\\]/g, '\\$&')}"`;
+}
+
+/**
+ * An RFC 6750 §3 error: it carries its own status, `error` code and ready-built `WWW-Authenticate`
+ * header, so that the middleware only writes what the error holds.
+ */
+export abstract class BearerChallengeError extends PortcullisError {
+  /** The RFC 6750 error code, or `undefined` for a request that carried no token (§3.1). */
+  abstract readonly error: 'invalid_request' | 'invalid_token' | 'insufficient_scope' | undefined;
+  readonly error_description: string;
+  readonly realm: string | undefined;
+  readonly scope: string | undefined;
+
+  constructor(
+    code: PortcullisErrorCode,
+    description: string,
+    options: PortcullisErrorOptions & { realm?: string | undefined; scope?: string | undefined } = {},
+  ) {
+    super(code, description, options);
+    this.error_description = description;
+    this.realm = options.realm;
+    this.scope = options.scope;
+  }
+
+  /** The `WWW-Authenticate` header value for this error. */
+  get wwwAuthenticate(): string {
+    const params: string[] = [];
+    if (this.realm !== undefined) params.push(`realm=${quote(this.realm)}`);
+    if (this.error !== undefined) {
+      params.push(`error=${quote(this.error)}`);
+      params.push(`error_description=${quote(this.error_description)}`);
+    }
+    if (this.scope !== undefined) params.push(`scope=${quote(this.scope)}`);
+    return params.length > 0 ? `Bearer ${params.join(', ')}` : 'Bearer';
+  }
+
+  /** The JSON body: `{ error, error_description }`, or `{}`-like for a missing token. */
+  get body(): { error?: string; error_description?: string } {
+    return this.error === undefined
+      ? { error_description: this.error_description }
+      : { error: this.error, error_description: this.error_description };
+  }
+}
+
+/** No token in the request (RFC 6750 §3.1: the challenge carries no `error`). */
+export class UnauthorizedError extends BearerChallengeError {
+  readonly error = undefined;
+  constructor(description = 'authentication required', options: { realm?: string | undefined } = {}) {
+    super('ERR_INVALID_TOKEN', description, { status: 401, ...options });
+  }
+}
+
+/** 400 `invalid_request`: a malformed header, a non-Bearer scheme or a token in two places. */
+export class InvalidRequestError extends BearerChallengeError {
+  readonly error = 'invalid_request' as const;
+  constructor(description: string, options: { realm?: string | undefined } = {}) {
+    super('ERR_INVALID_REQUEST', description, { status: 400, ...options });
+  }
+}
+
+/** 401 `invalid_token`: expired, revoked, malformed or wrongly signed. */
+export class InvalidTokenError extends BearerChallengeError {
+  readonly error = 'invalid_token' as const;
+  constructor(description: string, options: { realm?: string | undefined; cause?: unknown } = {}) {
+    super('ERR_INVALID_TOKEN', description, { status: 401, ...options });
+  }
+}
+
+/** 403 `insufficient_scope`, with `scope` listing what the route needs. */
+export class InsufficientScopeError extends BearerChallengeError {
+  readonly error = 'insufficient_scope' as const;
+  constructor(description: string, options: { realm?: string | undefined; scope?: string | undefined } = {}) {
+    super('ERR_INSUFFICIENT_SCOPE', description, { status: 403, ...options });
+  }
+}

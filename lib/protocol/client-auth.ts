@@ -1,0 +1,210 @@
+/**
+ * Client authentication at the token endpoint (RFC 6749 §2.3, RFC 7523): client_secret_basic
+ * (the default), client_secret_post, or private_key_jwt. The options are checked at start-up;
+ * the key is imported once, lazily, and a secret given as a function is read on every request so
+ * that a rotated secret is picked up without a restart.
+ */
+import { createPrivateKey, type KeyObject } from 'node:crypto';
+import * as jose from 'jose';
+import * as oauth from 'oauth4webapi';
+import { compact, envString } from '../config/env.js';
+import { PortcullisError } from '../errors.js';
+import { safeCause } from './http.js';
+
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+
+/** A client secret, or a function that returns the current one (rotation without restart). */
+export type ClientSecret = string | (() => string | Promise<string>);
+
+/** A private key for private_key_jwt: a private JWK (object or JSON), a PKCS#8 PEM, or a KeyObject. */
+export type ClientAssertionSigningKey = jose.JWK | string | KeyObject;
+
+export interface ClientAuthOptions {
+  /** [CLIENT_ID] */
+  clientID?: string;
+  /** [CLIENT_SECRET] A string, or a function returning the current secret. */
+  clientSecret?: ClientSecret;
+  /** [CLIENT_ASSERTION_SIGNING_KEY] Selects private_key_jwt (RFC 7523). */
+  clientAssertionSigningKey?: ClientAssertionSigningKey;
+  /** [CLIENT_ASSERTION_SIGNING_ALG] Defaults from the key type (RS256, ES256, ES384, ES512, EdDSA). */
+  clientAssertionSigningAlg?: string;
+  /** [CLIENT_AUTH_METHOD] Defaults to private_key_jwt with a key, else client_secret_basic. */
+  clientAuthMethod?: ClientAuthMethod;
+}
+
+export interface ClientAuthConfig {
+  readonly clientID: string;
+  readonly method: ClientAuthMethod;
+  readonly secret: ClientSecret | undefined;
+  readonly signingKey: KeyObject | undefined;
+  readonly signingAlg: string | undefined;
+  readonly kid: string | undefined;
+}
+
+const METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
+
+/** Merge the environment into the client-auth options (explicit options win). */
+export function clientAuthFromEnv(
+  options: ClientAuthOptions,
+  env: Record<string, string | undefined>,
+): ClientAuthOptions {
+  const noCredentials = options.clientSecret === undefined && options.clientAssertionSigningKey === undefined;
+  return compact<ClientAuthOptions>({
+    clientID: options.clientID ?? envString(env, 'CLIENT_ID'),
+    clientSecret: noCredentials ? envString(env, 'CLIENT_SECRET') : options.clientSecret,
+    clientAssertionSigningKey: noCredentials
+      ? envString(env, 'CLIENT_ASSERTION_SIGNING_KEY')
+      : options.clientAssertionSigningKey,
+    clientAssertionSigningAlg:
+      options.clientAssertionSigningAlg ?? envString(env, 'CLIENT_ASSERTION_SIGNING_ALG'),
+    clientAuthMethod:
+      options.clientAuthMethod ?? (envString(env, 'CLIENT_AUTH_METHOD') as ClientAuthMethod | undefined),
+  });
+}
+
+function defaultAlg(key: KeyObject): string {
+  switch (key.asymmetricKeyType) {
+    case 'rsa':
+    case 'rsa-pss':
+      return 'RS256';
+    case 'ec': {
+      const curve = key.asymmetricKeyDetails?.namedCurve;
+      if (curve === 'prime256v1') return 'ES256';
+      if (curve === 'secp384r1') return 'ES384';
+      if (curve === 'secp521r1') return 'ES512';
+      break;
+    }
+    case 'ed25519':
+      return 'EdDSA';
+  }
+  throw new TypeError('"clientAssertionSigningKey" must be an RSA, EC (P-256, P-384, P-521) or Ed25519 key');
+}
+
+function parseSigningKey(input: ClientAssertionSigningKey): { key: KeyObject; kid: string | undefined } {
+  try {
+    if (typeof input === 'string') {
+      const text = input.trim();
+      if (text.startsWith('{')) {
+        const jwk = JSON.parse(text) as jose.JWK;
+        return {
+          key: createPrivateKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' }),
+          kid: jwk.kid,
+        };
+      }
+      return { key: createPrivateKey(text), kid: undefined };
+    }
+    if (
+      typeof (input as KeyObject).asymmetricKeyType === 'string' ||
+      (input as KeyObject).type !== undefined
+    ) {
+      if ((input as KeyObject).type === 'private') return { key: input as KeyObject, kid: undefined };
+    }
+    const jwk = input as jose.JWK;
+    return {
+      key: createPrivateKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' }),
+      kid: jwk.kid,
+    };
+  } catch {
+    throw new TypeError(
+      '"clientAssertionSigningKey" must be a private JWK, a PKCS#8 PEM or a private KeyObject',
+    );
+  }
+}
+
+/** Validate the client-auth options at start-up; throws one TypeError naming the option. */
+export function validateClientAuth(
+  options: ClientAuthOptions,
+  { requireCredentials = true } = {},
+): ClientAuthConfig {
+  const { clientID, clientSecret, clientAssertionSigningKey, clientAssertionSigningAlg } = options;
+  if (typeof clientID !== 'string' || clientID === '') {
+    throw new TypeError('"clientID" is required (or the CLIENT_ID environment variable)');
+  }
+  if (options.clientAuthMethod !== undefined && !METHODS.includes(options.clientAuthMethod)) {
+    throw new TypeError(`"clientAuthMethod" must be one of ${METHODS.join(', ')}`);
+  }
+  const method: ClientAuthMethod =
+    options.clientAuthMethod ??
+    (clientAssertionSigningKey !== undefined ? 'private_key_jwt' : 'client_secret_basic');
+
+  if (method === 'private_key_jwt') {
+    if (clientAssertionSigningKey === undefined) {
+      throw new TypeError(
+        '"clientAssertionSigningKey" is required for the "clientAuthMethod" "private_key_jwt"',
+      );
+    }
+    const { key, kid } = parseSigningKey(clientAssertionSigningKey);
+    if (key.type !== 'private') {
+      throw new TypeError('"clientAssertionSigningKey" must be a private key');
+    }
+    const alg = clientAssertionSigningAlg ?? defaultAlg(key);
+    if (!/^(RS|PS|ES)(256|384|512)$|^EdDSA$|^Ed25519$/.test(alg)) {
+      throw new TypeError('"clientAssertionSigningAlg" must be an asymmetric JWS algorithm');
+    }
+    return { clientID, method, secret: undefined, signingKey: key, signingAlg: alg, kid };
+  }
+  if (clientSecret === undefined || clientSecret === '') {
+    if (!requireCredentials)
+      return {
+        clientID,
+        method,
+        secret: undefined,
+        signingKey: undefined,
+        signingAlg: undefined,
+        kid: undefined,
+      };
+    throw new TypeError(
+      `"clientSecret" is required for the "clientAuthMethod" "${method}" (or the CLIENT_SECRET environment variable)`,
+    );
+  }
+  if (typeof clientSecret !== 'string' && typeof clientSecret !== 'function') {
+    throw new TypeError('"clientSecret" must be a string or a function returning one');
+  }
+  return {
+    clientID,
+    method,
+    secret: clientSecret,
+    signingKey: undefined,
+    signingAlg: undefined,
+    kid: undefined,
+  };
+}
+
+/** Build oauth4webapi's ClientAuth for one request (reads a rotating secret each time). */
+export function createClientAuth(config: ClientAuthConfig): () => Promise<oauth.ClientAuth> {
+  let privateKey: Promise<oauth.PrivateKey> | undefined;
+  return async () => {
+    switch (config.method) {
+      case 'private_key_jwt': {
+        privateKey ??= (async () => {
+          const jwk = config.signingKey!.export({ format: 'jwk' }) as jose.JWK;
+          const key = (await jose.importJWK(jwk, config.signingAlg!, { extractable: false })) as CryptoKey;
+          return config.kid === undefined ? { key } : { key, kid: config.kid };
+        })();
+        return oauth.PrivateKeyJwt(await privateKey);
+      }
+      case 'client_secret_post':
+        return oauth.ClientSecretPost(await readSecret(config.secret));
+      default:
+        return oauth.ClientSecretBasic(await readSecret(config.secret));
+    }
+  };
+}
+
+async function readSecret(secret: ClientSecret | undefined): Promise<string> {
+  let value: unknown;
+  try {
+    value = typeof secret === 'function' ? await secret() : secret;
+  } catch (err) {
+    throw new PortcullisError('ERR_TOKEN_REQUEST_FAILED', 'the "clientSecret" function failed', {
+      status: 500,
+      cause: safeCause(err),
+    });
+  }
+  if (typeof value !== 'string' || value === '') {
+    throw new PortcullisError('ERR_TOKEN_REQUEST_FAILED', 'the "clientSecret" function returned no secret', {
+      status: 500,
+    });
+  }
+  return value;
+}

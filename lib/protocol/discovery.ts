@@ -1,0 +1,98 @@
+/**
+ * Issuer metadata by discovery: OpenID Connect's `/.well-known/openid-configuration`, falling back
+ * to RFC 8414's `/.well-known/oauth-authorization-server`. oauth4webapi validates the document
+ * (issuer match, JSON shape); we add the https policy for every endpoint it names.
+ *
+ * The result is cached and fetched once at a time (single flight). When the IdP is down the error
+ * is remembered only briefly, so that the app recovers on its own as soon as the IdP answers,
+ * without hammering it meanwhile; a stale document keeps serving while a refresh fails.
+ */
+import * as oauth from 'oauth4webapi';
+import type { PortcullisError } from '../errors.js';
+import { type HttpSettings, requestOptions, toPortcullisError } from './http.js';
+import { assertCallableUrl } from './url-policy.js';
+
+export type IssuerMetadata = oauth.AuthorizationServer;
+
+const ENDPOINTS = [
+  'authorization_endpoint',
+  'token_endpoint',
+  'jwks_uri',
+  'userinfo_endpoint',
+  'end_session_endpoint',
+  'introspection_endpoint',
+  'revocation_endpoint',
+  'pushed_authorization_request_endpoint',
+] as const;
+
+export interface DiscoveryOptions {
+  readonly issuer: URL;
+  readonly http: HttpSettings;
+  /** Milliseconds a document is trusted before it is refetched. Default 1 hour. */
+  readonly maxAge?: number;
+  /** Milliseconds a failure is remembered before the next attempt. Default 2 seconds. */
+  readonly retryAfter?: number;
+}
+
+export interface Discovery {
+  /** The issuer's metadata; rejects with a 503 `PortcullisError` while the IdP cannot be read. */
+  get(): Promise<IssuerMetadata>;
+}
+
+async function fetchMetadata(issuer: URL, http: HttpSettings): Promise<IssuerMetadata> {
+  const options = requestOptions(http, issuer);
+  let response = await oauth.discoveryRequest(issuer, { ...options, algorithm: 'oidc' });
+  if (response.status === 404) {
+    // RFC 8414 servers publish only the OAuth document.
+    response = await oauth.discoveryRequest(issuer, { ...options, algorithm: 'oauth2' });
+  }
+  const metadata = await oauth.processDiscoveryResponse(issuer, response);
+  for (const field of ENDPOINTS) {
+    if (metadata[field] !== undefined) assertCallableUrl(metadata[field], field, http.allowInsecureHttp);
+  }
+  return metadata;
+}
+
+export function createDiscovery({
+  issuer,
+  http,
+  maxAge = 3_600_000,
+  retryAfter = 2000,
+}: DiscoveryOptions): Discovery {
+  let cached: { metadata: IssuerMetadata; at: number } | undefined;
+  let failure: { error: PortcullisError; at: number } | undefined;
+  let pending: Promise<IssuerMetadata> | undefined;
+
+  function refresh(): Promise<IssuerMetadata> {
+    pending ??= fetchMetadata(issuer, http)
+      .then((metadata) => {
+        cached = { metadata, at: Date.now() };
+        failure = undefined;
+        return metadata;
+      })
+      .catch((err: unknown) => {
+        const error = toPortcullisError(err, 'discovery failed', 'ERR_DISCOVERY_FAILED', 503);
+        failure = { error, at: Date.now() };
+        throw error;
+      })
+      .finally(() => {
+        pending = undefined;
+      });
+    return pending;
+  }
+
+  return {
+    get(): Promise<IssuerMetadata> {
+      const now = Date.now();
+      if (cached !== undefined) {
+        if (now - cached.at > maxAge && pending === undefined) {
+          // Refresh in the background; keep serving the document we have if it fails.
+          refresh().catch(() => undefined);
+        }
+        return Promise.resolve(cached.metadata);
+      }
+      if (failure !== undefined && now - failure.at < retryAfter) return Promise.reject(failure.error);
+      return refresh();
+    },
+  };
+}

@@ -1,0 +1,106 @@
+/**
+ * Outbound HTTP settings shared by every call portcullis makes to an IdP: the user's `fetch`
+ * (proxies, custom CAs), a timeout so that a stalled IdP cannot hang a request, and the
+ * https-only policy. `requestOptions()` turns them into oauth4webapi's per-call options.
+ */
+import * as oauth from 'oauth4webapi';
+import {
+  IdpUnavailableError,
+  OAuthResponseError,
+  PortcullisError,
+  type PortcullisErrorCode,
+} from '../errors.js';
+import { insecureAllowed } from './url-policy.js';
+
+export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+
+export interface HttpSettings {
+  readonly fetch: FetchLike;
+  /** Milliseconds before an outbound call is abandoned. */
+  readonly timeout: number;
+  readonly allowInsecureHttp: boolean;
+}
+
+/** The default timeout: long enough for a slow IdP, short enough that a user is not left hanging. */
+export const DEFAULT_HTTP_TIMEOUT = 5000;
+
+/** oauth4webapi's options for a call to `url`: our fetch, our timeout, and http only where allowed. */
+export function requestOptions(
+  http: HttpSettings,
+  url: URL | string | undefined,
+): {
+  signal: () => AbortSignal;
+  [oauth.customFetch]: (url: string, options: oauth.CustomFetchOptions<string, unknown>) => Promise<Response>;
+  [oauth.allowInsecureRequests]?: boolean;
+} {
+  const options: ReturnType<typeof requestOptions> = {
+    signal: () => AbortSignal.timeout(http.timeout),
+    [oauth.customFetch]: (target, init) => http.fetch(target, init as RequestInit),
+  };
+  if (url !== undefined && insecureAllowed(new URL(url), http.allowInsecureHttp)) {
+    options[oauth.allowInsecureRequests] = true;
+  }
+  return options;
+}
+
+/** A safe summary of an underlying error, for `cause`: never a response body, token or claim value. */
+export function safeCause(err: unknown): { name: string; code?: string; message: string } | undefined {
+  if (!(err instanceof Error)) return undefined;
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string'
+    ? { name: err.name, code, message: err.message }
+    : { name: err.name, message: err.message };
+}
+
+/** True for errors that mean "the IdP could not be reached": network failure, reset, timeout. */
+export function isNetworkError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  if (err.name === 'TimeoutError' || err.name === 'AbortError') return true;
+  // undici reports connection refusals, resets and DNS failures as `TypeError: fetch failed`.
+  return err instanceof TypeError && /fetch failed|network|socket|ECONN|terminated/i.test(err.message);
+}
+
+/**
+ * Map an error from an exchange with the IdP to a portcullis error: unreachable or 5xx → 503
+ * `ERR_IDP_UNAVAILABLE`; an OAuth error body → {@link OAuthResponseError} with the IdP's `error`;
+ * anything else (a malformed answer) → `fallbackCode`, naming the rule that failed.
+ */
+export function toPortcullisError(
+  err: unknown,
+  what: string,
+  fallbackCode: PortcullisErrorCode,
+  fallbackStatus = 502,
+): PortcullisError {
+  if (err instanceof PortcullisError) return err;
+  if (isNetworkError(err)) {
+    const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+    return new IdpUnavailableError(
+      `${what}: the IdP ${timedOut ? 'did not answer in time' : 'is unreachable'}`,
+      {
+        cause: safeCause(err),
+      },
+    );
+  }
+  if (err instanceof oauth.ResponseBodyError) {
+    if (err.status >= 500) {
+      return new IdpUnavailableError(`${what}: the IdP answered ${err.status}`, { cause: safeCause(err) });
+    }
+    return new OAuthResponseError(
+      'ERR_OAUTH_RESPONSE',
+      `${what}: the IdP answered "${err.error}"`,
+      { error: err.error, error_description: err.error_description },
+      { status: err.error === 'invalid_grant' ? 400 : 502, cause: safeCause(err) },
+    );
+  }
+  if (err instanceof oauth.OperationProcessingError) {
+    const status = (err.cause as { status?: unknown } | undefined)?.status;
+    if (typeof status === 'number' && status >= 500) {
+      return new IdpUnavailableError(`${what}: the IdP answered ${status}`, { cause: safeCause(err) });
+    }
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return new PortcullisError(fallbackCode, `${what}: ${message}`, {
+    status: fallbackStatus,
+    cause: safeCause(err),
+  });
+}
