@@ -27,12 +27,14 @@ export class TestBrowser {
   /** Headers sent on every request. */
   headers: Record<string, string> = { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' };
 
-  cookieHeader(url: URL): string {
+  /** `crossSite`: send only `SameSite=None` cookies, as a browser does on a cross-site POST. */
+  cookieHeader(url: URL, crossSite = false): string {
     const cookies = this.jar.get(url.hostname);
     if (cookies === undefined) return '';
     const now = Date.now();
     return [...cookies.values()]
       .filter((c) => (c.expires === undefined || c.expires > now) && url.pathname.startsWith(c.path))
+      .filter((c) => !crossSite || /samesite=none/i.test(c.attributes))
       .map((c) => `${c.name}=${c.value}`)
       .join('; ');
   }
@@ -66,13 +68,17 @@ export class TestBrowser {
   async request(
     method: string,
     target: string,
-    { form, headers = {} }: { form?: Record<string, string>; headers?: Record<string, string> } = {},
+    {
+      form,
+      headers = {},
+      crossSite = false,
+    }: { form?: Record<string, string>; headers?: Record<string, string>; crossSite?: boolean } = {},
   ): Promise<Hop> {
     const url = new URL(target);
     const init: RequestInit = {
       method,
       redirect: 'manual',
-      headers: { ...this.headers, ...headers, cookie: this.cookieHeader(url) },
+      headers: { ...this.headers, ...headers, cookie: this.cookieHeader(url, crossSite) },
     };
     if (form !== undefined) {
       init.body = new URLSearchParams(form).toString();
@@ -158,18 +164,7 @@ export async function signInAtIdp(
   const idpOrigin = authUrl.origin;
   const redirectUri = authUrl.searchParams.get('redirect_uri')!;
   let hop = await browser.get(authorizationUrl);
-  // → /interaction/:uid (login page)
-  hop = await browser.follow(hop, (h) => h.status === 200 && /name="prompt" value="login"/.test(h.body));
-  const action = /<form[^>]*action="([^"]*)"/.exec(hop.body)?.[1];
-  if (action === undefined)
-    throw new Error(`no login form at ${hop.url}: ${hop.status} ${hop.body.slice(0, 300)}`);
-  hop = await browser.post(new URL(decodeHtml(action), idpOrigin).href, {
-    prompt: 'login',
-    login,
-    password: 'x',
-  });
-  // Follow the IdP's redirects until the next hop would be the app's callback.
-  for (let i = 0; i < 10; i++) {
+  for (let i = 0; i < 15; i++) {
     if (hop.location?.startsWith(redirectUri)) {
       const callback = { method: 'GET' as const, url: hop.location };
       if (stopAtCallback) return { callback };
@@ -183,7 +178,20 @@ export async function signInAtIdp(
         form: form.fields,
       };
       if (stopAtCallback) return { callback };
-      return { callback, result: await browser.post(callback.url, form.fields) };
+      // The IdP's auto-submitted form is a cross-site POST: only SameSite=None cookies go with it.
+      return {
+        callback,
+        result: await browser.request('POST', callback.url, { form: form.fields, crossSite: true }),
+      };
+    }
+    if (hop.status === 200 && /name="prompt" value="login"/.test(hop.body)) {
+      const action = /<form[^>]*action="([^"]*)"/.exec(hop.body)?.[1] ?? '';
+      hop = await browser.post(new URL(decodeHtml(action), idpOrigin).href, {
+        prompt: 'login',
+        login,
+        password: 'x',
+      });
+      continue;
     }
     if (hop.location === undefined)
       throw new Error(`IdP stopped at ${hop.url}: ${hop.status} ${hop.body.slice(0, 300)}`);

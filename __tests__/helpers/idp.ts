@@ -140,6 +140,8 @@ export async function startIdp(overrides: Partial<IdpSettings> = {}): Promise<Te
       ],
       jwks: { keys: signingKeys as never[] },
       cookies: { keys: ['test-cookie-key-0123456789'] },
+      // Put the scopes' claims (email, profile) in the ID token, as most IdPs do.
+      conformIdTokenClaims: false,
       claims: {
         openid: ['sub'],
         email: ['email', 'email_verified'],

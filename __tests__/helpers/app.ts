@@ -1,0 +1,31 @@
+/**
+ * Start an app on 127.0.0.1 on a free port. The app is built once the port (and so `baseURL`) is
+ * known, because `auth()` needs its public URL for the redirect URI.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface RunningApp {
+  baseURL: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+export async function startApp(build: (baseURL: string) => Handler | Promise<Handler>): Promise<RunningApp> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const handler = await build(baseURL);
+  server.on('request', handler);
+  return {
+    baseURL,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,123 @@
+/** An Express app with express-session and auth() against the test IdP, on Express 4 or 5. */
+import type { ErrorRequestHandler, Express } from 'express';
+import express5 from 'express';
+import session from 'express-session';
+import express4 from 'express4';
+import { type AuthOptions, auth, requiresAuth } from '../../lib/index.js';
+import { type RunningApp, startApp } from '../helpers/app.js';
+import { signInAtIdp, TestBrowser } from '../helpers/browser.js';
+import { type TestIdp, WEB_SECRET } from '../helpers/idp.js';
+
+export const EXPRESS = [
+  ['Express 5', express5],
+  ['Express 4', express4],
+] as const;
+
+export type ExpressFactory = () => Express;
+
+export interface SigninApp extends RunningApp {
+  store: session.MemoryStore;
+  errors: Array<{ code?: string; status?: number; message: string }>;
+}
+
+export const errorHandler =
+  (errors: SigninApp['errors']): ErrorRequestHandler =>
+  (err, _req, res, _next) => {
+    errors.push({ code: err.code, status: err.status, message: String(err.message) });
+    res
+      .status(typeof err.status === 'number' ? err.status : 500)
+      .json({ code: err.code, message: err.message });
+  };
+
+export async function startSigninApp(
+  idp: TestIdp,
+  {
+    express = express5 as unknown as ExpressFactory,
+    options = {},
+    before,
+    routes,
+  }: {
+    express?: ExpressFactory;
+    options?: Partial<AuthOptions> | ((baseURL: string) => Partial<AuthOptions>);
+    before?: (app: Express) => void;
+    routes?: (app: Express) => void;
+  } = {},
+): Promise<SigninApp> {
+  const store = new session.MemoryStore();
+  const errors: SigninApp['errors'] = [];
+  const running = await startApp((baseURL) => {
+    idp.allowApp(baseURL);
+    const app = express();
+    app.use(
+      session({ secret: 'test-session-secret', resave: false, saveUninitialized: false, store, name: 'sid' }),
+    );
+    before?.(app);
+    app.use(
+      auth({
+        issuerBaseURL: idp.issuer,
+        baseURL,
+        clientID: 'web',
+        clientSecret: WEB_SECRET,
+        authorizationParams: { scope: 'openid profile email offline_access' },
+        ...(typeof options === 'function' ? options(baseURL) : options),
+      }),
+    );
+    app.get('/me', (req, res) => {
+      const at = req.oidc.accessToken;
+      res.json({
+        authenticated: req.oidc.isAuthenticated(),
+        user: req.oidc.user,
+        claims: req.oidc.idTokenClaims,
+        scope: at?.scope,
+        expires_at: at?.expires_at,
+        expired: at?.isExpired(),
+        hasRefreshToken: req.oidc.refreshToken !== undefined,
+        sessionID: req.sessionID,
+      });
+    });
+    app.get('/count', (req, res) => {
+      const data = req.session as unknown as { views?: number };
+      data.views = (data.views ?? 0) + 1;
+      res.json({ views: data.views });
+    });
+    app.get('/profile', requiresAuth(), (req, res) => {
+      res.json({ user: req.oidc.user });
+    });
+    app.post('/refresh', async (req, res, next) => {
+      try {
+        const token = await req.oidc.refresh();
+        res.json({ expires_at: token?.expires_at, scope: token?.scope });
+      } catch (err) {
+        next(err);
+      }
+    });
+    app.get('/userinfo', async (req, res, next) => {
+      try {
+        res.json(await req.oidc.fetchUserInfo());
+      } catch (err) {
+        next(err);
+      }
+    });
+    routes?.(app);
+    app.use(errorHandler(errors));
+    return app;
+  });
+  return { ...running, store, errors };
+}
+
+/** Log in from the app's /login through the IdP's real pages; returns the callback's answer. */
+export async function loginAs(
+  browser: TestBrowser,
+  app: RunningApp,
+  { login = 'alice', returnTo, query = '' }: { login?: string; returnTo?: string; query?: string } = {},
+) {
+  const loginUrl = `${app.baseURL}/login${returnTo === undefined ? '' : `?returnTo=${encodeURIComponent(returnTo)}`}${query}`;
+  const start = await browser.get(loginUrl);
+  if (start.status !== 302 || start.location === undefined) {
+    throw new Error(`login did not redirect: ${start.status} ${start.body}`);
+  }
+  const { callback, result } = await signInAtIdp(browser, start.location, { login });
+  return { start, callback, result: result! };
+}
+
+export { TestBrowser };

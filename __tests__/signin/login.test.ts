@@ -1,0 +1,139 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { signInAtIdp } from '../helpers/browser.js';
+import { startIdp, type TestIdp } from '../helpers/idp.js';
+import {
+  EXPRESS,
+  type ExpressFactory,
+  loginAs,
+  type SigninApp,
+  startSigninApp,
+  TestBrowser,
+} from './harness.js';
+
+let idp: TestIdp;
+beforeAll(async () => {
+  idp = await startIdp();
+});
+afterAll(async () => {
+  await idp.close();
+});
+
+describe.each(EXPRESS)('sign-in on %s', (_name, express) => {
+  let app: SigninApp;
+  beforeAll(async () => {
+    app = await startSigninApp(idp, { express: express as unknown as ExpressFactory });
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  test('logs a user in with the authorization code flow and PKCE S256', async () => {
+    const browser = new TestBrowser();
+    const { start, result } = await loginAs(browser, app, { returnTo: '/profile' });
+    const authorize = new URL(start.location!);
+    expect(authorize.origin).toBe(idp.issuer);
+    expect(authorize.searchParams.get('response_type')).toBe('code');
+    expect(authorize.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(authorize.searchParams.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(authorize.searchParams.get('state')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(authorize.searchParams.get('nonce')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(authorize.searchParams.get('redirect_uri')).toBe(`${app.baseURL}/callback`);
+    expect(authorize.searchParams.get('scope')).toBe('openid profile email offline_access');
+
+    expect(result.status).toBe(302);
+    expect(result.location).toBe(`${app.baseURL}/profile`);
+    const profile = await browser.get(`${app.baseURL}/profile`);
+    expect(profile.status).toBe(200);
+    expect(JSON.parse(profile.body).user).toMatchObject({
+      sub: 'alice',
+      email: 'alice@example.test',
+      name: 'Alice',
+    });
+
+    const me = JSON.parse((await browser.get(`${app.baseURL}/me`)).body);
+    expect(me.authenticated).toBe(true);
+    expect(me.user).not.toHaveProperty('nonce');
+    expect(me.claims).toMatchObject({ sub: 'alice', iss: idp.issuer, aud: 'web' });
+    expect(me.expired).toBe(false);
+    expect(me.hasRefreshToken).toBe(true);
+    expect(me.expires_at).toBeGreaterThan(Date.now() / 1000);
+  });
+
+  test('the callback sets a new session id (no session fixation)', async () => {
+    const browser = new TestBrowser();
+    await browser.get(`${app.baseURL}/count`);
+    const before = browser.cookie('127.0.0.1', 'sid')?.value;
+    expect(before).toBeDefined();
+    await loginAs(browser, app);
+    const after = browser.cookie('127.0.0.1', 'sid')?.value;
+    expect(after).toBeDefined();
+    expect(after).not.toBe(before);
+  });
+
+  test('two tabs can log in at once', async () => {
+    const browser = new TestBrowser();
+    const tab1 = await browser.get(`${app.baseURL}/login?returnTo=/one`);
+    const tab2 = await browser.get(`${app.baseURL}/login?returnTo=/two`);
+    const second = await signInAtIdp(browser, tab2.location!);
+    expect(second.result!.location).toBe(`${app.baseURL}/two`);
+    const first = await signInAtIdp(browser, tab1.location!);
+    expect(first.result!.location).toBe(`${app.baseURL}/one`);
+  });
+
+  test('requiresAuth() redirects browsers to the IdP and answers API clients with 401 JSON', async () => {
+    const browser = new TestBrowser();
+    const page = await browser.get(`${app.baseURL}/profile?tab=1`);
+    expect(page.status).toBe(302);
+    expect(new URL(page.location!).origin).toBe(idp.issuer);
+    const { result } = await signInAtIdp(browser, page.location!);
+    expect(result!.location).toBe(`${app.baseURL}/profile?tab=1`);
+
+    const api = await new TestBrowser().get(`${app.baseURL}/profile`, { accept: 'application/json' });
+    expect(api.status).toBe(401);
+    expect(JSON.parse(api.body)).toEqual({
+      error: 'unauthorized',
+      error_description: 'authentication required',
+    });
+    const any = await new TestBrowser().get(`${app.baseURL}/profile`, { accept: '*/*' });
+    expect(any.status).toBe(401);
+  });
+});
+
+describe('form_post', () => {
+  let app: SigninApp;
+  beforeAll(async () => {
+    app = await startSigninApp(idp, {
+      options: { authorizationParams: { scope: 'openid email', response_mode: 'form_post' } },
+    });
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  test('completes although the cross-site POST carries only SameSite=None cookies', async () => {
+    const browser = new TestBrowser();
+    const { callback, result } = await loginAs(browser, app, { returnTo: '/me' });
+    expect(callback.method).toBe('POST');
+    expect(result.status).toBe(302);
+    expect(result.location).toBe(`${app.baseURL}/me`);
+    const me = JSON.parse((await browser.get(`${app.baseURL}/me`)).body);
+    expect(me.authenticated).toBe(true);
+    expect(me.user.sub).toBe('alice');
+  });
+
+  test('the transaction cookie is SameSite=None; Secure, with a SameSite=Lax twin, and holds no secret', async () => {
+    const browser = new TestBrowser();
+    const start = await browser.get(`${app.baseURL}/login`);
+    const cookies = start.setCookies.join('\n');
+    expect(cookies).toMatch(
+      /portcullis\.tx=[A-Za-z0-9_-]{43}; Path=\/; Max-Age=900; HttpOnly; SameSite=None; Secure/,
+    );
+    expect(cookies).toMatch(
+      /portcullis\.tx\.lax=[A-Za-z0-9_-]{43}; Path=\/; Max-Age=900; HttpOnly; SameSite=Lax/,
+    );
+    const authorize = new URL(start.location!);
+    for (const secret of [authorize.searchParams.get('state')!, authorize.searchParams.get('nonce')!]) {
+      expect(cookies).not.toContain(secret);
+    }
+  });
+});

@@ -1,0 +1,299 @@
+/**
+ * `auth()` options: merged with the environment, validated once, frozen. Bad configuration throws
+ * one TypeError naming the option, at start-up, never later on a request.
+ */
+import {
+  type ClientAuthConfig,
+  type ClientAuthOptions,
+  clientAuthFromEnv,
+  validateClientAuth,
+} from '../protocol/client-auth.js';
+import { DEFAULT_HTTP_TIMEOUT, type FetchLike, type HttpSettings } from '../protocol/http.js';
+import type { TokenSet } from '../signin/token-set.js';
+import { envBoolean, envNumber, envString } from './env.js';
+import {
+  optionalBoolean,
+  optionalFunction,
+  optionalNumber,
+  optionalString,
+  requireCallableUrl,
+  requireString,
+} from './validate.js';
+
+/** Authorization request parameters (OpenID Connect Core §3.1.2.1); `scope` must include `openid`. */
+export interface AuthorizationParams {
+  /** @default 'openid profile email' */
+  scope?: string;
+  /** [RESPONSE_MODE] `query` (default) or `form_post`. */
+  response_mode?: 'query' | 'form_post';
+  /** Auth0-style API audience. */
+  audience?: string;
+  /** RFC 8707 resource indicator(s). */
+  resource?: string | string[];
+  prompt?: string;
+  max_age?: number;
+  acr_values?: string;
+  login_hint?: string;
+  ui_locales?: string;
+  [param: string]: string | string[] | number | undefined;
+}
+
+/** Where `auth()` mounts its routes (relative to where it is mounted). */
+export interface Routes {
+  /** @default '/login' */
+  login?: string;
+  /** @default '/callback' */
+  callback?: string;
+  /** @default '/logout' */
+  logout?: string;
+}
+
+export interface AfterCallbackContext {
+  /** The ID token's validated claims. */
+  claims: Readonly<Record<string, unknown>>;
+  /** Where the user will be sent after login. */
+  returnTo: string;
+}
+
+export interface AuthOptions extends ClientAuthOptions {
+  /** [ISSUER_BASE_URL] The IdP; discovery reads `/.well-known/openid-configuration` (RFC 8414 fallback). */
+  issuerBaseURL?: string;
+  /** [BASE_URL] This app's public URL; `redirect_uri` is `baseURL + routes.callback`. */
+  baseURL?: string;
+  authorizationParams?: AuthorizationParams;
+  routes?: Routes;
+  /** [IDP_LOGOUT] Also log out at the IdP (RP-initiated logout) when it has an `end_session_endpoint`. @default false */
+  idpLogout?: boolean;
+  /** [POST_LOGOUT_REDIRECT] Where logout sends the user (a same-origin path). @default '/' */
+  postLogoutRedirect?: string;
+  /** [AUTH_REQUIRED] Require login on every route after `auth()`. @default false */
+  authRequired?: boolean;
+  /** [AUTO_REFRESH] Refresh an expired access token before the route runs. @default false */
+  autoRefresh?: boolean;
+  /** [SESSION_ABSOLUTE_DURATION] Seconds after login when the user must log in again, whatever their activity. @default 604800 (7 days) */
+  absoluteDuration?: number;
+  /** [CLOCK_TOLERANCE] Seconds of clock skew tolerated on ID token timestamps. @default 60 */
+  clockTolerance?: number;
+  /** [HTTP_TIMEOUT] Milliseconds before a call to the IdP is abandoned. @default 5000 */
+  httpTimeout?: number;
+  /** A `fetch` for calls to the IdP (proxies, custom CAs, tracing). @default globalThis.fetch */
+  fetch?: FetchLike;
+  /** [ID_TOKEN_SIGNING_ALG] The one algorithm the IdP signs ID tokens with; by default any asymmetric one it advertises. */
+  idTokenSigningAlg?: string;
+  /**
+   * [ALLOW_INSECURE_HTTP] Allow plain-http IdP URLs on non-loopback hosts.
+   * > [!WARNING] Tokens and codes then cross the network unencrypted. For test networks only.
+   * @default false
+   */
+  allowInsecureHttp?: boolean;
+  /** Name of the short-lived cookie that ties a pending login to this browser. @default 'portcullis.tx' */
+  transactionCookieName?: string;
+  /**
+   * Runs after the ID token is validated and before the session is written. Throw to refuse the login
+   * (the user gets a 403 `ERR_LOGIN_REFUSED` unless your error is a PortcullisError); return a token set
+   * to store instead (for example with fewer claims), or nothing to keep it.
+   */
+  afterCallback?: (
+    req: import('express').Request,
+    res: import('express').Response,
+    tokenSet: TokenSet,
+    context: AfterCallbackContext,
+  ) => TokenSet | undefined | void | Promise<TokenSet | undefined | void>;
+}
+
+export interface SigninConfig {
+  readonly issuer: URL;
+  readonly baseURL: URL;
+  readonly redirectUri: string;
+  readonly client: ClientAuthConfig;
+  readonly authorizationParams: Readonly<AuthorizationParams> & { scope: string };
+  readonly routes: Readonly<Required<Routes>>;
+  readonly idpLogout: boolean;
+  readonly postLogoutRedirect: string;
+  readonly authRequired: boolean;
+  readonly autoRefresh: boolean;
+  readonly absoluteDuration: number;
+  readonly clockTolerance: number;
+  readonly http: HttpSettings;
+  readonly idTokenSigningAlg: string | undefined;
+  readonly transactionCookieName: string;
+  readonly afterCallback: AuthOptions['afterCallback'];
+}
+
+/** Parameters the library owns: letting callers set them would break PKCE, state or nonce. */
+const RESERVED = new Set([
+  'client_id',
+  'redirect_uri',
+  'response_type',
+  'state',
+  'nonce',
+  'code_challenge',
+  'code_challenge_method',
+  'request',
+  'request_uri',
+]);
+
+/** Check authorization parameters (from options, or per call to `res.oidc.login()`). */
+export function checkAuthorizationParams(params: unknown, option: string): AuthorizationParams {
+  if (params === undefined) return {};
+  if (typeof params !== 'object' || params === null || Array.isArray(params)) {
+    throw new TypeError(`"${option}" must be an object`);
+  }
+  const out: AuthorizationParams = {};
+  for (const [key, value] of Object.entries(params)) {
+    if (value === undefined) continue;
+    if (RESERVED.has(key))
+      throw new TypeError(`"${option}.${key}" is set by portcullis and cannot be overridden`);
+    if (key === 'response_type' && value !== 'code')
+      throw new TypeError(`"${option}.response_type" must be "code"`);
+    if (key === 'response_mode' && value !== 'query' && value !== 'form_post') {
+      throw new TypeError(`"${option}.response_mode" must be "query" or "form_post"`);
+    }
+    const ok =
+      typeof value === 'string' ||
+      (typeof value === 'number' && Number.isFinite(value)) ||
+      (Array.isArray(value) && value.every((v) => typeof v === 'string'));
+    if (!ok) throw new TypeError(`"${option}.${key}" must be a string, a number or a list of strings`);
+    out[key] = value as string | string[] | number;
+  }
+  if (out.scope !== undefined && !String(out.scope).split(' ').includes('openid')) {
+    throw new TypeError(`"${option}.scope" must include "openid"`);
+  }
+  return out;
+}
+
+function checkPath(value: unknown, option: string, fallback: string): string {
+  if (value === undefined) return fallback;
+  if (
+    typeof value !== 'string' ||
+    !value.startsWith('/') ||
+    value.startsWith('//') ||
+    /[\s\\?#]/.test(value)
+  ) {
+    throw new TypeError(`"${option}" must be a path starting with "/"`);
+  }
+  return value;
+}
+
+export function signinConfig(
+  options: AuthOptions = {},
+  env: Record<string, string | undefined> = process.env,
+): SigninConfig {
+  if (typeof options !== 'object' || options === null)
+    throw new TypeError('auth() options must be an object');
+  const allowInsecureHttp = optionalBoolean(
+    options.allowInsecureHttp ?? envBoolean(env, 'ALLOW_INSECURE_HTTP'),
+    'allowInsecureHttp',
+    false,
+  );
+  const issuer = requireCallableUrl(
+    options.issuerBaseURL ?? envString(env, 'ISSUER_BASE_URL'),
+    'issuerBaseURL',
+    {
+      allowInsecureHttp,
+      envName: 'ISSUER_BASE_URL',
+    },
+  );
+  const baseText = requireString(options.baseURL ?? envString(env, 'BASE_URL'), 'baseURL', 'BASE_URL');
+  let baseURL: URL;
+  try {
+    baseURL = new URL(baseText);
+  } catch {
+    throw new TypeError('"baseURL" must be an absolute URL');
+  }
+  if (baseURL.protocol !== 'https:' && baseURL.protocol !== 'http:')
+    throw new TypeError('"baseURL" must be an http(s) URL');
+  if (baseURL.search !== '' || baseURL.hash !== '')
+    throw new TypeError('"baseURL" must not have a query or fragment');
+
+  const client = validateClientAuth(clientAuthFromEnv(options, env));
+
+  if (options.routes !== undefined && (typeof options.routes !== 'object' || options.routes === null)) {
+    throw new TypeError('"routes" must be an object');
+  }
+  const routes = {
+    login: checkPath(options.routes?.login, 'routes.login', '/login'),
+    callback: checkPath(options.routes?.callback, 'routes.callback', '/callback'),
+    logout: checkPath(options.routes?.logout, 'routes.logout', '/logout'),
+  };
+  const params = checkAuthorizationParams(options.authorizationParams, 'authorizationParams');
+  const responseMode = envString(env, 'RESPONSE_MODE');
+  if (params.response_mode === undefined && responseMode !== undefined) {
+    Object.assign(params, checkAuthorizationParams({ response_mode: responseMode }, 'authorizationParams'));
+  }
+  const authorizationParams = { ...params, scope: String(params.scope ?? 'openid profile email') };
+
+  const fetchImpl =
+    optionalFunction<FetchLike>(options.fetch, 'fetch') ?? ((input, init) => fetch(input, init));
+  const postLogoutRedirect = checkPath(
+    options.postLogoutRedirect ?? envString(env, 'POST_LOGOUT_REDIRECT'),
+    'postLogoutRedirect',
+    '/',
+  );
+  const idTokenSigningAlg = optionalString(
+    options.idTokenSigningAlg ?? envString(env, 'ID_TOKEN_SIGNING_ALG'),
+    'idTokenSigningAlg',
+  );
+  if (
+    idTokenSigningAlg !== undefined &&
+    !/^(RS|PS|ES)(256|384|512)$|^EdDSA$|^Ed25519$/.test(idTokenSigningAlg)
+  ) {
+    throw new TypeError('"idTokenSigningAlg" must be an asymmetric JWS algorithm');
+  }
+  const base = baseURL.href.replace(/\/$/, '');
+  const config: SigninConfig = {
+    issuer,
+    baseURL,
+    redirectUri: base + routes.callback,
+    client,
+    authorizationParams,
+    routes,
+    idpLogout: optionalBoolean(options.idpLogout ?? envBoolean(env, 'IDP_LOGOUT'), 'idpLogout', false),
+    postLogoutRedirect,
+    authRequired: optionalBoolean(
+      options.authRequired ?? envBoolean(env, 'AUTH_REQUIRED'),
+      'authRequired',
+      false,
+    ),
+    autoRefresh: optionalBoolean(
+      options.autoRefresh ?? envBoolean(env, 'AUTO_REFRESH'),
+      'autoRefresh',
+      false,
+    ),
+    absoluteDuration: optionalNumber(
+      options.absoluteDuration ?? envNumber(env, 'SESSION_ABSOLUTE_DURATION'),
+      'absoluteDuration',
+      7 * 24 * 3600,
+      { min: 1 },
+    ),
+    clockTolerance: optionalNumber(
+      options.clockTolerance ?? envNumber(env, 'CLOCK_TOLERANCE'),
+      'clockTolerance',
+      60,
+      {
+        max: 600,
+      },
+    ),
+    http: {
+      fetch: fetchImpl,
+      timeout: optionalNumber(
+        options.httpTimeout ?? envNumber(env, 'HTTP_TIMEOUT'),
+        'httpTimeout',
+        DEFAULT_HTTP_TIMEOUT,
+        {
+          min: 1,
+          max: 120_000,
+        },
+      ),
+      allowInsecureHttp,
+    },
+    idTokenSigningAlg,
+    transactionCookieName:
+      optionalString(options.transactionCookieName, 'transactionCookieName') ?? 'portcullis.tx',
+    afterCallback: optionalFunction<NonNullable<AuthOptions['afterCallback']>>(
+      options.afterCallback,
+      'afterCallback',
+    ),
+  };
+  return Object.freeze(config);
+}

@@ -1,0 +1,118 @@
+/**
+ * The two ID token checks oauth4webapi leaves to the caller for token-endpoint answers
+ * (OpenID Connect Core §3.1.3.7 #6 and §3.1.3.8): the signature against the IdP's JWKS, and
+ * `at_hash`. The claims (`iss`, `aud`, `azp`, `exp`, `iat`, `nonce`, `auth_time`) are checked by
+ * oauth4webapi's certified `processAuthorizationCodeResponse`.
+ */
+import { createHash } from 'node:crypto';
+import * as jose from 'jose';
+import { PortcullisError } from '../errors.js';
+import { type HttpSettings, isNetworkError, safeCause } from './http.js';
+
+/** The JWS algorithms portcullis accepts for ID tokens: asymmetric only, never `none` or HMAC. */
+export const ASYMMETRIC_ALGS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+];
+
+/** The algorithms to accept: the configured one, else the IdP's advertised asymmetric ones. */
+export function idTokenAlgorithms(
+  configured: string | undefined,
+  advertised: readonly string[] | undefined,
+): string[] {
+  if (configured !== undefined) return [configured];
+  const algs = (advertised ?? ['RS256']).filter((alg) => ASYMMETRIC_ALGS.includes(alg));
+  return algs.length > 0 ? algs : ['RS256'];
+}
+
+export type KeySet = ReturnType<typeof jose.createRemoteJWKSet>;
+
+/**
+ * The IdP's keys for ID tokens. No cooldown: an ID token comes straight from the token endpoint,
+ * so an unknown `kid` means the IdP rotated its keys and an immediate refetch is right.
+ */
+export function createIdTokenKeySet(jwksUri: URL, http: HttpSettings): KeySet {
+  return jose.createRemoteJWKSet(jwksUri, {
+    cooldownDuration: 0,
+    cacheMaxAge: 10 * 60_000,
+    timeoutDuration: http.timeout,
+    [jose.customFetch]: (url, init) => http.fetch(url, init as RequestInit),
+  });
+}
+
+function invalid(message: string, cause?: unknown): PortcullisError {
+  return new PortcullisError('ERR_ID_TOKEN_INVALID', message, { status: 400, cause: safeCause(cause) });
+}
+
+/** Verify the ID token's signature with the IdP's keys and the allowed algorithms. */
+export async function verifyIdTokenSignature(
+  idToken: string,
+  keys: KeySet,
+  {
+    algorithms,
+    issuer,
+    audience,
+    clockTolerance,
+  }: { algorithms: string[]; issuer: string; audience: string; clockTolerance: number },
+): Promise<jose.JWTPayload> {
+  try {
+    const { payload } = await jose.jwtVerify(idToken, keys, { algorithms, issuer, audience, clockTolerance });
+    return payload;
+  } catch (err) {
+    if (isNetworkError(err) || err instanceof jose.errors.JWKSTimeout) {
+      throw new PortcullisError('ERR_IDP_UNAVAILABLE', "ID token: the IdP's JWKS could not be fetched", {
+        status: 503,
+        cause: safeCause(err),
+      });
+    }
+    if (err instanceof jose.errors.JOSEAlgNotAllowed)
+      throw invalid('ID token: its "alg" is not allowed', err);
+    if (err instanceof jose.errors.JWKSNoMatchingKey)
+      throw invalid("ID token: no key in the IdP's JWKS matches it", err);
+    if (err instanceof jose.errors.JWSSignatureVerificationFailed)
+      throw invalid('ID token: signature verification failed', err);
+    if (err instanceof jose.errors.JOSEError) throw invalid(`ID token: ${err.message}`, err);
+    throw invalid('ID token: it could not be verified', err);
+  }
+}
+
+const HASH_BY_ALG: Record<string, string> = {
+  RS256: 'sha256',
+  PS256: 'sha256',
+  ES256: 'sha256',
+  RS384: 'sha384',
+  PS384: 'sha384',
+  ES384: 'sha384',
+  RS512: 'sha512',
+  PS512: 'sha512',
+  ES512: 'sha512',
+  EdDSA: 'sha512',
+  Ed25519: 'sha512',
+};
+
+/** OpenID Connect Core §3.1.3.8: when `at_hash` is present it must match the access token. */
+export function checkAtHash(
+  idToken: string,
+  claims: Record<string, unknown>,
+  accessToken: string | undefined,
+): void {
+  const atHash = claims['at_hash'];
+  if (atHash === undefined) return;
+  if (typeof atHash !== 'string' || accessToken === undefined)
+    throw invalid('ID token: "at_hash" is invalid');
+  const { alg } = jose.decodeProtectedHeader(idToken);
+  const hash = alg === undefined ? undefined : HASH_BY_ALG[alg];
+  if (hash === undefined) throw invalid('ID token: "at_hash" cannot be checked for its "alg"');
+  const digest = createHash(hash).update(accessToken).digest();
+  const expected = digest.subarray(0, digest.length / 2).toString('base64url');
+  if (expected !== atHash) throw invalid('ID token: "at_hash" does not match the access token');
+}

@@ -1,0 +1,263 @@
+/**
+ * The relying party's protocol steps, free of Express: build the authorization URL, exchange a code,
+ * refresh, read userinfo, build the end-session URL. Each network step is oauth4webapi's
+ * request/process pair; this file adds the checks oauth4webapi leaves to its caller (ID token
+ * signature and `at_hash`) and maps failures to portcullis errors.
+ */
+import * as oauth from 'oauth4webapi';
+import { OAuthResponseError, PortcullisError } from '../errors.js';
+import type { ClientAuthConfig } from './client-auth.js';
+import { createClientAuth } from './client-auth.js';
+import { createDiscovery, type Discovery, type IssuerMetadata } from './discovery.js';
+import { type HttpSettings, requestOptions, safeCause, toPortcullisError } from './http.js';
+import {
+  checkAtHash,
+  createIdTokenKeySet,
+  idTokenAlgorithms,
+  type KeySet,
+  verifyIdTokenSignature,
+} from './id-token.js';
+
+export interface OidcClientOptions {
+  issuer: URL;
+  client: ClientAuthConfig;
+  http: HttpSettings;
+  redirectUri: string;
+  clockTolerance: number;
+  idTokenSigningAlg: string | undefined;
+}
+
+export interface ValidatedTokens {
+  response: oauth.TokenEndpointResponse;
+  idToken: string;
+  claims: Record<string, unknown>;
+}
+
+export interface ExpectedCallback {
+  state: string;
+  nonce: string;
+  codeVerifier: string;
+  maxAge?: number | undefined;
+}
+
+export class OidcClient {
+  readonly #options: OidcClientOptions;
+  readonly #discovery: Discovery;
+  readonly #clientAuth: () => Promise<oauth.ClientAuth>;
+  #keys: { uri: string; set: KeySet } | undefined;
+
+  constructor(options: OidcClientOptions) {
+    this.#options = options;
+    this.#discovery = createDiscovery({ issuer: options.issuer, http: options.http });
+    this.#clientAuth = createClientAuth(options.client);
+  }
+
+  /** The IdP's metadata (cached); a 503 PortcullisError while the IdP cannot be read. */
+  metadata(): Promise<IssuerMetadata> {
+    return this.#discovery.get();
+  }
+
+  #client(as: IssuerMetadata): oauth.Client {
+    const client: oauth.Client = {
+      client_id: this.#options.client.clientID,
+      [oauth.clockTolerance]: this.#options.clockTolerance,
+    };
+    // The accepted algorithms are enforced again, asymmetric only, by the signature check.
+    if (this.#options.idTokenSigningAlg !== undefined) {
+      client.id_token_signed_response_alg = this.#options.idTokenSigningAlg;
+    }
+    void as;
+    return client;
+  }
+
+  #keySet(as: IssuerMetadata): KeySet {
+    if (as.jwks_uri === undefined) {
+      throw new PortcullisError('ERR_DISCOVERY_FAILED', 'the IdP\'s metadata has no "jwks_uri"', {
+        status: 503,
+      });
+    }
+    if (this.#keys?.uri !== as.jwks_uri) {
+      this.#keys = { uri: as.jwks_uri, set: createIdTokenKeySet(new URL(as.jwks_uri), this.#options.http) };
+    }
+    return this.#keys.set;
+  }
+
+  /** The authorization endpoint URL for these parameters (OpenID Connect Core §3.1.2.1). */
+  async authorizationUrl(params: URLSearchParams): Promise<URL> {
+    const as = await this.metadata();
+    if (as.authorization_endpoint === undefined) {
+      throw new PortcullisError(
+        'ERR_DISCOVERY_FAILED',
+        'the IdP\'s metadata has no "authorization_endpoint"',
+        {
+          status: 503,
+        },
+      );
+    }
+    const url = new URL(as.authorization_endpoint);
+    for (const [key, value] of params) url.searchParams.append(key, value);
+    url.searchParams.set('client_id', this.#options.client.clientID);
+    url.searchParams.set('redirect_uri', this.#options.redirectUri);
+    url.searchParams.set('response_type', 'code');
+    return url;
+  }
+
+  /** Validate the authorization response (state, RFC 9207 `iss`, error) and exchange the code. */
+  async exchangeCode(callback: URLSearchParams, expected: ExpectedCallback): Promise<ValidatedTokens> {
+    const as = await this.metadata();
+    const client = this.#client(as);
+    let params: URLSearchParams;
+    try {
+      params = oauth.validateAuthResponse(as, client, callback, expected.state);
+    } catch (err) {
+      throw authResponseError(err);
+    }
+    let response: oauth.TokenEndpointResponse;
+    try {
+      const answer = await oauth.authorizationCodeGrantRequest(
+        as,
+        client,
+        await this.#clientAuth(),
+        params,
+        this.#options.redirectUri,
+        expected.codeVerifier,
+        requestOptions(this.#options.http, as.token_endpoint),
+      );
+      response = await oauth.processAuthorizationCodeResponse(as, client, answer, {
+        expectedNonce: expected.nonce,
+        maxAge: expected.maxAge ?? oauth.skipAuthTimeCheck,
+        requireIdToken: true,
+      });
+    } catch (err) {
+      throw tokenError(err, 'code exchange');
+    }
+    return this.#validateIdToken(as, response);
+  }
+
+  async #validateIdToken(
+    as: IssuerMetadata,
+    response: oauth.TokenEndpointResponse,
+  ): Promise<ValidatedTokens> {
+    const idToken = response.id_token;
+    if (idToken === undefined) {
+      throw new PortcullisError('ERR_ID_TOKEN_INVALID', 'the token response has no ID token', {
+        status: 400,
+      });
+    }
+    const payload = await verifyIdTokenSignature(idToken, this.#keySet(as), {
+      algorithms: idTokenAlgorithms(
+        this.#options.idTokenSigningAlg,
+        as.id_token_signing_alg_values_supported,
+      ),
+      issuer: as.issuer,
+      audience: this.#options.client.clientID,
+      clockTolerance: this.#options.clockTolerance,
+    });
+    checkAtHash(idToken, payload, response.access_token);
+    return { response, idToken, claims: { ...payload } };
+  }
+
+  /** The refresh-token grant (RFC 6749 §6); a new ID token, when sent, is validated like the first. */
+  async refresh(
+    refreshToken: string,
+    previousClaims: Record<string, unknown>,
+  ): Promise<{ response: oauth.TokenEndpointResponse; idToken?: string; claims?: Record<string, unknown> }> {
+    const as = await this.metadata();
+    const client = this.#client(as);
+    let response: oauth.TokenEndpointResponse;
+    try {
+      const answer = await oauth.refreshTokenGrantRequest(
+        as,
+        client,
+        await this.#clientAuth(),
+        refreshToken,
+        requestOptions(this.#options.http, as.token_endpoint),
+      );
+      response = await oauth.processRefreshTokenResponse(as, client, answer);
+    } catch (err) {
+      throw tokenError(err, 'refresh', 'ERR_REFRESH_FAILED');
+    }
+    if (response.id_token === undefined) return { response };
+    const validated = await this.#validateIdToken(as, response);
+    // OpenID Connect Core §12.2: a refreshed ID token must be about the same user.
+    if (validated.claims['sub'] !== previousClaims['sub']) {
+      throw new PortcullisError('ERR_ID_TOKEN_INVALID', 'refresh: the new ID token is about another "sub"', {
+        status: 400,
+      });
+    }
+    return { response, idToken: validated.idToken, claims: validated.claims };
+  }
+
+  /** The userinfo endpoint; a `sub` that differs from the ID token's is refused (Core §5.3.2). */
+  async userinfo(accessToken: string, expectedSub: string): Promise<oauth.UserInfoResponse> {
+    const as = await this.metadata();
+    const client = this.#client(as);
+    try {
+      const answer = await oauth.userInfoRequest(
+        as,
+        client,
+        accessToken,
+        requestOptions(this.#options.http, as.userinfo_endpoint),
+      );
+      return await oauth.processUserInfoResponse(as, client, expectedSub, answer);
+    } catch (err) {
+      throw toPortcullisError(err, 'userinfo', 'ERR_USERINFO_FAILED', 502);
+    }
+  }
+
+  /** RP-initiated logout URL, or `undefined` when the IdP has no `end_session_endpoint`. */
+  async endSessionUrl(idToken: string | undefined, postLogoutRedirectUri: string): Promise<URL | undefined> {
+    const as = await this.metadata();
+    if (as.end_session_endpoint === undefined) return undefined;
+    const url = new URL(as.end_session_endpoint);
+    url.searchParams.set('client_id', this.#options.client.clientID);
+    url.searchParams.set('post_logout_redirect_uri', postLogoutRedirectUri);
+    if (idToken !== undefined) url.searchParams.set('id_token_hint', idToken);
+    return url;
+  }
+}
+
+function authResponseError(err: unknown): PortcullisError {
+  if (err instanceof oauth.AuthorizationResponseError) {
+    return new OAuthResponseError(
+      'ERR_AUTHORIZATION_RESPONSE',
+      `the IdP answered "${err.error}"`,
+      { error: err.error, error_description: err.error_description },
+      { status: err.error === 'access_denied' ? 403 : 400 },
+    );
+  }
+  if (err instanceof oauth.OperationProcessingError && /"iss"/.test(err.message)) {
+    return new PortcullisError(
+      'ERR_ISSUER_MISMATCH',
+      'the callback\'s "iss" parameter does not match the issuer (RFC 9207)',
+      {
+        status: 400,
+        cause: safeCause(err),
+      },
+    );
+  }
+  if (err instanceof oauth.OperationProcessingError && /"state"/.test(err.message)) {
+    return new PortcullisError('ERR_STATE_MISMATCH', 'the callback\'s "state" does not match', {
+      status: 400,
+    });
+  }
+  return toPortcullisError(err, 'callback', 'ERR_CALLBACK_INVALID', 400);
+}
+
+function tokenError(
+  err: unknown,
+  what: string,
+  code: 'ERR_ID_TOKEN_INVALID' | 'ERR_REFRESH_FAILED' = 'ERR_ID_TOKEN_INVALID',
+): PortcullisError {
+  if (err instanceof oauth.OperationProcessingError) {
+    const status = (err.cause as { status?: unknown } | undefined)?.status;
+    const fromResponse = typeof status === 'number';
+    if (!fromResponse && code === 'ERR_ID_TOKEN_INVALID') {
+      return new PortcullisError('ERR_ID_TOKEN_INVALID', `${what}: ${err.message}`, {
+        status: 400,
+        cause: safeCause(err),
+      });
+    }
+  }
+  return toPortcullisError(err, what, code, code === 'ERR_REFRESH_FAILED' ? 401 : 502);
+}

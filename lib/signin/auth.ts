@@ -1,0 +1,129 @@
+/**
+ * `auth()`: one middleware that mounts the login, callback and logout routes and sets `req.oidc` and
+ * `res.oidc` on every request. It dispatches its routes itself rather than through an Express
+ * Router, so that one build serves Express 4 and 5 alike.
+ */
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { type AuthOptions, signinConfig } from '../config/signin.js';
+import { IdpUnavailableError, PortcullisError } from '../errors.js';
+import { handleCallback } from './callback.js';
+import { RequestContext, ResponseContext } from './context.js';
+import { startLogin } from './login.js';
+import { logout } from './logout.js';
+import { prefersHtml, sendJson } from './respond.js';
+import { createRuntime, type SigninRuntime } from './runtime.js';
+import { getLogin } from './session.js';
+
+function looksLikeRequest(value: unknown): boolean {
+  return (
+    typeof value === 'object' && value !== null && 'headers' in value && 'method' in value && 'url' in value
+  );
+}
+
+function pathOf(req: Request): string {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q);
+  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+}
+
+function queryParam(req: Request, name: string): string | undefined {
+  const url = req.url ?? '';
+  const q = url.indexOf('?');
+  if (q === -1) return undefined;
+  return new URLSearchParams(url.slice(q + 1)).get(name) ?? undefined;
+}
+
+/** Drop a login older than the absolute session lifetime, whatever the session's idle timeout says. */
+function enforceAbsoluteDuration(rt: SigninRuntime, req: Request): void {
+  const login = getLogin(req);
+  if (login !== undefined && Date.now() - login.createdAt > rt.config.absoluteDuration * 1000) {
+    delete req.session.portcullis;
+  }
+}
+
+async function autoRefresh(req: Request): Promise<void> {
+  const token = req.oidc.accessToken;
+  if (token === undefined || !token.isExpired() || req.oidc.refreshToken === undefined) return;
+  try {
+    await req.oidc.refresh();
+  } catch (err) {
+    // The refresh token is no good any more: the user is signed out rather than left half-signed-in.
+    if (err instanceof PortcullisError && !(err instanceof IdpUnavailableError) && err.status < 500) {
+      delete req.session.portcullis;
+      return;
+    }
+    throw err;
+  }
+}
+
+async function route(rt: SigninRuntime, req: Request, res: Response): Promise<boolean> {
+  const { routes } = rt.config;
+  const path = pathOf(req);
+  const method = req.method;
+  if (path === routes.login && (method === 'GET' || method === 'HEAD')) {
+    const returnTo = queryParam(req, 'returnTo');
+    await startLogin(rt, req, res, returnTo === undefined ? {} : { returnTo });
+    return true;
+  }
+  if (path === routes.callback && (method === 'GET' || method === 'POST')) {
+    await handleCallback(rt, req, res);
+    return true;
+  }
+  if (path === routes.logout && (method === 'GET' || method === 'POST')) {
+    const returnTo = queryParam(req, 'returnTo');
+    await logout(rt, req, res, returnTo === undefined ? {} : { returnTo });
+    return true;
+  }
+  return false;
+}
+
+/**
+ * Sign users in with OpenID Connect (Authorization Code + PKCE). Mount express-session first.
+ *
+ * @example
+ * ```ts
+ * app.use(session({ secret, resave: false, saveUninitialized: false }));
+ * app.use(auth({ issuerBaseURL: 'https://idp.example.com', baseURL: 'https://app.example.com',
+ *   clientID: 'app', clientSecret: process.env.CLIENT_SECRET }));
+ * app.get('/profile', requiresAuth(), (req, res) => res.json(req.oidc.user));
+ * ```
+ * @see https://openid.net/specs/openid-connect-core-1_0.html#CodeFlowAuth
+ */
+export function auth(options?: AuthOptions): RequestHandler {
+  if (looksLikeRequest(options)) {
+    throw new TypeError('auth() must be called with its options: app.use(auth({ ... })), not app.use(auth)');
+  }
+  const rt = createRuntime(signinConfig(options));
+
+  return function authMiddleware(req: Request, res: Response, next: NextFunction): void {
+    if (req.session === undefined || req.sessionStore === undefined) {
+      next(
+        new PortcullisError(
+          'ERR_SESSION_MISSING',
+          'express-session must be mounted before auth(): app.use(session({ ... })) comes first',
+          { status: 500 },
+        ),
+      );
+      return;
+    }
+    req.oidc = new RequestContext(req, rt);
+    res.oidc = new ResponseContext(req, res, next, rt);
+    enforceAbsoluteDuration(rt, req);
+
+    (async () => {
+      if (await route(rt, req, res)) return;
+      if (rt.config.autoRefresh) await autoRefresh(req);
+      if (rt.config.authRequired && !req.oidc.isAuthenticated()) {
+        if (prefersHtml(req)) await startLogin(rt, req, res, { returnTo: req.originalUrl ?? req.url });
+        else sendJson(res, 401, { error: 'unauthorized', error_description: 'authentication required' });
+        return;
+      }
+      next();
+    })().catch((err: unknown) => {
+      if (err instanceof IdpUnavailableError && !res.headersSent)
+        res.setHeader('retry-after', String(err.retryAfter));
+      next(err);
+    });
+  };
+}

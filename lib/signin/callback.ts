@@ -1,0 +1,110 @@
+/**
+ * The callback, as the named steps of OpenID Connect Core §3.1.2.7 and §3.1.3.7, in order:
+ *
+ *   readCallbackParams  query (GET) or form_post body (POST)
+ *   takePendingLogin    `state` present, known, unused, and started by this browser; then deleted
+ *   exchangeCode        RFC 9207 `iss`, IdP error, code + PKCE verifier at the token endpoint,
+ *                       ID token claims (oauth4webapi), signature and `at_hash` (ours)
+ *   runAfterCallback    the app's hook may map claims or refuse the user
+ *   startSession        new session id (no fixation), token set stored server-side
+ *   redirect            to the pending login's `returnTo`
+ */
+import type { Request, Response } from 'express';
+import { PortcullisError } from '../errors.js';
+import { readFormBody } from './body.js';
+import { redirect } from './respond.js';
+import type { SigninRuntime } from './runtime.js';
+import { regenerateSession, saveSession } from './session.js';
+import { type TokenSet, tokenSetFrom } from './token-set.js';
+import type { PendingLogin } from './transaction.js';
+
+const MAX_STATE_LENGTH = 512;
+
+async function readCallbackParams(req: Request): Promise<URLSearchParams> {
+  if (req.method === 'POST') return readFormBody(req);
+  const url = req.originalUrl ?? req.url;
+  const query = url.indexOf('?');
+  return new URLSearchParams(query === -1 ? '' : url.slice(query + 1));
+}
+
+function single(params: URLSearchParams, name: string): string | undefined {
+  const values = params.getAll(name);
+  if (values.length > 1) {
+    throw new PortcullisError('ERR_CALLBACK_INVALID', `the callback has more than one "${name}"`, {
+      status: 400,
+    });
+  }
+  return values[0];
+}
+
+async function takePendingLogin(
+  rt: SigninRuntime,
+  req: Request,
+  params: URLSearchParams,
+): Promise<{ state: string; login: PendingLogin | undefined }> {
+  const state = single(params, 'state');
+  if (state === undefined || state === '') {
+    throw new PortcullisError('ERR_STATE_MISSING', 'the callback has no "state"', { status: 400 });
+  }
+  if (state.length > MAX_STATE_LENGTH) {
+    throw new PortcullisError('ERR_STATE_MISMATCH', 'the callback\'s "state" is not one we issued', {
+      status: 400,
+    });
+  }
+  for (const name of ['code', 'iss', 'error']) single(params, name);
+  return { state, login: await rt.transactions.consume(req.sessionStore, req, state) };
+}
+
+async function runAfterCallback(
+  rt: SigninRuntime,
+  req: Request,
+  res: Response,
+  tokens: TokenSet,
+  returnTo: string,
+): Promise<TokenSet> {
+  const hook = rt.config.afterCallback;
+  if (hook === undefined) return tokens;
+  try {
+    const result = await hook(req, res, tokens, { claims: tokens.claims, returnTo });
+    return result ?? tokens;
+  } catch (err) {
+    if (err instanceof PortcullisError) throw err;
+    throw new PortcullisError('ERR_LOGIN_REFUSED', 'the app refused this login', {
+      status: 403,
+      cause: err instanceof Error ? { name: err.name, message: err.message } : undefined,
+    });
+  }
+}
+
+async function startSession(req: Request, tokens: TokenSet): Promise<void> {
+  await regenerateSession(req);
+  req.session.portcullis = { tokens, createdAt: Date.now() };
+  await saveSession(req);
+}
+
+export async function handleCallback(rt: SigninRuntime, req: Request, res: Response): Promise<void> {
+  const params = await readCallbackParams(req);
+  const { state, login } = await takePendingLogin(rt, req, params);
+  if (login === undefined) {
+    // Back button after login, a double submit, or an expired login: nothing to finish. Send the
+    // user somewhere useful rather than to an error page; no session is created.
+    redirect(res, '/');
+    return;
+  }
+  const { response, idToken, claims } = await rt.client.exchangeCode(params, {
+    state,
+    nonce: login.nonce,
+    codeVerifier: login.codeVerifier,
+    maxAge: login.maxAge,
+  });
+  const tokens = await runAfterCallback(
+    rt,
+    req,
+    res,
+    tokenSetFrom(response, idToken, claims),
+    login.returnTo,
+  );
+  if (res.headersSent) return; // the hook answered by itself
+  await startSession(req, tokens);
+  redirect(res, login.returnTo);
+}

@@ -1,0 +1,173 @@
+/**
+ * `req.oidc` and `res.oidc`. State is private (`#` fields), so `console.log(req.oidc)` shows no
+ * token; the tokens themselves are reachable only through the getters, on the server.
+ */
+import type { NextFunction, Request, Response } from 'express';
+import { PortcullisError } from '../errors.js';
+import { type LoginOptions, startLogin } from './login.js';
+import { type LogoutOptions, logout } from './logout.js';
+import type { SigninRuntime } from './runtime.js';
+import { getLogin, saveSession } from './session.js';
+import type { TokenSet } from './token-set.js';
+
+/** The signed-in user's access token, as API.md §1 describes it. */
+export interface AccessToken {
+  readonly access_token: string;
+  readonly token_type: string;
+  /** Seconds since the epoch, when known. */
+  readonly expires_at: number | undefined;
+  readonly scope: string | undefined;
+  /** True once `expires_at` has passed. */
+  isExpired(): boolean;
+}
+
+/** Protocol claims that say nothing about the user; `user` leaves them out, `idTokenClaims` keeps them. */
+const PROTOCOL_CLAIMS = new Set([
+  'iss',
+  'aud',
+  'azp',
+  'exp',
+  'iat',
+  'nbf',
+  'nonce',
+  'at_hash',
+  'c_hash',
+  'auth_time',
+  'sid',
+  'jti',
+]);
+
+function accessTokenOf(tokens: TokenSet): AccessToken | undefined {
+  if (tokens.access_token === undefined) return undefined;
+  const { access_token, token_type = 'Bearer', expires_at, scope } = tokens;
+  return Object.freeze({
+    access_token,
+    token_type,
+    expires_at,
+    scope,
+    isExpired: () => expires_at !== undefined && expires_at <= Math.floor(Date.now() / 1000),
+  });
+}
+
+export class RequestContext {
+  readonly #req: Request;
+  readonly #rt: SigninRuntime;
+
+  constructor(req: Request, rt: SigninRuntime) {
+    this.#req = req;
+    this.#rt = rt;
+  }
+
+  get #tokens(): TokenSet | undefined {
+    return getLogin(this.#req)?.tokens;
+  }
+
+  /** True when the session holds a login. */
+  isAuthenticated(): boolean {
+    return this.#tokens !== undefined;
+  }
+
+  /** The user's claims from the ID token, without the protocol claims. */
+  get user(): Record<string, unknown> | undefined {
+    const claims = this.#tokens?.claims;
+    if (claims === undefined) return undefined;
+    return Object.fromEntries(Object.entries(claims).filter(([k]) => !PROTOCOL_CLAIMS.has(k)));
+  }
+
+  get idToken(): string | undefined {
+    return this.#tokens?.id_token;
+  }
+
+  /** Every claim of the validated ID token. */
+  get idTokenClaims(): Record<string, unknown> | undefined {
+    const claims = this.#tokens?.claims;
+    return claims === undefined ? undefined : { ...claims };
+  }
+
+  get accessToken(): AccessToken | undefined {
+    const tokens = this.#tokens;
+    return tokens === undefined ? undefined : accessTokenOf(tokens);
+  }
+
+  get refreshToken(): string | undefined {
+    return this.#tokens?.refresh_token;
+  }
+
+  /**
+   * Use the refresh token for new tokens (RFC 6749 §6) and save them in the session. Concurrent calls
+   * in one session share one request; a rotated refresh token replaces the old one.
+   */
+  async refresh(): Promise<AccessToken | undefined> {
+    const login = getLogin(this.#req);
+    if (login === undefined) {
+      throw new PortcullisError('ERR_NOT_AUTHENTICATED', 'refresh() needs a signed-in user', { status: 401 });
+    }
+    if (login.tokens.refresh_token === undefined) {
+      throw new PortcullisError(
+        'ERR_NO_REFRESH_TOKEN',
+        'the session has no refresh token (ask for "offline_access")',
+        {
+          status: 400,
+        },
+      );
+    }
+    const tokens = await this.#rt.refresher.refresh(login.tokens);
+    this.#req.session.portcullis = { ...login, tokens };
+    await saveSession(this.#req);
+    return accessTokenOf(tokens);
+  }
+
+  /** The userinfo endpoint's claims for the signed-in user; a different `sub` is refused. */
+  async fetchUserInfo(): Promise<Record<string, unknown>> {
+    const tokens = this.#tokens;
+    if (tokens?.access_token === undefined) {
+      throw new PortcullisError(
+        'ERR_NOT_AUTHENTICATED',
+        'fetchUserInfo() needs a signed-in user with an access token',
+        {
+          status: 401,
+        },
+      );
+    }
+    const sub = tokens.claims['sub'];
+    return { ...(await this.#rt.client.userinfo(tokens.access_token, typeof sub === 'string' ? sub : '')) };
+  }
+}
+
+export class ResponseContext {
+  readonly #req: Request;
+  readonly #res: Response;
+  readonly #next: NextFunction;
+  readonly #rt: SigninRuntime;
+
+  constructor(req: Request, res: Response, next: NextFunction, rt: SigninRuntime) {
+    this.#req = req;
+    this.#res = res;
+    this.#next = next;
+    this.#rt = rt;
+  }
+
+  /** Send the user to the IdP to log in. Errors (IdP down: 503) go to `next(err)`. */
+  login(options: LoginOptions = {}): Promise<void> {
+    return startLogin(this.#rt, this.#req, this.#res, options).catch((err: unknown) => this.#next(err));
+  }
+
+  /** Log the user out (and at the IdP with `idpLogout`). Errors go to `next(err)`. */
+  logout(options: LogoutOptions = {}): Promise<void> {
+    return logout(this.#rt, this.#req, this.#res, options).catch((err: unknown) => this.#next(err));
+  }
+}
+
+declare global {
+  // biome-ignore lint/style/noNamespace: Express's types are augmented through this namespace
+  namespace Express {
+    interface Request {
+      /** Set by `auth()`: the signed-in user and their tokens. */
+      oidc: RequestContext;
+    }
+    interface Response {
+      /** Set by `auth()`: start a login or a logout from any route. */
+      oidc: ResponseContext;
+    }
+  }
+}

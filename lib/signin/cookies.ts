@@ -1,0 +1,41 @@
+/** Just enough cookie handling for the transaction cookie, without depending on cookie-parser. */
+import type { IncomingMessage } from 'node:http';
+
+export function readCookie(req: IncomingMessage, name: string): string | undefined {
+  const header = req.headers.cookie;
+  if (typeof header !== 'string') return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq === -1) continue;
+    if (part.slice(0, eq).trim() !== name) continue;
+    const value = part.slice(eq + 1).trim();
+    return /^[A-Za-z0-9_-]{1,128}$/.test(value) ? value : undefined;
+  }
+  return undefined;
+}
+
+export interface CookieOptions {
+  path: string;
+  maxAge: number;
+  secure: boolean;
+  sameSite: 'None' | 'Lax' | 'Strict';
+}
+
+export function serializeCookie(name: string, value: string, o: CookieOptions): string {
+  const parts = [
+    `${name}=${value}`,
+    `Path=${o.path}`,
+    `Max-Age=${o.maxAge}`,
+    'HttpOnly',
+    `SameSite=${o.sameSite}`,
+  ];
+  if (o.secure) parts.push('Secure');
+  return parts.join('; ');
+}
+
+/** Append a Set-Cookie header without clobbering those express-session (or the app) set. */
+export function appendSetCookie(res: import('node:http').ServerResponse, cookie: string): void {
+  const existing = res.getHeader('set-cookie');
+  const list = existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
+  res.setHeader('set-cookie', [...list, cookie]);
+}

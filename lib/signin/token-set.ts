@@ -1,0 +1,43 @@
+/**
+ * What a login leaves in the session: the token set, kept server-side (only the session cookie
+ * reaches the browser), and when the login happened, for the absolute session lifetime.
+ */
+import type * as oauth from 'oauth4webapi';
+
+export interface TokenSet {
+  id_token: string;
+  /** The ID token's validated claims. */
+  claims: Record<string, unknown>;
+  access_token?: string;
+  token_type?: string;
+  /** Seconds since the epoch. */
+  expires_at?: number;
+  scope?: string;
+  refresh_token?: string;
+}
+
+export interface StoredLogin {
+  tokens: TokenSet;
+  /** Milliseconds since the epoch, when the user logged in. */
+  createdAt: number;
+}
+
+/** Build a token set from a token endpoint answer (RFC 6749 §5.1). */
+export function tokenSetFrom(
+  response: oauth.TokenEndpointResponse,
+  idToken: string,
+  claims: Record<string, unknown>,
+  previous?: TokenSet,
+): TokenSet {
+  const set: TokenSet = { id_token: idToken, claims };
+  if (response.access_token !== undefined) set.access_token = response.access_token;
+  if (response.token_type !== undefined) set.token_type = response.token_type;
+  if (typeof response.expires_in === 'number')
+    set.expires_at = Math.floor(Date.now() / 1000) + response.expires_in;
+  const scope = response.scope ?? previous?.scope;
+  if (scope !== undefined) set.scope = scope;
+  // Refresh-token rotation: a new one replaces the old; none in the answer keeps the old one.
+  const refresh = response.refresh_token ?? previous?.refresh_token;
+  if (refresh !== undefined) set.refresh_token = refresh;
+  return set;
+}
