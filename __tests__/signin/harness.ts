@@ -30,7 +30,7 @@ export const errorHandler =
   };
 
 export async function startSigninApp(
-  idp: TestIdp,
+  idp: Pick<TestIdp, 'issuer'> & { allowApp?: (baseURL: string) => void },
   {
     express = express5 as unknown as ExpressFactory,
     options = {},
@@ -46,7 +46,7 @@ export async function startSigninApp(
   const store = new session.MemoryStore();
   const errors: SigninApp['errors'] = [];
   const running = await startApp((baseURL) => {
-    idp.allowApp(baseURL);
+    idp.allowApp?.(baseURL);
     const app = express();
     app.use(
       session({ secret: 'test-session-secret', resave: false, saveUninitialized: false, store, name: 'sid' }),
