@@ -2,7 +2,7 @@
  * A real OpenID Provider for tests: oidc-provider started in-process on 127.0.0.1 on a free port.
  * No mocks: the code under test does discovery, token requests and JWKS fetches over loopback HTTP.
  *
- * Clients: `web` (client_secret_basic), `web-post` (client_secret_post), `web-jwt` (private_key_jwt),
+ * Clients: `web` (client_secret_basic), `web-no-refresh` (no refresh tokens), `web-post` (client_secret_post), `web-jwt` (private_key_jwt),
  * `service` (client_credentials, basic) and `service-jwt` (client_credentials, private_key_jwt).
  * Users: any login works (devInteractions); `alice` may get orders:read and orders:write,
  * everyone else orders:read only. Consent is granted automatically.
@@ -111,6 +111,7 @@ export async function startIdp(overrides: Partial<IdpSettings> = {}): Promise<Te
     const configuration: Configuration = {
       clients: [
         webClient('web', { client_secret: WEB_SECRET, token_endpoint_auth_method: 'client_secret_basic' }),
+        webClient('web-no-refresh', { client_secret: WEB_SECRET, grant_types: ['authorization_code'] }),
         webClient('web-post', {
           client_secret: WEB_SECRET,
           token_endpoint_auth_method: 'client_secret_post',
@@ -189,6 +190,7 @@ export async function startIdp(overrides: Partial<IdpSettings> = {}): Promise<Te
         Session: () => 3600,
         Grant: () => 3600,
       },
+      // oidc-provider drops offline_access without prompt=consent; first-party apps get refresh tokens anyway.
       issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
       rotateRefreshToken: true,
       // First-party apps: consent is granted on the user's behalf, with the API scopes the user may have.

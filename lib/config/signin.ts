@@ -98,6 +98,7 @@ export interface AuthOptions extends ClientAuthOptions {
     res: import('express').Response,
     tokenSet: TokenSet,
     context: AfterCallbackContext,
+    // biome-ignore lint/suspicious/noConfusingVoidType: a hook that returns nothing (or an empty promise) keeps the token set
   ) => TokenSet | undefined | void | Promise<TokenSet | undefined | void>;
 }
 

@@ -42,9 +42,13 @@ function enforceAbsoluteDuration(rt: SigninRuntime, req: Request): void {
   }
 }
 
+/** Refresh this close to expiry too, so that the route does not call an API with a dying token. */
+const AUTO_REFRESH_LEEWAY_SECONDS = 5;
+
 async function autoRefresh(req: Request): Promise<void> {
   const token = req.oidc.accessToken;
-  if (token === undefined || !token.isExpired() || req.oidc.refreshToken === undefined) return;
+  if (token?.expires_at === undefined || req.oidc.refreshToken === undefined) return;
+  if (token.expires_at - Math.floor(Date.now() / 1000) > AUTO_REFRESH_LEEWAY_SECONDS) return;
   try {
     await req.oidc.refresh();
   } catch (err) {

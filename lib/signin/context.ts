@@ -159,7 +159,6 @@ export class ResponseContext {
 }
 
 declare global {
-  // biome-ignore lint/style/noNamespace: Express's types are augmented through this namespace
   namespace Express {
     interface Request {
       /** Set by `auth()`: the signed-in user and their tokens. */

@@ -6,8 +6,11 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { PortcullisError } from '../errors.js';
 import { prefersHtml, sendJson } from './respond.js';
 
-export function requiresAuth(): RequestHandler {
-  if (arguments.length > 1) {
+/** Options of `requiresAuth()`; none yet, reserved for step-up (`acrValues`, `maxAge`). */
+export type RequiresAuthOptions = Record<string, never>;
+
+export function requiresAuth(options?: RequiresAuthOptions): RequestHandler {
+  if (options !== undefined && typeof options === 'object' && options !== null && 'headers' in options) {
     throw new TypeError('requiresAuth() must be called: use app.get(path, requiresAuth(), handler)');
   }
   return function requiresAuthMiddleware(req: Request, res: Response, next: NextFunction): void {
