@@ -91,6 +91,14 @@ export async function startIdp(overrides: Partial<IdpSettings> = {}): Promise<Te
   const logoutUris = new Set<string>();
   let signingKeys = [newSigningKey()];
 
+  // The private_key_jwt clients' public keys are served from a JWKS URI: oidc-provider's check of
+  // inline `jwks` (`constructor === Object`) fails across the realms of jest's ESM mode.
+  const clientJwks = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ keys: [clientKey.publicJwk] }));
+  });
+  const clientJwksUri = `http://127.0.0.1:${await listen(clientJwks)}/jwks`;
+
   // Reserve the port first: the issuer URL must be known before the Provider is built.
   let server = createServer();
   const port = await listen(server);
@@ -119,7 +127,7 @@ export async function startIdp(overrides: Partial<IdpSettings> = {}): Promise<Te
         webClient('web-jwt', {
           token_endpoint_auth_method: 'private_key_jwt',
           token_endpoint_auth_signing_alg: 'ES256',
-          jwks: { keys: [clientKey.publicJwk] },
+          jwks_uri: clientJwksUri,
         }),
         {
           client_id: 'service',
@@ -136,7 +144,7 @@ export async function startIdp(overrides: Partial<IdpSettings> = {}): Promise<Te
           redirect_uris: [],
           token_endpoint_auth_method: 'private_key_jwt',
           token_endpoint_auth_signing_alg: 'ES256',
-          jwks: { keys: [clientKey.publicJwk] },
+          jwks_uri: clientJwksUri,
         },
       ],
       jwks: { keys: signingKeys as never[] },
@@ -274,6 +282,7 @@ export async function startIdp(overrides: Partial<IdpSettings> = {}): Promise<Te
     },
     async close() {
       await idp.stop();
+      await closeServer(clientJwks);
     },
   };
   return idp;

@@ -38,6 +38,8 @@ export interface RogueIdp {
   failWith: number | undefined;
   /** Milliseconds to wait before answering. */
   delay: number;
+  /** false: serve metadata only at RFC 8414's /.well-known/oauth-authorization-server. */
+  openidDiscovery: boolean;
   sign(
     payload: jose.JWTPayload,
     options?: { key?: RogueKey; header?: Record<string, unknown> },
@@ -80,6 +82,7 @@ export async function startRogueIdp(): Promise<RogueIdp> {
     requests: [],
     failWith: undefined,
     delay: 0,
+    openidDiscovery: true,
     async sign(payload, { key = rogue.keys[0]!, header = {} } = {}) {
       const alg = (header['alg'] as string | undefined) ?? 'RS256';
       return new jose.SignJWT(payload)
@@ -102,6 +105,10 @@ export async function startRogueIdp(): Promise<RogueIdp> {
       return send(res, { status: rogue.failWith, body: { error: 'server_error' } });
     switch (path) {
       case '/.well-known/openid-configuration':
+        return rogue.openidDiscovery
+          ? send(res, { status: 200, body: rogue.metadata })
+          : send(res, { status: 404, body: { error: 'not_found' } });
+      case '/.well-known/oauth-authorization-server':
         return send(res, { status: 200, body: rogue.metadata });
       case '/jwks':
         return send(res, { status: 200, body: { keys: rogue.keys.map((k) => k.publicJwk) } });

@@ -30,7 +30,7 @@ export interface DiscoveryOptions {
   readonly http: HttpSettings;
   /** Milliseconds a document is trusted before it is refetched. Default 1 hour. */
   readonly maxAge?: number;
-  /** Milliseconds a failure is remembered before the next attempt. Default 2 seconds. */
+  /** Milliseconds a failure is remembered before the next attempt. Default 1 second. */
   readonly retryAfter?: number;
 }
 
@@ -57,7 +57,7 @@ export function createDiscovery({
   issuer,
   http,
   maxAge = 3_600_000,
-  retryAfter = 2000,
+  retryAfter = 1000,
 }: DiscoveryOptions): Discovery {
   let cached: { metadata: IssuerMetadata; at: number } | undefined;
   let failure: { error: PortcullisError; at: number } | undefined;

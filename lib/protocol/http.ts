@@ -45,19 +45,32 @@ export function requestOptions(
 
 /** A safe summary of an underlying error, for `cause`: never a response body, token or claim value. */
 export function safeCause(err: unknown): { name: string; code?: string; message: string } | undefined {
-  if (!(err instanceof Error)) return undefined;
+  if (!isErrorLike(err)) return undefined;
   const code = (err as { code?: unknown }).code;
   return typeof code === 'string'
     ? { name: err.name, code, message: err.message }
     : { name: err.name, message: err.message };
 }
 
+/**
+ * Duck-typed rather than `instanceof Error`: fetch's errors and DOMExceptions may come from another
+ * realm (a vm context, a test runner), where `instanceof` is false.
+ */
+function isErrorLike(err: unknown): err is { name: string; message: string } {
+  return (
+    typeof err === 'object' &&
+    err !== null &&
+    typeof (err as { name?: unknown }).name === 'string' &&
+    typeof (err as { message?: unknown }).message === 'string'
+  );
+}
+
 /** True for errors that mean "the IdP could not be reached": network failure, reset, timeout. */
 export function isNetworkError(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
+  if (!isErrorLike(err)) return false;
   if (err.name === 'TimeoutError' || err.name === 'AbortError') return true;
   // undici reports connection refusals, resets and DNS failures as `TypeError: fetch failed`.
-  return err instanceof TypeError && /fetch failed|network|socket|ECONN|terminated/i.test(err.message);
+  return err.name === 'TypeError' && /fetch failed|network|socket|ECONN|terminated/i.test(err.message);
 }
 
 /**
@@ -73,7 +86,8 @@ export function toPortcullisError(
 ): PortcullisError {
   if (err instanceof PortcullisError) return err;
   if (isNetworkError(err)) {
-    const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+    const name = (err as { name: string }).name;
+    const timedOut = name === 'TimeoutError' || name === 'AbortError';
     return new IdpUnavailableError(
       `${what}: the IdP ${timedOut ? 'did not answer in time' : 'is unreachable'}`,
       {
@@ -92,13 +106,27 @@ export function toPortcullisError(
       { status: err.error === 'invalid_grant' ? 400 : 502, cause: safeCause(err) },
     );
   }
+  if (err instanceof oauth.WWWAuthenticateChallengeError) {
+    // A 401 with a challenge (invalid_client at the token endpoint, invalid_token at userinfo).
+    if (err.status >= 500) {
+      return new IdpUnavailableError(`${what}: the IdP answered ${err.status}`, { cause: safeCause(err) });
+    }
+    const params = err.cause[0]?.parameters;
+    const error = params?.error ?? (err.status === 401 ? 'invalid_client' : 'invalid_request');
+    return new OAuthResponseError(
+      'ERR_OAUTH_RESPONSE',
+      `${what}: the IdP answered "${error}"`,
+      { error, error_description: params?.error_description },
+      { status: 502, cause: safeCause(err) },
+    );
+  }
   if (err instanceof oauth.OperationProcessingError) {
     const status = (err.cause as { status?: unknown } | undefined)?.status;
     if (typeof status === 'number' && status >= 500) {
       return new IdpUnavailableError(`${what}: the IdP answered ${status}`, { cause: safeCause(err) });
     }
   }
-  const message = err instanceof Error ? err.message : String(err);
+  const message = isErrorLike(err) ? err.message : String(err);
   return new PortcullisError(fallbackCode, `${what}: ${message}`, {
     status: fallbackStatus,
     cause: safeCause(err),
