@@ -194,7 +194,9 @@ export async function signInAtIdp(
       continue;
     }
     if (hop.location === undefined)
-      throw new Error(`IdP stopped at ${hop.url}: ${hop.status} ${hop.body.slice(0, 300)}`);
+      throw new Error(
+        `IdP stopped at ${hop.url}: ${hop.status} ${hop.body.replace(/<style>[\s\S]*<\/style>/, '').slice(0, 1500)}`,
+      );
     hop = await browser.get(hop.location);
   }
   throw new Error('too many redirects at the IdP');

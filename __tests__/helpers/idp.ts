@@ -115,6 +115,15 @@ export async function startIdp(overrides: Partial<IdpSettings> = {}): Promise<Te
     ...extra,
   });
 
+  const scopesFor = (ctx: KoaContextWithOIDC): string[] => {
+    const entities = ctx.oidc.entities as Record<string, { accountId?: string } | undefined>;
+    const accountId =
+      ctx.oidc.session?.accountId ??
+      entities['AuthorizationCode']?.accountId ??
+      entities['RefreshToken']?.accountId;
+    return accountId === undefined ? ['orders:read', 'orders:write'] : settings.userScopes(accountId);
+  };
+
   const buildProvider = (): Provider => {
     const configuration: Configuration = {
       clients: [
@@ -180,8 +189,10 @@ export async function startIdp(overrides: Partial<IdpSettings> = {}): Promise<Te
           defaultResource: (ctx: KoaContextWithOIDC) =>
             ctx.oidc.client?.grantTypeAllowed('client_credentials') ? API_AUDIENCE : undefined,
           useGrantedResource: async () => true,
-          getResourceServerInfo: async (_ctx, resource) => ({
-            scope: 'orders:read orders:write',
+          // The API's scopes, narrowed to what the signed-in user may have: a scope the user may not
+          // have is dropped rather than asked for at a consent screen.
+          getResourceServerInfo: async (ctx: KoaContextWithOIDC, resource: string) => ({
+            scope: scopesFor(ctx).join(' '),
             audience: resource,
             accessTokenTTL: settings.accessTokenTTL,
             accessTokenFormat: 'jwt',

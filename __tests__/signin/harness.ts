@@ -83,6 +83,12 @@ export async function startSigninApp(
     app.get('/profile', requiresAuth(), (req, res) => {
       res.json({ user: req.oidc.user });
     });
+    app.get('/admin-login', (_req, res) => {
+      void res.oidc.login({
+        returnTo: '/admin',
+        authorizationParams: { prompt: 'login', login_hint: 'bob' },
+      });
+    });
     app.post('/refresh', async (req, res, next) => {
       try {
         const token = await req.oidc.refresh();

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { signInAtIdp } from '../helpers/browser.js';
-import { startIdp, type TestIdp } from '../helpers/idp.js';
+import { API_AUDIENCE, startIdp, type TestIdp } from '../helpers/idp.js';
 import {
   EXPRESS,
   type ExpressFactory,
@@ -68,6 +68,39 @@ describe.each(EXPRESS)('sign-in on %s', (_name, express) => {
     const after = browser.cookie('127.0.0.1', 'sid')?.value;
     expect(after).toBeDefined();
     expect(after).not.toBe(before);
+  });
+
+  test('res.oidc.login() starts a login with its own returnTo and authorization parameters', async () => {
+    const browser = new TestBrowser();
+    const start = await browser.get(`${app.baseURL}/admin-login`);
+    const authorize = new URL(start.location!);
+    expect(authorize.searchParams.get('prompt')).toBe('login');
+    expect(authorize.searchParams.get('login_hint')).toBe('bob');
+    expect(authorize.searchParams.get('scope')).toBe('openid profile email offline_access');
+    const { result } = await signInAtIdp(browser, start.location!, { login: 'bob' });
+    expect(result!.location).toBe(`${app.baseURL}/admin`);
+    expect(JSON.parse((await browser.get(`${app.baseURL}/me`)).body).user.sub).toBe('bob');
+  });
+
+  test('configured authorizationParams reach the IdP: a resource gives a JWT access token with its scopes', async () => {
+    const withApi = await startSigninApp(idp, {
+      express: express as unknown as ExpressFactory,
+      options: {
+        authorizationParams: { scope: 'openid orders:read orders:write', resource: API_AUDIENCE },
+      },
+    });
+    try {
+      const bob = new TestBrowser();
+      await loginAs(bob, withApi, { login: 'bob' });
+      expect(JSON.parse((await bob.get(`${withApi.baseURL}/me`)).body).scope).toBe('orders:read');
+      const alice = new TestBrowser();
+      await loginAs(alice, withApi, { login: 'alice' });
+      expect(JSON.parse((await alice.get(`${withApi.baseURL}/me`)).body).scope).toBe(
+        'orders:read orders:write',
+      );
+    } finally {
+      await withApi.close();
+    }
   });
 
   test('two tabs can log in at once', async () => {
