@@ -260,3 +260,20 @@ describe('session lifetime and the afterCallback hook', () => {
     }
   });
 });
+
+describe('authRequired', () => {
+  test('every route after auth() requires a login: browsers go to the IdP, API clients get 401', async () => {
+    const app = await startSigninApp(idp, { options: { authRequired: true } });
+    try {
+      const browser = new TestBrowser();
+      const page = await browser.get(`${app.baseURL}/me?x=1`);
+      expect(page.status).toBe(302);
+      expect(new URL(page.location!).origin).toBe(idp.issuer);
+      expect((await new TestBrowser().get(`${app.baseURL}/me`, { accept: 'application/json' })).status).toBe(401);
+      await loginAs(browser, app);
+      expect((await browser.get(`${app.baseURL}/me`)).status).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+});
