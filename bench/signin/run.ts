@@ -1,0 +1,159 @@
+/**
+ * Sign-in benchmark, all in one run on loopback against the in-process oidc-provider:
+ *
+ * 1. Complete login flows per second (GET /login → IdP sign-in page → callback → session), for
+ *    portcullis and express-openid-connect, measured the same way, alternating rounds.
+ * 2. The added latency of requiresAuth() on a signed-in request versus a bare route (autocannon,
+ *    one connection, so latency = 1 / throughput), for both libraries.
+ *
+ * Run: node --import tsx bench/signin/run.ts [logins=300] [concurrency=8] [seconds=5]
+ */
+import autocannon from 'autocannon';
+import express from 'express';
+import eocModule from 'express-openid-connect';
+import session from 'express-session';
+import { startApp } from '../../__tests__/helpers/app.js';
+import { signInAtIdp, TestBrowser } from '../../__tests__/helpers/browser.js';
+import { startIdp, WEB_SECRET } from '../../__tests__/helpers/idp.js';
+import { auth, requiresAuth } from '../../lib/index.js';
+
+const LOGINS = Number(process.argv[2] ?? 300);
+const CONCURRENCY = Number(process.argv[3] ?? 8);
+const SECONDS = Number(process.argv[4] ?? 5);
+
+const quiet = console.warn;
+console.warn = (...a: unknown[]) => (String(a[0]).startsWith('oidc-provider') ? undefined : quiet(...a));
+console.info = () => undefined;
+
+const { auth: eocAuth, requiresAuth: eocRequiresAuth } = eocModule;
+const idp = await startIdp();
+const scope = 'openid profile email';
+
+const portcullis = await startApp((baseURL) => {
+  idp.allowApp(baseURL);
+  const app = express();
+  app.use(session({ secret: 'bench-secret', resave: false, saveUninitialized: false }));
+  app.use(
+    auth({
+      issuerBaseURL: idp.issuer,
+      baseURL,
+      clientID: 'web',
+      clientSecret: WEB_SECRET,
+      authorizationParams: { scope },
+    }),
+  );
+  app.get('/bare', (_req, res) => res.send('ok'));
+  app.get('/protected', requiresAuth(), (_req, res) => res.send('ok'));
+  return app;
+});
+
+const eoc = await startApp((baseURL) => {
+  idp.allowApp(baseURL);
+  const app = express();
+  app.use(
+    eocAuth({
+      issuerBaseURL: idp.issuer,
+      baseURL,
+      clientID: 'web',
+      clientSecret: WEB_SECRET,
+      secret: 'bench-secret-bench-secret-bench-secret',
+      authRequired: false,
+      idpLogout: false,
+      authorizationParams: { response_type: 'code', scope },
+    }),
+  );
+  app.get('/bare', (_req, res) => res.send('ok'));
+  app.get('/protected', eocRequiresAuth(), (_req, res) => res.send('ok'));
+  return app;
+});
+
+/** One complete login; returns the browser, signed in. */
+async function login(baseURL: string): Promise<TestBrowser> {
+  const browser = new TestBrowser();
+  const start = await browser.get(`${baseURL}/login`);
+  const { result } = await signInAtIdp(browser, start.location!, {
+    login: `user${Math.floor(Math.random() * 1000)}`,
+  });
+  if (result === undefined || result.status !== 302)
+    throw new Error(`login failed at ${baseURL}: ${result?.status} ${result?.body}`);
+  return browser;
+}
+
+async function loginRate(baseURL: string, count: number): Promise<number> {
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next++ < count) await login(baseURL);
+    }),
+  );
+  return count / ((performance.now() - started) / 1000);
+}
+
+async function cannon(url: string, cookie: string): Promise<{ rps: number; p50: number }> {
+  const result = await autocannon({ url, connections: 1, duration: SECONDS, headers: { cookie } });
+  if (result.non2xx > 0 || result.errors > 0)
+    throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  return { rps: result.requests.average, p50: result.latency.p50 };
+}
+
+function cookieFor(browser: TestBrowser, baseURL: string): string {
+  return browser.cookieHeader(new URL(baseURL));
+}
+
+// Warm up both (discovery, JWKS, JIT).
+await loginRate(portcullis.baseURL, 20);
+await loginRate(eoc.baseURL, 20);
+
+const rates = { portcullis: [] as number[], eoc: [] as number[] };
+for (let round = 0; round < 2; round++) {
+  rates.portcullis.push(await loginRate(portcullis.baseURL, LOGINS / 2));
+  rates.eoc.push(await loginRate(eoc.baseURL, LOGINS / 2));
+}
+const best = (xs: number[]) => Math.max(...xs);
+
+const latency: Record<
+  string,
+  { bare: number; protected: number; addedMs: number; p50Bare: number; p50Protected: number }
+> = {};
+for (const [name, app] of [
+  ['portcullis', portcullis],
+  ['express-openid-connect', eoc],
+] as const) {
+  const cookie = cookieFor(await login(app.baseURL), app.baseURL);
+  await cannon(`${app.baseURL}/protected`, cookie); // warm-up
+  const bare = await cannon(`${app.baseURL}/bare`, cookie);
+  const prot = await cannon(`${app.baseURL}/protected`, cookie);
+  latency[name] = {
+    bare: Math.round(bare.rps),
+    protected: Math.round(prot.rps),
+    addedMs: Number((1000 / prot.rps - 1000 / bare.rps).toFixed(4)),
+    p50Bare: bare.p50,
+    p50Protected: prot.p50,
+  };
+}
+
+console.log(
+  '\n## Complete login flows per second (concurrency %d, best of 2 rounds of %d)',
+  CONCURRENCY,
+  LOGINS / 2,
+);
+console.log('| library | logins/s |\n| --- | --- |');
+console.log(`| portcullis | ${best(rates.portcullis).toFixed(1)} |`);
+console.log(`| express-openid-connect | ${best(rates.eoc).toFixed(1)} |`);
+console.log(
+  `ratio portcullis / express-openid-connect: ${(best(rates.portcullis) / best(rates.eoc)).toFixed(2)}x`,
+);
+
+console.log('\n## requiresAuth() on a signed-in request vs a bare route (1 connection, %d s each)', SECONDS);
+console.log(
+  '| library | bare req/s | requiresAuth req/s | added latency per request |\n| --- | --- | --- | --- |',
+);
+for (const [name, l] of Object.entries(latency)) {
+  console.log(`| ${name} | ${l.bare} | ${l.protected} | ${(l.addedMs * 1000).toFixed(1)} µs |`);
+}
+
+await portcullis.close();
+await eoc.close();
+await idp.close();
+process.exit(0);
