@@ -15,6 +15,14 @@ export const EXPRESS = [
 
 export type ExpressFactory = () => Express;
 
+/**
+ * The Express every sign-in suite runs on: 5 by default, 4 with PORTCULLIS_TEST_EXPRESS=4
+ * (`npm run test:express4` runs the whole sign-in folder again on Express 4).
+ */
+export const defaultExpress = (process.env['PORTCULLIS_TEST_EXPRESS'] === '4'
+  ? express4
+  : express5) as unknown as ExpressFactory;
+
 export interface SigninApp extends RunningApp {
   store: session.MemoryStore;
   errors: Array<{ code?: string; status?: number; message: string }>;
@@ -32,7 +40,7 @@ export const errorHandler =
 export async function startSigninApp(
   idp: Pick<TestIdp, 'issuer'> & { allowApp?: (baseURL: string) => void },
   {
-    express = express5 as unknown as ExpressFactory,
+    express = defaultExpress,
     options = {},
     before,
     routes,

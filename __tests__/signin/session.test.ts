@@ -269,7 +269,9 @@ describe('authRequired', () => {
       const page = await browser.get(`${app.baseURL}/me?x=1`);
       expect(page.status).toBe(302);
       expect(new URL(page.location!).origin).toBe(idp.issuer);
-      expect((await new TestBrowser().get(`${app.baseURL}/me`, { accept: 'application/json' })).status).toBe(401);
+      expect((await new TestBrowser().get(`${app.baseURL}/me`, { accept: 'application/json' })).status).toBe(
+        401,
+      );
       await loginAs(browser, app);
       expect((await browser.get(`${app.baseURL}/me`)).status).toBe(200);
     } finally {
