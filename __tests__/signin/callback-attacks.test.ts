@@ -354,3 +354,19 @@ describe('hostile callback input never causes a 500', () => {
     expect(json.status).toBe(400);
   });
 });
+
+describe('userinfo', () => {
+  test('fetchUserInfo() refuses claims about another subject (OpenID Connect Core §5.3.2)', async () => {
+    const s = await begin();
+    answerWith(await rogue.sign(claims(s.nonce)));
+    expect((await callback(s)).status).toBe(302);
+    rogue.userinfo = () => ({ status: 200, body: { sub: 'somebody-else', email: 'x@example.test' } });
+    const res = await s.browser.get(`${app.baseURL}/userinfo`);
+    expect(res.status).toBe(502);
+    expect(JSON.parse(res.body).code).toBe('ERR_USERINFO_FAILED');
+    rogue.userinfo = () => ({ status: 200, body: { sub: 'mallory', email: 'm@example.test' } });
+    const ok = await s.browser.get(`${app.baseURL}/userinfo`);
+    expect(ok.status).toBe(200);
+    expect(JSON.parse(ok.body)).toEqual({ sub: 'mallory', email: 'm@example.test' });
+  });
+});
