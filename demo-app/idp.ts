@@ -1,0 +1,210 @@
+/**
+ * The demo's built-in IdP: oidc-provider (the OpenID-certified server) in-process, with the demo's
+ * clients, two demo users and a small sign-in page of our own that checks their passwords.
+ * For the demo only: keys are generated at start, data lives in memory.
+ */
+import { generateKeyPairSync } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+
+export interface DemoUser {
+  password: string;
+  name: string;
+  scopes: string[];
+}
+
+export const DEMO_USERS: Record<string, DemoUser> = {
+  alice: { password: 'wonderland', name: 'Alice Liddell', scopes: ['orders:read', 'orders:write'] },
+  bob: { password: 'builder', name: 'Bob Builder', scopes: ['orders:read'] },
+};
+
+export interface DemoIdpOptions {
+  port: number;
+  appBaseURL: string;
+  apiAudience: string;
+  webClient: { id: string; secret: string };
+  workerClient: { id: string; secret: string };
+  /** Access token lifetime in seconds (short, so that the Refresh button has something to do). */
+  accessTokenTTL?: number;
+}
+
+export interface DemoIdp {
+  issuer: string;
+  close(): Promise<void>;
+}
+
+const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+function page(title: string, body: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body{font:16px/1.5 system-ui,sans-serif;background:#f4f1ea;margin:0;display:grid;place-items:center;min-height:100vh}
+main{background:#fff;padding:2rem 2.5rem;border-radius:12px;box-shadow:0 2px 12px #0002;width:22rem}
+h1{font-size:1.3rem;margin:0 0 1rem}label{display:block;margin:.6rem 0 .2rem}input{width:100%;padding:.5rem;box-sizing:border-box}
+button{margin-top:1rem;width:100%;padding:.6rem;background:#7a3e00;color:#fff;border:0;border-radius:6px;font-size:1rem}
+.err{color:#a00}.hint{color:#666;font-size:.85rem;margin-top:1rem}</style></head><body><main>${body}</main></body></html>`;
+}
+
+async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > 16_384) break;
+    chunks.push(chunk as Buffer);
+  }
+  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+}
+
+function loginPage(uid: string, error?: string): string {
+  return page(
+    'Sign in — portcullis demo IdP',
+    `<h1>Sign in to the demo IdP</h1>${error ? `<p class="err">${esc(error)}</p>` : ''}
+<form method="post" action="/interaction/${esc(uid)}/login">
+<label for="login">Username</label><input id="login" name="login" autocomplete="username" required autofocus>
+<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
+<button type="submit">Sign in</button></form>
+<p class="hint">Demo users: <b>alice</b> / wonderland (orders:read, orders:write) and <b>bob</b> / builder (orders:read).</p>`,
+  );
+}
+
+export async function startDemoIdp(options: DemoIdpOptions): Promise<DemoIdp> {
+  const issuer = `http://127.0.0.1:${options.port}`;
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: 'demo-key-1', alg: 'RS256', use: 'sig' };
+  const base = options.appBaseURL.replace(/\/$/, '');
+
+  const scopesFor = (ctx: KoaContextWithOIDC): string[] => {
+    const entities = ctx.oidc.entities as Record<string, { accountId?: string } | undefined>;
+    const accountId =
+      ctx.oidc.session?.accountId ?? entities['AuthorizationCode']?.accountId ?? entities['RefreshToken']?.accountId;
+    if (accountId === undefined) return ['orders:read', 'orders:write']; // the worker (client credentials)
+    return DEMO_USERS[accountId]?.scopes ?? [];
+  };
+
+  const configuration: Configuration = {
+    clients: [
+      {
+        client_id: options.webClient.id,
+        client_secret: options.webClient.secret,
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        redirect_uris: [`${base}/callback`],
+        post_logout_redirect_uris: [`${base}/`],
+      },
+      {
+        client_id: options.workerClient.id,
+        client_secret: options.workerClient.secret,
+        grant_types: ['client_credentials'],
+        response_types: [],
+        redirect_uris: [],
+      },
+    ],
+    jwks: { keys: [signingKey as never] },
+    cookies: { keys: ['portcullis-demo-idp-cookie-key'] },
+    claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
+    conformIdTokenClaims: false,
+    async findAccount(_ctx, id) {
+      const user = DEMO_USERS[id];
+      if (user === undefined) return undefined;
+      return {
+        accountId: id,
+        claims: async () => ({ sub: id, name: user.name, email: `${id}@demo.example`, email_verified: true }),
+      };
+    },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    features: {
+      devInteractions: { enabled: false },
+      rpInitiatedLogout: { enabled: true },
+      clientCredentials: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: (ctx: KoaContextWithOIDC) =>
+          ctx.oidc.client?.grantTypeAllowed('client_credentials') ? options.apiAudience : undefined,
+        useGrantedResource: async () => true,
+        getResourceServerInfo: async (ctx: KoaContextWithOIDC, resource: string) => {
+          if (resource !== options.apiAudience) throw new Error('unknown resource');
+          return {
+            scope: scopesFor(ctx).join(' '),
+            audience: resource,
+            accessTokenTTL: options.accessTokenTTL ?? 300,
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg: 'RS256' } },
+          };
+        },
+      },
+    },
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    rotateRefreshToken: true,
+    ttl: { AccessToken: 300, IdToken: 3600, Interaction: 600, Session: 3600, Grant: 3600, RefreshToken: 86_400 },
+    async loadExistingGrant(ctx) {
+      // First-party demo app: consent is implied, limited to the scopes the user may have.
+      const accountId = ctx.oidc.session?.accountId;
+      const clientId = ctx.oidc.client?.clientId;
+      if (accountId === undefined || clientId === undefined) return undefined;
+      const grant = new ctx.oidc.provider.Grant({ accountId, clientId });
+      const requested = String(ctx.oidc.params?.['scope'] ?? '').split(' ');
+      grant.addOIDCScope(requested.filter((s) => ['openid', 'profile', 'email', 'offline_access'].includes(s)).join(' '));
+      const allowed = new Set(DEMO_USERS[accountId]?.scopes ?? []);
+      for (const resource of [ctx.oidc.params?.['resource'] ?? []].flat() as string[]) {
+        grant.addResourceScope(resource, requested.filter((s) => allowed.has(s)).join(' '));
+      }
+      await grant.save();
+      return grant;
+    },
+    renderError: async (ctx, out) => {
+      ctx.type = 'html';
+      ctx.body = page('Error', `<h1>${esc(String(out['error']))}</h1><p>${esc(String(out['error_description'] ?? ''))}</p>`);
+    },
+  };
+  const provider = new Provider(issuer, configuration);
+  const providerCallback = provider.callback();
+
+  async function interaction(req: IncomingMessage, res: ServerResponse, uid: string, action: string | undefined) {
+    const details = await provider.interactionDetails(req, res);
+    if (details.uid !== uid) throw new Error('interaction mismatch');
+    if (req.method === 'POST' && action === 'login') {
+      const form = await readForm(req);
+      const login = form.get('login') ?? '';
+      const user = DEMO_USERS[login];
+      if (user === undefined || user.password !== form.get('password')) {
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+        res.end(loginPage(uid, 'Unknown user or wrong password.'));
+        return;
+      }
+      await provider.interactionFinished(req, res, { login: { accountId: login } }, { mergeWithLastSubmission: false });
+      return;
+    }
+    if (details.prompt.name === 'login') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+      res.end(loginPage(uid));
+      return;
+    }
+    // Consent is implied (loadExistingGrant); any other prompt is finished as it stands.
+    await provider.interactionFinished(req, res, {}, { mergeWithLastSubmission: true });
+  }
+
+  const server: Server = createServer((req, res) => {
+    const match = /^\/interaction\/([A-Za-z0-9_-]+)(?:\/(login))?$/.exec((req.url ?? '').split('?')[0] ?? '');
+    if (match === null) {
+      providerCallback(req, res);
+      return;
+    }
+    interaction(req, res, match[1]!, match[2]).catch(() => {
+      if (!res.headersSent) res.writeHead(400, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(page('Sign-in expired', '<h1>This sign-in has expired</h1><p>Go back to the app and log in again.</p>'));
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, '127.0.0.1', resolve);
+  });
+  return {
+    issuer,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
