@@ -137,7 +137,11 @@ export function createJwksStore(options: JwksStoreOptions): JwksStore {
 
   function refresh(): Promise<readonly JwksKey[]> {
     attemptedAt = now();
-    pending ??= (async () => jwksRequest(await options.uri(), http))()
+    pending ??= (async () => {
+      const uri = await options.uri();
+      // One retry for a GET that failed on the wire: a keep-alive socket the IdP closed meanwhile.
+      return jwksRequest(uri, http).catch(() => jwksRequest(uri, http));
+    })()
       .then(processJwksResponse)
       .then((fresh) => {
         const previous = keys;
