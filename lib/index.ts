@@ -1,2 +1,3 @@
+export * from './api/index.js';
 export * from './errors.js';
 export * from './signin/index.js';

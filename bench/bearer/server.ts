@@ -1,0 +1,72 @@
+/**
+ * One bench server, in its own process: `node --import tsx bench/bearer/server.ts <kind>`.
+ * Every kind serves the same Express 5 route; only the auth in front of it differs.
+ * Reads ISSUER, JWKS_URI and AUDIENCE from the environment; prints `listening <port>`.
+ */
+import type { AddressInfo } from 'node:net';
+import express, { type RequestHandler } from 'express';
+import { expressjwt } from 'express-jwt';
+import { auth as auth0 } from 'express-oauth2-jwt-bearer';
+import * as jose from 'jose';
+import jwksRsa from 'jwks-rsa';
+import { bearer } from '../../lib/index.js';
+
+const kind = process.argv[2] ?? 'none';
+const issuer = process.env.ISSUER!;
+const jwksUri = process.env.JWKS_URI!;
+const audience = process.env.AUDIENCE!;
+
+function rawJose(): RequestHandler {
+  const jwks = jose.createRemoteJWKSet(new URL(jwksUri));
+  return (req, res, next) => {
+    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    if (token === undefined) {
+      res.status(401).end();
+      return;
+    }
+    jose
+      .jwtVerify(token, jwks, { issuer, audience, algorithms: ['RS256'], typ: 'at+jwt' })
+      .then(({ payload }) => {
+        (req as unknown as { auth: unknown }).auth = { payload };
+        next();
+      })
+      .catch(() => res.status(401).end());
+  };
+}
+
+const middlewares: Record<string, () => RequestHandler> = {
+  none: () => (_req, _res, next) => next(),
+  jose: rawJose,
+  'express-oauth2-jwt-bearer': () => auth0({ issuer, jwksUri, audience, tokenSigningAlg: 'RS256' }),
+  'express-jwt': () =>
+    expressjwt({
+      secret: jwksRsa.expressJwtSecret({ jwksUri, cache: true, rateLimit: true }) as never,
+      algorithms: ['RS256'],
+      audience,
+      issuer,
+    }),
+  portcullis: () => bearer({ issuer, jwksUri, audience }) as RequestHandler,
+};
+
+const make = middlewares[kind];
+if (make === undefined) throw new Error(`unknown kind ${kind}`);
+const app = express();
+app.disable('x-powered-by');
+// CPU spent and requests served, so that the runner can report CPU per request: a figure that
+// other processes on a shared machine disturb far less than throughput.
+let served = 0;
+app.get('/stats', (_req, res) => {
+  const { user, system } = process.cpuUsage();
+  res.json({ cpu: user + system, served });
+});
+app.use('/api', make());
+app.get('/api/hello', (_req, res) => {
+  served++;
+  res.json({ hello: 'world' });
+});
+app.use(((err, _req, res, _next) => {
+  res.status((err as { status?: number }).status ?? 500).end();
+}) as express.ErrorRequestHandler);
+const server = app.listen(0, '127.0.0.1', () => {
+  process.stdout.write(`listening ${(server.address() as AddressInfo).port}\n`);
+});

@@ -1,0 +1,74 @@
+/**
+ * Where the scope and claim checks find the grant: `req.auth` from `bearer()`, or else the
+ * signed-in user's access token from `auth()` (`req.oidc.accessToken`). The sign-in context is
+ * described structurally here, so the API product does not depend on the sign-in product.
+ */
+import type { IncomingMessage } from 'node:http';
+import { InvalidTokenError, UnauthorizedError } from '../errors.js';
+import { parseScope, scopesOf } from '../protocol/scopes.js';
+import type { AuthResult } from '../types/express.js';
+
+/** The part of `req.oidc.accessToken` (sign-in) the checks read. */
+export interface SignedInAccessToken {
+  readonly access_token: string;
+  readonly token_type?: string | undefined;
+  readonly expires_at?: number | undefined;
+  readonly scope?: string | undefined;
+  isExpired?(): boolean;
+}
+
+/** The part of `req.oidc` (sign-in) the checks read. */
+export interface SignedInContext {
+  readonly accessToken?: SignedInAccessToken | undefined;
+}
+
+export interface Grant {
+  readonly scopes: readonly string[];
+  /** Claims, when known: the verified payload, or a signed-in user's JWT access token's payload. */
+  readonly payload: Readonly<Record<string, unknown>> | undefined;
+}
+
+const realms = new WeakMap<IncomingMessage, string>();
+
+/** `bearer()` records its realm so that later checks challenge with the same one. */
+export function setRealm(req: IncomingMessage, realm: string): void {
+  realms.set(req, realm);
+}
+
+export function realmOf(req: IncomingMessage): string {
+  return realms.get(req) ?? 'api';
+}
+
+/**
+ * The payload of a JWT access token the app received straight from the token endpoint (so it is
+ * not re-verified here), or `undefined` for an opaque token.
+ */
+function unverifiedPayload(token: string): Record<string, unknown> | undefined {
+  const parts = token.split('.');
+  if (parts.length !== 3) return undefined;
+  try {
+    const value: unknown = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8'));
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The request's grant; throws 401 when there is none (or the signed-in token has expired). */
+export function grantOf(req: IncomingMessage): Grant {
+  const auth = (req as IncomingMessage & { auth?: AuthResult }).auth;
+  if (auth !== undefined) return { scopes: auth.scopes, payload: auth.payload };
+  const realm = realmOf(req);
+  const accessToken = (req as IncomingMessage & { oidc?: SignedInContext }).oidc?.accessToken;
+  if (accessToken === undefined || typeof accessToken.access_token !== 'string') {
+    throw new UnauthorizedError('authentication required', { realm });
+  }
+  if (typeof accessToken.isExpired === 'function' && accessToken.isExpired()) {
+    throw new InvalidTokenError('the access token has expired', { realm });
+  }
+  const payload = unverifiedPayload(accessToken.access_token);
+  const scopes = accessToken.scope !== undefined ? parseScope(accessToken.scope) : scopesOf(payload ?? {});
+  return { scopes, payload };
+}

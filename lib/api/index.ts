@@ -1,0 +1,9 @@
+// Protected APIs: bearer() and the route checks. Re-exported from the package root.
+export type { BearerOptions, IntrospectionOptions } from '../config/bearer.js';
+export type { JwsAlgorithm } from '../protocol/algorithms.js';
+export type { AuthenticatedRequest, AuthResult } from '../types/express.js';
+export type { SignedInAccessToken, SignedInContext } from './auth-source.js';
+export { bearer, type NodeMiddleware } from './bearer.js';
+export { type ClaimPredicate, type ClaimValue, requireClaim } from './require-claim.js';
+export { requireAnyScope, requireScope } from './require-scope.js';
+export type { Next } from './respond.js';

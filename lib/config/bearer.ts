@@ -1,0 +1,272 @@
+/**
+ * `bearer()` options: merged with the environment, validated once at start-up (one TypeError
+ * naming the option), frozen and fully defaulted. Durations in options are seconds.
+ */
+import { createSecretKey, type KeyObject } from 'node:crypto';
+import {
+  ASYMMETRIC_ALGORITHMS,
+  HMAC_ALGORITHMS,
+  isHmac,
+  isJwsAlgorithm,
+  type JwsAlgorithm,
+} from '../protocol/algorithms.js';
+import {
+  type ClientAuthConfig,
+  type ClientAuthOptions,
+  clientAuthFromEnv,
+  validateClientAuth,
+} from '../protocol/client-auth.js';
+import { DEFAULT_HTTP_TIMEOUT, type FetchLike, type HttpSettings } from '../protocol/http.js';
+import { compact, envBoolean, envList, envNumber, envString } from './env.js';
+import { optionalBoolean, optionalNumber, optionalString, requireCallableUrl } from './validate.js';
+
+/** Introspection (RFC 7662) for opaque tokens: the client credentials `bearer()` calls it with. */
+export interface IntrospectionOptions extends ClientAuthOptions {
+  /** [INTROSPECTION_ENDPOINT] Defaults to the IdP's advertised `introspection_endpoint`. */
+  endpoint?: string | URL;
+}
+
+export interface BearerOptions {
+  /** [ISSUER_BASE_URL] The IdP; its discovery document gives `issuer` and `jwks_uri`. */
+  issuerBaseURL?: string | URL;
+  /** [ISSUER] The expected `iss`, or several (multi-tenant). Overrides the discovered issuer. */
+  issuer?: string | string[];
+  /** [JWKS_URI] The IdP's keys, when there is no discovery. */
+  jwksUri?: string | URL;
+  /** [AUDIENCE] Required: the `aud` this API accepts (one of a list). */
+  audience?: string | string[];
+  /**
+   * [ALGORITHMS] Allowed JWS algorithms. @default every asymmetric one (RS, PS, ES, EdDSA); the
+   * HMAC ones when only a `secret` is given. `none` is never accepted.
+   */
+  algorithms?: string[];
+  /**
+   * [BEARER_SECRET] A shared secret (32 bytes or more) for HS256/384/512 tokens.
+   * > [!WARNING] Anyone holding the secret can mint tokens; prefer asymmetric keys.
+   */
+  secret?: string | Uint8Array;
+  /** [CLOCK_TOLERANCE] Seconds of leeway on `exp`, `nbf` and `iat`. @default 5 */
+  clockTolerance?: number;
+  /** [MAX_TOKEN_AGE] Refuse tokens issued (`iat`) longer ago than this many seconds. */
+  maxTokenAge?: number;
+  /**
+   * [ALLOW_JWT_TYP] Also accept `typ: JWT` or no `typ`, besides RFC 9068's `at+jwt`. @default false
+   * > [!WARNING] Lets an ID token signed by the same IdP pass as an access token if its `aud` matches.
+   */
+  allowJWTTyp?: boolean;
+  /** [REALM] The `realm` of `WWW-Authenticate` challenges. @default 'api' */
+  realm?: string;
+  /** [AUTH_REQUIRED] When false, a request without a token goes on without `req.auth`. @default true */
+  authRequired?: boolean;
+  /** [ALLOW_QUERY_TOKEN] Also read `?access_token=` (RFC 6750 §2.3). @default false */
+  allowQueryToken?: boolean;
+  /** [ALLOW_BODY_TOKEN] Also read a parsed urlencoded `req.body.access_token` (§2.2). @default false */
+  allowBodyToken?: boolean;
+  /** [MAX_TOKEN_LENGTH] Longer tokens are refused before any parsing. @default 8192 */
+  maxTokenLength?: number;
+  /** [PERMISSIONS_AS_SCOPES] Count the `permissions` claim as scopes. @default false */
+  permissionsAsScopes?: boolean;
+  /** [JWKS_COOLDOWN] Seconds between JWKS refetches caused by unknown `kid`s. @default 30 */
+  jwksCooldown?: number;
+  /** [JWKS_CACHE_MAX_AGE] Seconds after which the JWKS is refreshed in the background. @default 600 */
+  jwksCacheMaxAge?: number;
+  /** [TOKEN_CACHE_MAX_ENTRIES] Verified tokens remembered (0 turns the cache off). @default 1000 */
+  cacheMaxEntries?: number;
+  /** [TOKEN_CACHE_MAX_AGE] Seconds a verdict is reused at most (never past `exp`). @default 300 */
+  cacheMaxAge?: number;
+  /** Validate opaque (non-JWT) tokens at the IdP's introspection endpoint; `true` reads CLIENT_ID etc. */
+  introspection?: boolean | IntrospectionOptions;
+  /** The fetch used to reach the IdP (proxies, custom CAs). @default globalThis.fetch */
+  fetch?: FetchLike;
+  /** [HTTP_TIMEOUT] Milliseconds before a call to the IdP is abandoned. @default 5000 */
+  httpTimeout?: number;
+  /**
+   * [ALLOW_INSECURE_HTTP] Allow plain http to non-loopback hosts.
+   * > [!WARNING] Keys fetched over http can be replaced in transit.
+   */
+  allowInsecureHttp?: boolean;
+}
+
+export interface BearerConfig {
+  readonly issuerBaseURL: URL | undefined;
+  readonly issuers: readonly string[] | undefined;
+  readonly jwksUri: URL | undefined;
+  readonly audiences: readonly string[];
+  readonly algorithms: readonly JwsAlgorithm[];
+  readonly secret: KeyObject | undefined;
+  readonly clockTolerance: number;
+  readonly maxTokenAge: number | undefined;
+  readonly allowJWTTyp: boolean;
+  readonly realm: string;
+  readonly authRequired: boolean;
+  readonly allowQueryToken: boolean;
+  readonly allowBodyToken: boolean;
+  readonly maxTokenLength: number;
+  readonly permissionsAsScopes: boolean;
+  /** Milliseconds. */
+  readonly jwksCooldown: number;
+  /** Milliseconds. */
+  readonly jwksCacheMaxAge: number;
+  readonly cacheMaxEntries: number;
+  /** Milliseconds. */
+  readonly cacheMaxAge: number;
+  readonly introspection:
+    | { readonly client: ClientAuthConfig; readonly endpoint: URL | undefined }
+    | undefined;
+  readonly http: HttpSettings;
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Explicit options win; the environment fills what they leave out. */
+export function bearerOptionsFromEnv(options: BearerOptions, env: Env): BearerOptions {
+  const o = options;
+  return compact<BearerOptions>({
+    ...o,
+    issuerBaseURL: o.issuerBaseURL ?? envString(env, 'ISSUER_BASE_URL'),
+    issuer: o.issuer ?? envList(env, 'ISSUER'),
+    jwksUri: o.jwksUri ?? envString(env, 'JWKS_URI'),
+    audience: o.audience ?? envList(env, 'AUDIENCE'),
+    algorithms: o.algorithms ?? envList(env, 'ALGORITHMS'),
+    secret: o.secret ?? envString(env, 'BEARER_SECRET'),
+    clockTolerance: o.clockTolerance ?? envNumber(env, 'CLOCK_TOLERANCE'),
+    maxTokenAge: o.maxTokenAge ?? envNumber(env, 'MAX_TOKEN_AGE'),
+    allowJWTTyp: o.allowJWTTyp ?? envBoolean(env, 'ALLOW_JWT_TYP'),
+    realm: o.realm ?? envString(env, 'REALM'),
+    authRequired: o.authRequired ?? envBoolean(env, 'AUTH_REQUIRED'),
+    allowQueryToken: o.allowQueryToken ?? envBoolean(env, 'ALLOW_QUERY_TOKEN'),
+    allowBodyToken: o.allowBodyToken ?? envBoolean(env, 'ALLOW_BODY_TOKEN'),
+    maxTokenLength: o.maxTokenLength ?? envNumber(env, 'MAX_TOKEN_LENGTH'),
+    permissionsAsScopes: o.permissionsAsScopes ?? envBoolean(env, 'PERMISSIONS_AS_SCOPES'),
+    jwksCooldown: o.jwksCooldown ?? envNumber(env, 'JWKS_COOLDOWN'),
+    jwksCacheMaxAge: o.jwksCacheMaxAge ?? envNumber(env, 'JWKS_CACHE_MAX_AGE'),
+    cacheMaxEntries: o.cacheMaxEntries ?? envNumber(env, 'TOKEN_CACHE_MAX_ENTRIES'),
+    cacheMaxAge: o.cacheMaxAge ?? envNumber(env, 'TOKEN_CACHE_MAX_AGE'),
+    httpTimeout: o.httpTimeout ?? envNumber(env, 'HTTP_TIMEOUT'),
+    allowInsecureHttp: o.allowInsecureHttp ?? envBoolean(env, 'ALLOW_INSECURE_HTTP'),
+  });
+}
+
+function stringList(value: unknown, option: string, envName: string): string[] {
+  const list = typeof value === 'string' ? [value] : value;
+  if (
+    !Array.isArray(list) ||
+    list.length === 0 ||
+    !list.every((item) => typeof item === 'string' && item.trim() !== '')
+  ) {
+    throw new TypeError(
+      `"${option}" is required: a string or a list of strings (or the ${envName} environment variable)`,
+    );
+  }
+  return [...list];
+}
+
+function validateAlgorithms(value: unknown, hasSecret: boolean): JwsAlgorithm[] {
+  if (value === undefined) return hasSecret ? [...HMAC_ALGORITHMS] : [...ASYMMETRIC_ALGORITHMS];
+  if (!Array.isArray(value) || value.length === 0) {
+    throw new TypeError('"algorithms" must be a non-empty list of JWS algorithms');
+  }
+  for (const alg of value) {
+    if (typeof alg === 'string' && alg.toLowerCase() === 'none') {
+      throw new TypeError('"algorithms" must not contain "none"');
+    }
+    if (!isJwsAlgorithm(alg)) throw new TypeError(`"algorithms" contains an unsupported algorithm`);
+    if (isHmac(alg) && !hasSecret) {
+      throw new TypeError('"algorithms" may contain HMAC algorithms only together with a "secret"');
+    }
+  }
+  return [...new Set(value as JwsAlgorithm[])];
+}
+
+function validateSecret(value: unknown): KeyObject | undefined {
+  if (value === undefined) return undefined;
+  const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
+  if (!(bytes instanceof Uint8Array) || bytes.length < 32) {
+    throw new TypeError('"secret" must be a string or bytes of at least 32 bytes');
+  }
+  return createSecretKey(bytes);
+}
+
+function validateIntrospection(
+  value: unknown,
+  env: Env,
+  allowInsecureHttp: boolean,
+): BearerConfig['introspection'] {
+  if (value === undefined || value === false) return undefined;
+  if (value !== true && (typeof value !== 'object' || value === null)) {
+    throw new TypeError('"introspection" must be true or an object with client credentials');
+  }
+  const given = value === true ? {} : (value as IntrospectionOptions);
+  const client = validateClientAuth(clientAuthFromEnv(given, env));
+  const endpointValue = given.endpoint ?? envString(env, 'INTROSPECTION_ENDPOINT');
+  const endpoint =
+    endpointValue === undefined
+      ? undefined
+      : requireCallableUrl(endpointValue, 'introspection.endpoint', { allowInsecureHttp });
+  return Object.freeze({ client, endpoint });
+}
+
+/** Validate `bearer()` options; throws one TypeError naming the option. */
+export function validateBearerOptions(input: BearerOptions, env: Env = process.env): BearerConfig {
+  if (typeof input !== 'object' || input === null) throw new TypeError('bearer() options must be an object');
+  const o = bearerOptionsFromEnv(input, env);
+  const allowInsecureHttp = optionalBoolean(o.allowInsecureHttp, 'allowInsecureHttp', false);
+  const audiences = stringList(o.audience, 'audience', 'AUDIENCE');
+  const secret = validateSecret(o.secret);
+  const algorithms = validateAlgorithms(o.algorithms, secret !== undefined);
+  const needsKeys = algorithms.some((alg) => !isHmac(alg));
+
+  const issuerBaseURL =
+    o.issuerBaseURL === undefined
+      ? undefined
+      : requireCallableUrl(o.issuerBaseURL, 'issuerBaseURL', {
+          allowInsecureHttp,
+          envName: 'ISSUER_BASE_URL',
+        });
+  const issuers = o.issuer === undefined ? undefined : stringList(o.issuer, 'issuer', 'ISSUER');
+  const jwksUri =
+    o.jwksUri === undefined
+      ? undefined
+      : requireCallableUrl(o.jwksUri, 'jwksUri', { allowInsecureHttp, envName: 'JWKS_URI' });
+  if (issuerBaseURL === undefined && issuers === undefined) {
+    throw new TypeError('"issuerBaseURL" (or "issuer" with "jwksUri") is required (or ISSUER_BASE_URL)');
+  }
+  if (issuerBaseURL === undefined && needsKeys && jwksUri === undefined) {
+    throw new TypeError('"jwksUri" is required with "issuer" when there is no "issuerBaseURL" (or JWKS_URI)');
+  }
+  const fetchImpl = o.fetch ?? globalThis.fetch;
+  if (typeof fetchImpl !== 'function') throw new TypeError('"fetch" must be a function');
+  const introspection = validateIntrospection(o.introspection, env, allowInsecureHttp);
+  if (introspection !== undefined && introspection.endpoint === undefined && issuerBaseURL === undefined) {
+    throw new TypeError('"introspection.endpoint" is required when there is no "issuerBaseURL"');
+  }
+
+  return Object.freeze({
+    issuerBaseURL,
+    issuers: issuers === undefined ? undefined : Object.freeze(issuers),
+    jwksUri,
+    audiences: Object.freeze(audiences),
+    algorithms: Object.freeze(algorithms),
+    secret,
+    clockTolerance: optionalNumber(o.clockTolerance, 'clockTolerance', 5, { max: 3600 }),
+    maxTokenAge:
+      o.maxTokenAge === undefined ? undefined : optionalNumber(o.maxTokenAge, 'maxTokenAge', 0, { min: 1 }),
+    allowJWTTyp: optionalBoolean(o.allowJWTTyp, 'allowJWTTyp', false),
+    realm: optionalString(o.realm, 'realm') ?? 'api',
+    authRequired: optionalBoolean(o.authRequired, 'authRequired', true),
+    allowQueryToken: optionalBoolean(o.allowQueryToken, 'allowQueryToken', false),
+    allowBodyToken: optionalBoolean(o.allowBodyToken, 'allowBodyToken', false),
+    maxTokenLength: optionalNumber(o.maxTokenLength, 'maxTokenLength', 8192, { min: 256, max: 65536 }),
+    permissionsAsScopes: optionalBoolean(o.permissionsAsScopes, 'permissionsAsScopes', false),
+    jwksCooldown: optionalNumber(o.jwksCooldown, 'jwksCooldown', 30, { max: 86400 }) * 1000,
+    jwksCacheMaxAge: optionalNumber(o.jwksCacheMaxAge, 'jwksCacheMaxAge', 600, { max: 7 * 86400 }) * 1000,
+    cacheMaxEntries: optionalNumber(o.cacheMaxEntries, 'cacheMaxEntries', 1000, { max: 1_000_000 }),
+    cacheMaxAge: optionalNumber(o.cacheMaxAge, 'cacheMaxAge', 300, { max: 86400 }) * 1000,
+    introspection,
+    http: Object.freeze({
+      fetch: fetchImpl,
+      timeout: optionalNumber(o.httpTimeout, 'httpTimeout', DEFAULT_HTTP_TIMEOUT, { min: 1, max: 120_000 }),
+      allowInsecureHttp,
+    }),
+  });
+}

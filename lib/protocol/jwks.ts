@@ -1,0 +1,211 @@
+/**
+ * The IdP's signing keys (RFC 7517 JWK Set), as a request/process pair plus a store.
+ *
+ * - Fetched lazily, once at a time (single flight), and kept: keys are imported with jose once per
+ *   fetch, so that verifying a token never imports a key.
+ * - An unknown `kid` refetches at most once per `cooldown`, whatever the kid: a flood of junk
+ *   tokens costs the IdP one request per window, and kids still unknown after it are refused
+ *   at once until the window ends.
+ * - When the endpoint is down or answers garbage, the keys we have keep verifying, even past
+ *   `maxAge`; a token we cannot check for that reason is a 503, not `invalid_token`.
+ * - Keys that leave the set are reported (`onKeysRemoved`) so that cached verdicts die with them.
+ */
+import { KeyObject } from 'node:crypto';
+import * as jose from 'jose';
+import { IdpUnavailableError, InvalidTokenError, type PortcullisError } from '../errors.js';
+import { type AsymmetricAlgorithm, keyShapeOf } from './algorithms.js';
+import { type HttpSettings, toPortcullisError } from './http.js';
+import { insecureAllowed } from './url-policy.js';
+
+export interface JwksKey {
+  readonly kid: string | undefined;
+  readonly alg: string | undefined;
+  readonly kty: string;
+  readonly crv: string | undefined;
+  readonly key: KeyObject;
+  /** RFC 7638 thumbprint: the key's identity across refetches. */
+  readonly id: string;
+}
+
+/** Largest JWKS document we read: a real one is a few KB. */
+const MAX_JWKS_BYTES = 512 * 1024;
+
+/** GET the JWK Set. Only sends; {@link processJwksResponse} validates. */
+export function jwksRequest(uri: URL, http: HttpSettings): Promise<Response> {
+  if (uri.protocol !== 'https:' && !insecureAllowed(uri, http.allowInsecureHttp)) {
+    return Promise.reject(new TypeError('the JWKS URI must use https'));
+  }
+  return http.fetch(uri, {
+    headers: { accept: 'application/jwk-set+json, application/json' },
+    redirect: 'error',
+    signal: AbortSignal.timeout(http.timeout),
+  });
+}
+
+function importAlgorithm(jwk: jose.JWK): string | undefined {
+  if (typeof jwk.alg === 'string') return jwk.alg;
+  if (jwk.kty === 'RSA') return 'RS256';
+  if (jwk.kty === 'OKP' && jwk.crv === 'Ed25519') return 'EdDSA';
+  if (jwk.kty === 'EC') return { 'P-256': 'ES256', 'P-384': 'ES384', 'P-521': 'ES512' }[jwk.crv ?? ''];
+  return undefined;
+}
+
+/** Import one public signing key, or `undefined` for a key we must not or cannot use. */
+async function importKey(value: unknown): Promise<JwksKey | undefined> {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const jwk = value as jose.JWK;
+  // Symmetric or private material has no business in a JWKS; never turn it into a verification key.
+  if (jwk.kty !== 'RSA' && jwk.kty !== 'EC' && jwk.kty !== 'OKP') return undefined;
+  if (jwk.d !== undefined) return undefined;
+  if (jwk.use !== undefined && jwk.use !== 'sig') return undefined;
+  if (jwk.key_ops !== undefined && !(Array.isArray(jwk.key_ops) && jwk.key_ops.includes('verify'))) {
+    return undefined;
+  }
+  const alg = importAlgorithm(jwk);
+  if (alg === undefined) return undefined;
+  try {
+    const imported = await jose.importJWK(jwk, alg);
+    const key = imported instanceof KeyObject ? imported : KeyObject.from(imported as CryptoKey);
+    return {
+      kid: typeof jwk.kid === 'string' ? jwk.kid : undefined,
+      alg: jwk.alg,
+      kty: jwk.kty,
+      crv: jwk.crv,
+      key,
+      id: await jose.calculateJwkThumbprint(jwk),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Validate a JWKS response and import its usable signing keys. */
+export async function processJwksResponse(response: Response): Promise<JwksKey[]> {
+  if (response.status >= 500) throw new IdpUnavailableError(`the JWKS endpoint answered ${response.status}`);
+  if (response.status !== 200) {
+    throw new IdpUnavailableError(`the JWKS endpoint answered ${response.status}, not 200`);
+  }
+  const text = await response.text();
+  if (text.length > MAX_JWKS_BYTES) throw new IdpUnavailableError('the JWKS is too large');
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new IdpUnavailableError('the JWKS is not JSON');
+  }
+  const keys = (body as { keys?: unknown } | null)?.keys;
+  if (!Array.isArray(keys)) throw new IdpUnavailableError('the JWKS has no "keys" array');
+  const imported = await Promise.all(keys.map(importKey));
+  return imported.filter((k): k is JwksKey => k !== undefined);
+}
+
+function fits(jwk: JwksKey, kid: string | undefined, alg: AsymmetricAlgorithm): boolean {
+  if (kid !== undefined && jwk.kid !== kid) return false;
+  if (jwk.alg !== undefined && jwk.alg !== alg) return false;
+  const shape = keyShapeOf(alg);
+  return jwk.kty === shape.kty && (shape.crv === undefined || jwk.crv === shape.crv);
+}
+
+export interface JwksStoreOptions {
+  /** The JWKS URI; a function so that it may come from discovery, lazily. */
+  readonly uri: () => URL | Promise<URL>;
+  readonly http: HttpSettings;
+  /** Milliseconds between refetches caused by unknown kids. */
+  readonly cooldown: number;
+  /** Milliseconds after which keys are refreshed in the background (they keep serving meanwhile). */
+  readonly maxAge: number;
+  /** Milliseconds a failed first fetch is remembered before the next attempt. */
+  readonly retryAfter?: number;
+  readonly realm: string | undefined;
+  /** Called with the ids of keys that left the set at a refetch. */
+  readonly onKeysRemoved?: (ids: ReadonlySet<string>) => void;
+  readonly now?: () => number;
+}
+
+export interface JwksStore {
+  /** The keys that may have signed a token with `kid` and `alg`; synchronous when they are known. */
+  select(kid: string | undefined, alg: AsymmetricAlgorithm): readonly JwksKey[] | Promise<readonly JwksKey[]>;
+}
+
+export function createJwksStore(options: JwksStoreOptions): JwksStore {
+  const { http, cooldown, maxAge, realm, retryAfter = 2000, now = Date.now } = options;
+  let keys: readonly JwksKey[] | undefined;
+  let loadedAt = 0;
+  let attemptedAt = Number.NEGATIVE_INFINITY;
+  let failure: PortcullisError | undefined;
+  let pending: Promise<readonly JwksKey[]> | undefined;
+
+  function refresh(): Promise<readonly JwksKey[]> {
+    attemptedAt = now();
+    pending ??= (async () => {
+      const uri = await options.uri();
+      // One retry for a GET that failed on the wire: a keep-alive socket the IdP closed meanwhile.
+      return jwksRequest(uri, http).catch(() => jwksRequest(uri, http));
+    })()
+      .then(processJwksResponse)
+      .then((fresh) => {
+        const previous = keys;
+        keys = fresh;
+        loadedAt = now();
+        failure = undefined;
+        if (previous !== undefined && options.onKeysRemoved !== undefined) {
+          const current = new Set(fresh.map((k) => k.id));
+          const removed = new Set(previous.filter((k) => !current.has(k.id)).map((k) => k.id));
+          if (removed.size > 0) options.onKeysRemoved(removed);
+        }
+        return fresh;
+      })
+      .catch((err: unknown) => {
+        // Whatever went wrong (unreachable, 5xx, garbage), the token cannot be checked: a 503.
+        const mapped = toPortcullisError(err, 'the JWKS could not be fetched', 'ERR_JWKS_UNAVAILABLE', 503);
+        failure =
+          mapped instanceof IdpUnavailableError
+            ? mapped
+            : new IdpUnavailableError(mapped.message, { cause: mapped });
+        throw failure;
+      })
+      .finally(() => {
+        pending = undefined;
+      });
+    return pending;
+  }
+
+  function match(
+    set: readonly JwksKey[],
+    kid: string | undefined,
+    alg: AsymmetricAlgorithm,
+  ): readonly JwksKey[] {
+    return set.filter((k) => fits(k, kid, alg));
+  }
+
+  function noKey(): InvalidTokenError {
+    return new InvalidTokenError('no key in the JWKS matches the token\'s "kid" and "alg"', { realm });
+  }
+
+  return {
+    select(kid, alg) {
+      const t = now();
+      if (keys === undefined) {
+        if (pending !== undefined) return pending.then((set) => orFail(match(set, kid, alg)));
+        if (failure !== undefined && t - attemptedAt < retryAfter) throw failure;
+        return refresh().then((set) => orFail(match(set, kid, alg)));
+      }
+      if (t - loadedAt > maxAge && pending === undefined) refresh().catch(() => undefined);
+      const found = match(keys, kid, alg);
+      if (found.length > 0) return found;
+      if (pending !== undefined) return pending.then((set) => orFail(match(set, kid, alg)));
+      if (t - attemptedAt < cooldown) {
+        // Within the window a kid we do not know stays unknown; we could not check it if the
+        // last attempt to learn new keys failed.
+        if (failure !== undefined) throw failure;
+        throw noKey();
+      }
+      return refresh().then((set) => orFail(match(set, kid, alg)));
+    },
+  };
+
+  function orFail(found: readonly JwksKey[]): readonly JwksKey[] {
+    if (found.length === 0) throw noKey();
+    return found;
+  }
+}

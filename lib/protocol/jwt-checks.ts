@@ -1,0 +1,124 @@
+/**
+ * The header and claim checks of an RFC 9068 JWT access token, as named steps. They run before the
+ * signature is verified (they are cheaper, and a token failing them is refused either way), and
+ * the time checks run again on every cache hit. Messages name the check, never a claim's value.
+ */
+import type { JWTPayload, ProtectedHeaderParameters } from 'jose';
+import { InvalidTokenError } from '../errors.js';
+import { isJwsAlgorithm, type JwsAlgorithm } from './algorithms.js';
+
+export interface JwtPolicy {
+  /** The allowed algorithms, from the options only. */
+  readonly algorithms: ReadonlySet<JwsAlgorithm>;
+  /** Also accept `typ: JWT` (or no `typ`) besides RFC 9068's `at+jwt`. */
+  readonly allowJWTTyp: boolean;
+  readonly issuers: readonly string[];
+  readonly audiences: readonly string[];
+  /** Seconds of leeway on `exp`, `nbf` and `iat`. */
+  readonly clockTolerance: number;
+  /** Seconds after `iat` a token is refused, whatever its `exp`. */
+  readonly maxTokenAge: number | undefined;
+  readonly realm: string | undefined;
+}
+
+/** Header parameters we understand if they are listed in `crit` (none: we implement no extension). */
+const UNDERSTOOD_CRIT: ReadonlySet<string> = new Set();
+
+function invalid(policy: JwtPolicy, description: string): InvalidTokenError {
+  return new InvalidTokenError(description, { realm: policy.realm });
+}
+
+/** `at+jwt` and `application/at+jwt` (RFC 9068 §4); media types compare case-insensitively. */
+function checkTyp(header: ProtectedHeaderParameters, policy: JwtPolicy): void {
+  const typ = header.typ;
+  if (typ === undefined) {
+    if (policy.allowJWTTyp) return;
+    throw invalid(policy, 'the token has no "typ" header (RFC 9068 requires "at+jwt")');
+  }
+  if (typeof typ !== 'string') throw invalid(policy, 'the token\'s "typ" header is not a string');
+  const media = typ.toLowerCase().replace(/^application\//, '');
+  if (media === 'at+jwt') return;
+  if (policy.allowJWTTyp && media === 'jwt') return;
+  throw invalid(policy, 'unexpected "typ" header (RFC 9068 requires "at+jwt")');
+}
+
+/** RFC 7515 §4.1.11: a `crit` listing anything we do not implement makes the token unusable. */
+function checkCrit(header: ProtectedHeaderParameters): boolean {
+  const crit: unknown = header.crit;
+  if (crit === undefined) return true;
+  if (!Array.isArray(crit) || crit.length === 0) return false;
+  return crit.every((name) => typeof name === 'string' && UNDERSTOOD_CRIT.has(name));
+}
+
+/**
+ * Check the protected header; returns the algorithm. `jku`, `x5u`, `x5c` and `jwk` are ignored on
+ * purpose: keys come only from the configured JWKS or secret, never from the token itself.
+ */
+export function checkHeader(header: ProtectedHeaderParameters, policy: JwtPolicy): JwsAlgorithm {
+  const alg: unknown = header.alg;
+  if (typeof alg !== 'string') throw invalid(policy, 'the token has no "alg" header');
+  if (!isJwsAlgorithm(alg) || !policy.algorithms.has(alg)) {
+    throw invalid(policy, 'the token\'s "alg" is not allowed');
+  }
+  if (!checkCrit(header)) throw invalid(policy, 'the token has an unsupported "crit" header');
+  if (header.kid !== undefined && typeof header.kid !== 'string') {
+    throw invalid(policy, 'the token\'s "kid" header is not a string');
+  }
+  checkTyp(header, policy);
+  return alg;
+}
+
+function numeric(payload: JWTPayload, claim: 'exp' | 'nbf' | 'iat', policy: JwtPolicy): number | undefined {
+  const value = payload[claim];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw invalid(policy, `the "${claim}" claim is not a number`);
+  }
+  return value;
+}
+
+/** `exp`, `nbf`, `iat` and `maxTokenAge` at `now` (seconds). Re-run on every cache hit. */
+export function checkTimes(payload: JWTPayload, policy: JwtPolicy, now: number): void {
+  const tolerance = policy.clockTolerance;
+  const exp = numeric(payload, 'exp', policy);
+  if (exp === undefined) throw invalid(policy, 'the token has no "exp" claim');
+  if (now - tolerance >= exp) throw invalid(policy, 'the token has expired ("exp" check failed)');
+  const nbf = numeric(payload, 'nbf', policy);
+  if (nbf !== undefined && nbf > now + tolerance) {
+    throw invalid(policy, 'the token is not valid yet ("nbf" check failed)');
+  }
+  const iat = numeric(payload, 'iat', policy);
+  if (iat !== undefined && iat > now + tolerance) {
+    throw invalid(policy, 'the token was issued in the future ("iat" check failed)');
+  }
+  if (policy.maxTokenAge !== undefined) {
+    if (iat === undefined) throw invalid(policy, 'the token has no "iat" claim (needed for "maxTokenAge")');
+    if (now - iat > policy.maxTokenAge + tolerance) {
+      throw invalid(policy, 'the token is too old ("maxTokenAge" check failed)');
+    }
+  }
+}
+
+/** `iss` is one of the configured issuers (exact string match, RFC 9068 §4). */
+export function checkIssuer(payload: JWTPayload, policy: JwtPolicy): void {
+  if (typeof payload.iss !== 'string' || !policy.issuers.includes(payload.iss)) {
+    throw invalid(policy, 'unexpected "iss" claim');
+  }
+}
+
+/** `aud` (a string or a list) names one of the configured audiences. */
+export function checkAudience(payload: JWTPayload, policy: JwtPolicy): void {
+  const aud: unknown = payload.aud;
+  const ok =
+    typeof aud === 'string'
+      ? policy.audiences.includes(aud)
+      : Array.isArray(aud) && aud.some((a) => typeof a === 'string' && policy.audiences.includes(a));
+  if (!ok) throw invalid(policy, 'unexpected "aud" claim');
+}
+
+/** Every claim check, in the order a reviewer ticks them off against RFC 9068 §4. */
+export function checkClaims(payload: JWTPayload, policy: JwtPolicy, now: number): void {
+  checkIssuer(payload, policy);
+  checkAudience(payload, policy);
+  checkTimes(payload, policy, now);
+}

@@ -1,0 +1,150 @@
+/**
+ * Everything `bearer()` does to one token, without Express: the length bound, the verified-token
+ * cache, then either JWT verification (JWKS or secret) or introspection for opaque tokens.
+ *
+ * Issuer metadata (discovery) is resolved once, lazily, before the first token is checked; after
+ * that, and whenever the key is known, a token is verified synchronously.
+ */
+
+import type { BearerConfig } from '../config/bearer.js';
+import { IdpUnavailableError, InvalidTokenError, PortcullisError } from '../errors.js';
+import type { AuthResult } from '../types/express.js';
+import { type JwtVerifierContext, type VerifiedJwt, verifyJwtAccessToken } from './access-token.js';
+import { createDiscovery, type Discovery } from './discovery.js';
+import { createIntrospector, type Introspector } from './introspection.js';
+import { createJwksStore } from './jwks.js';
+import type { JwtPolicy } from './jwt-checks.js';
+import { checkTimes } from './jwt-checks.js';
+import { looksLikeJws } from './jwt-decode.js';
+import { createTokenCache, tokenHash } from './token-cache.js';
+import { assertCallableUrl } from './url-policy.js';
+
+export interface TokenVerifier {
+  /** Verify a token; synchronous when it can be. Throws or rejects with a PortcullisError. */
+  verify(token: string): AuthResult | Promise<AuthResult>;
+}
+
+interface Resolved {
+  readonly ctx: JwtVerifierContext;
+  readonly introspector: Introspector | undefined;
+}
+
+export function createTokenVerifier(config: BearerConfig, now: () => number = Date.now): TokenVerifier {
+  const realm = config.realm;
+  const cache = createTokenCache<AuthResult>(config.cacheMaxEntries);
+  const discovery: Discovery | undefined =
+    config.issuerBaseURL === undefined
+      ? undefined
+      : createDiscovery({ issuer: config.issuerBaseURL, http: config.http });
+
+  let resolved: Resolved | undefined;
+  let resolving: Promise<Resolved> | undefined;
+
+  async function jwksUri(): Promise<URL> {
+    if (config.jwksUri !== undefined) return config.jwksUri;
+    const metadata = await discovery!.get();
+    if (metadata.jwks_uri === undefined) {
+      throw new PortcullisError('ERR_DISCOVERY_FAILED', 'the IdP advertises no "jwks_uri"', { status: 503 });
+    }
+    return assertCallableUrl(metadata.jwks_uri, 'jwks_uri', config.http.allowInsecureHttp);
+  }
+
+  async function resolve(): Promise<Resolved> {
+    const metadata = discovery === undefined ? undefined : await discovery.get();
+    const policy: JwtPolicy = Object.freeze({
+      algorithms: new Set(config.algorithms),
+      allowJWTTyp: config.allowJWTTyp,
+      issuers: config.issuers ?? [metadata!.issuer],
+      audiences: config.audiences,
+      clockTolerance: config.clockTolerance,
+      maxTokenAge: config.maxTokenAge,
+      realm,
+    });
+    const jwks = config.algorithms.some((alg) => !alg.startsWith('HS'))
+      ? createJwksStore({
+          uri: jwksUri,
+          http: config.http,
+          cooldown: config.jwksCooldown,
+          maxAge: config.jwksCacheMaxAge,
+          realm,
+          onKeysRemoved: (ids) => cache.dropKeys(ids),
+          now,
+        })
+      : undefined;
+    const ctx = { policy, jwks, secret: config.secret, permissionsAsScopes: config.permissionsAsScopes };
+    let introspector: Introspector | undefined;
+    if (config.introspection !== undefined) {
+      const endpoint = config.introspection.endpoint ?? introspectionEndpoint(metadata);
+      introspector = createIntrospector(
+        { endpoint, issuer: policy.issuers[0]!, client: config.introspection.client, http: config.http },
+        () => policy,
+        { permissions: config.permissionsAsScopes, now },
+      );
+    }
+    return { ctx, introspector };
+  }
+
+  function introspectionEndpoint(metadata: { introspection_endpoint?: string } | undefined): URL {
+    if (metadata?.introspection_endpoint === undefined) {
+      throw new PortcullisError('ERR_DISCOVERY_FAILED', 'the IdP advertises no "introspection_endpoint"', {
+        status: 503,
+      });
+    }
+    return assertCallableUrl(
+      metadata.introspection_endpoint,
+      'introspection_endpoint',
+      config.http.allowInsecureHttp,
+    );
+  }
+
+  function remember(hash: string, verified: VerifiedJwt | AuthResult, keyId: string | undefined): AuthResult {
+    const result = 'result' in verified ? verified.result : verified;
+    const exp = result.payload.exp;
+    const expiresAt = Math.min(
+      now() + config.cacheMaxAge,
+      typeof exp === 'number' ? exp * 1000 : Number.POSITIVE_INFINITY,
+    );
+    cache.set(hash, result, expiresAt, keyId);
+    return result;
+  }
+
+  function verifyResolved(r: Resolved, token: string, hash: string): AuthResult | Promise<AuthResult> {
+    if (!looksLikeJws(token)) {
+      if (r.introspector === undefined) throw new InvalidTokenError('the token is not a JWT', { realm });
+      return r.introspector.introspect(token, hash).then((result) => remember(hash, result, undefined));
+    }
+    const verified = verifyJwtAccessToken(token, r.ctx, Math.floor(now() / 1000));
+    return verified instanceof Promise
+      ? verified.then((v) => remember(hash, v, v.keyId))
+      : remember(hash, verified, verified.keyId);
+  }
+
+  return {
+    verify(token) {
+      if (token.length > config.maxTokenLength)
+        throw new InvalidTokenError('the token is too long', { realm });
+      const hash = tokenHash(token);
+      const hit = cache.get(hash, now());
+      if (hit !== undefined && resolved !== undefined) {
+        // Same bytes, same verdict; only the clock can change it. (Every JWT verdict has an `exp`;
+        // an introspected one without it lives at most `cacheMaxAge`.)
+        if (hit.payload.exp !== undefined)
+          checkTimes(hit.payload, resolved.ctx.policy, Math.floor(now() / 1000));
+        return hit;
+      }
+      if (resolved !== undefined) return verifyResolved(resolved, token, hash);
+      resolving ??= resolve()
+        .then((r) => {
+          resolved = r;
+          return r;
+        })
+        .catch((err: unknown) => {
+          throw err instanceof PortcullisError ? err : new IdpUnavailableError('the IdP could not be read');
+        })
+        .finally(() => {
+          resolving = undefined;
+        });
+      return resolving.then((r) => verifyResolved(r, token, hash));
+    },
+  };
+}
