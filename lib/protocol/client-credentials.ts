@@ -1,0 +1,101 @@
+/**
+ * The client-credentials grant (RFC 6749 §4.4) as a request/process pair: `clientCredentialsRequest()`
+ * only builds and sends (retries wrap it), `processClientCredentialsResponse()` only validates and
+ * maps failures to portcullis errors. The protocol itself is oauth4webapi's.
+ */
+import * as oauth from 'oauth4webapi';
+import { OAuthResponseError, PortcullisError } from '../errors.js';
+import { type HttpSettings, requestOptions, safeCause, toPortcullisError } from './http.js';
+
+/** A token as the agent keeps it: epoch milliseconds, counted from when the request was sent. */
+export interface IssuedToken {
+  readonly access_token: string;
+  readonly token_type: string;
+  readonly issued_at: number;
+  readonly expires_at: number;
+  readonly scope?: string;
+}
+
+/** Lifetime assumed when the IdP sends no `expires_in` (RFC 6749 §5.1 makes it only RECOMMENDED). */
+export const DEFAULT_TOKEN_LIFETIME = 300;
+
+/** Send one client-credentials token request. */
+export function clientCredentialsRequest(
+  as: oauth.AuthorizationServer,
+  client: oauth.Client,
+  clientAuth: oauth.ClientAuth,
+  params: ReadonlyArray<readonly [string, string]>,
+  http: HttpSettings,
+): Promise<Response> {
+  return oauth.clientCredentialsGrantRequest(
+    as,
+    client,
+    clientAuth,
+    params.map(([k, v]) => [k, v]),
+    requestOptions(http, as.token_endpoint),
+  );
+}
+
+/**
+ * Validate a token response. `issuedAt` is when the request was sent: counting the lifetime from
+ * there, not from the answer, keeps network and IdP latency on the safe side of expiry.
+ */
+export async function processClientCredentialsResponse(
+  as: oauth.AuthorizationServer,
+  client: oauth.Client,
+  response: Response,
+  issuedAt: number,
+): Promise<IssuedToken> {
+  let result: oauth.TokenEndpointResponse;
+  try {
+    result = await oauth.processClientCredentialsResponse(as, client, response);
+  } catch (err) {
+    throw tokenRequestError(err);
+  }
+  if (result.token_type !== 'bearer') {
+    throw new PortcullisError(
+      'ERR_TOKEN_REQUEST_FAILED',
+      'token request failed: the token_type is not Bearer',
+      {
+        status: 502,
+      },
+    );
+  }
+  const lifetime =
+    typeof result.expires_in === 'number' && result.expires_in >= 0
+      ? result.expires_in
+      : DEFAULT_TOKEN_LIFETIME;
+  const token: IssuedToken = {
+    access_token: result.access_token,
+    token_type: 'Bearer',
+    issued_at: issuedAt,
+    expires_at: issuedAt + lifetime * 1000,
+  };
+  return result.scope === undefined ? token : { ...token, scope: result.scope };
+}
+
+/**
+ * Map a failed token request: unreachable, timed out or 5xx → 503 `IdpUnavailableError` (retryable);
+ * an OAuth error (`invalid_client`, `invalid_scope`, …) → `OAuthResponseError` with code
+ * `ERR_TOKEN_REQUEST_FAILED` and the IdP's `error` and `error_description`; anything else →
+ * `ERR_TOKEN_REQUEST_FAILED`. Never the response body: it may hold a token.
+ */
+export function tokenRequestError(err: unknown): PortcullisError {
+  if (err instanceof oauth.WWWAuthenticateChallengeError) {
+    // A 401 invalid_client may come as a challenge rather than a JSON body.
+    const params = err.cause[0]?.parameters;
+    return oauthError(params?.error ?? 'invalid_client', params?.error_description, err);
+  }
+  const mapped = toPortcullisError(err, 'token request failed', 'ERR_TOKEN_REQUEST_FAILED');
+  if (mapped instanceof OAuthResponseError) return oauthError(mapped.error, mapped.error_description, err);
+  return mapped;
+}
+
+function oauthError(error: string, description: string | undefined, cause: unknown): OAuthResponseError {
+  return new OAuthResponseError(
+    'ERR_TOKEN_REQUEST_FAILED',
+    `token request failed: the IdP answered "${error}"`,
+    { error, error_description: description },
+    { status: 502, cause: safeCause(cause) },
+  );
+}
