@@ -150,6 +150,8 @@ export interface ResourceServer {
   unknown: number;
   /** Answer the next N requests 401 invalid_token whatever their token. */
   rejectNext: number;
+  /** Tokens refused as if revoked. */
+  readonly revoked: Set<string>;
   /** Answer every request 401 invalid_token. */
   alwaysReject: boolean;
   /** Answer 401 without `error=` (a challenge a new token does not fix). */
@@ -174,6 +176,7 @@ export async function startResourceServer(tokens: TokenServer): Promise<Resource
     plainChallenge: false,
     authorizations: [],
     bodies: [],
+    revoked: new Set(),
     close: () => close(server),
   };
   server.on('request', async (req, res) => {
@@ -181,7 +184,8 @@ export async function startResourceServer(tokens: TokenServer): Promise<Resource
     state.bodies.push(await readBody(req));
     const header = req.headers.authorization ?? '';
     state.authorizations.push(header);
-    const verdict = header.startsWith('Bearer ') ? tokens.check(header.slice(7)) : 'unknown';
+    const token = header.startsWith('Bearer ') ? header.slice(7) : '';
+    const verdict = state.revoked.has(token) ? 'unknown' : tokens.check(token);
     state[verdict]++;
     if (state.plainChallenge) {
       return json(res, 401, { error: 'unauthorized' }, { 'www-authenticate': 'Bearer realm="api"' });

@@ -4,7 +4,7 @@
  * maps failures to portcullis errors. The protocol itself is oauth4webapi's.
  */
 import * as oauth from 'oauth4webapi';
-import { OAuthResponseError, PortcullisError } from '../errors.js';
+import { IdpUnavailableError, OAuthResponseError, PortcullisError } from '../errors.js';
 import { type HttpSettings, requestOptions, safeCause, toPortcullisError } from './http.js';
 
 /** A token as the agent keeps it: epoch milliseconds, counted from when the request was sent. */
@@ -50,7 +50,7 @@ export async function processClientCredentialsResponse(
   try {
     result = await oauth.processClientCredentialsResponse(as, client, response);
   } catch (err) {
-    throw tokenRequestError(err);
+    throw await tokenRequestError(err);
   }
   if (result.token_type !== 'bearer') {
     throw new PortcullisError(
@@ -80,15 +80,43 @@ export async function processClientCredentialsResponse(
  * `ERR_TOKEN_REQUEST_FAILED` and the IdP's `error` and `error_description`; anything else →
  * `ERR_TOKEN_REQUEST_FAILED`. Never the response body: it may hold a token.
  */
-export function tokenRequestError(err: unknown): PortcullisError {
+export async function tokenRequestError(err: unknown): Promise<PortcullisError> {
   if (err instanceof oauth.WWWAuthenticateChallengeError) {
-    // A 401 invalid_client may come as a challenge rather than a JSON body.
+    // A 401 invalid_client comes with a challenge (oauth4webapi leaves its body unread); the
+    // challenge's parameters, else the JSON body, say what the IdP objected to.
     const params = err.cause[0]?.parameters;
-    return oauthError(params?.error ?? 'invalid_client', params?.error_description, err);
+    const body = await err.response.json().catch(() => undefined);
+    const field = (name: 'error' | 'error_description'): string | undefined => {
+      const value = params?.[name] ?? (body as Record<string, unknown> | undefined)?.[name];
+      return typeof value === 'string' ? value : undefined;
+    };
+    return oauthError(field('error') ?? 'invalid_client', field('error_description'), err);
+  }
+  if (isNetworkFailure(err)) {
+    const timedOut = (err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError';
+    return new IdpUnavailableError(
+      `token request failed: the IdP ${timedOut ? 'did not answer in time' : 'is unreachable'}`,
+      { cause: { name: (err as Error).name, message: (err as Error).message } },
+    );
   }
   const mapped = toPortcullisError(err, 'token request failed', 'ERR_TOKEN_REQUEST_FAILED');
   if (mapped instanceof OAuthResponseError) return oauthError(mapped.error, mapped.error_description, err);
   return mapped;
+}
+
+/**
+ * Unreachable, reset or timed out, checked by name rather than `instanceof`: fetch's errors may come
+ * from another realm (a vm context, a test runner), where `instanceof TypeError` is false.
+ */
+function isNetworkFailure(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const { name, message } = err as { name?: unknown; message?: unknown };
+  if (name === 'TimeoutError' || name === 'AbortError') return true;
+  return (
+    name === 'TypeError' &&
+    typeof message === 'string' &&
+    /fetch failed|network|socket|ECONN|terminated/i.test(message)
+  );
 }
 
 function oauthError(error: string, description: string | undefined, cause: unknown): OAuthResponseError {

@@ -112,7 +112,7 @@ export function serviceAgent(options: ServiceAgentOptions = {}): ServiceAgent {
     try {
       response = await clientCredentialsRequest(as, client, auth, config.params, http);
     } catch (err) {
-      throw tokenRequestError(err);
+      throw await tokenRequestError(err);
     }
     return processClientCredentialsResponse(as, client, response, issuedAt);
   }
