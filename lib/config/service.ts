@@ -157,6 +157,14 @@ function cacheOption(value: unknown): TokenCache | undefined {
   return value as TokenCache;
 }
 
+function wholeNumber(value: unknown, option: string, fallback: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) {
+    throw new TypeError(`"${option}" must be a whole number from 0 to ${max}`);
+  }
+  return value;
+}
+
 /** Validate once; the result is frozen and fully defaulted. */
 export function validateServiceOptions(options: ServiceAgentOptions): ServiceAgentConfig {
   if (typeof options !== 'object' || options === null) {
@@ -206,7 +214,7 @@ export function validateServiceOptions(options: ServiceAgentOptions): ServiceAge
       min: 1,
       max: 600_000,
     }),
-    retries: optionalNumber(options.retries, 'retries', 2, { min: 0, max: 10 }),
+    retries: wholeNumber(options.retries, 'retries', 2, 10),
     allowInsecureHttp,
     fetch: optionalFunction<FetchLike>(options.fetch, 'fetch'),
     onEvent: optionalFunction<(event: ServiceAgentEvent) => void>(options.onEvent, 'onEvent'),

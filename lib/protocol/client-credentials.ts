@@ -3,6 +3,7 @@
  * only builds and sends (retries wrap it), `processClientCredentialsResponse()` only validates and
  * maps failures to portcullis errors. The protocol itself is oauth4webapi's.
  */
+import { decodeJwt } from 'jose';
 import * as oauth from 'oauth4webapi';
 import { IdpUnavailableError, OAuthResponseError, PortcullisError } from '../errors.js';
 import { type HttpSettings, requestOptions, safeCause, toPortcullisError } from './http.js';
@@ -69,9 +70,27 @@ export async function processClientCredentialsResponse(
     access_token: result.access_token,
     token_type: 'Bearer',
     issued_at: issuedAt,
-    expires_at: issuedAt + lifetime * 1000,
+    expires_at: expiresAt(result.access_token, issuedAt, lifetime),
   };
   return result.scope === undefined ? token : { ...token, scope: result.scope };
+}
+
+/**
+ * `expires_in` is whole seconds, and a JWT's `exp` is counted from an `iat` rounded down: the token
+ * may die up to a second before `issuedAt + expires_in`, which matters for 2-second tokens. When the
+ * token is a JWT, its `exp` (read, not verified: it can only make us more careful) corrects that
+ * rounding, and only that, so that a skewed IdP clock cannot shrink the lifetime to nothing.
+ */
+function expiresAt(accessToken: string, issuedAt: number, lifetime: number): number {
+  const byExpiresIn = issuedAt + lifetime * 1000;
+  let exp: unknown;
+  try {
+    exp = decodeJwt(accessToken).exp;
+  } catch {
+    return byExpiresIn; // opaque token
+  }
+  if (typeof exp !== 'number') return byExpiresIn;
+  return Math.max(byExpiresIn - 1000, Math.min(byExpiresIn, exp * 1000));
 }
 
 /**
