@@ -81,9 +81,13 @@ describe('serviceAgent against oidc-provider', () => {
       const seen = new Set<string>();
       const until = Date.now() + 1500;
       while (Date.now() < until) {
-        const { access_token } = await agent.getToken();
+        // Handed out before its expiry (measured at the call, so that a busy test machine cannot skew it).
+        const before = Date.now();
+        const { access_token, expires_at } = await agent.getToken();
         seen.add(access_token);
-        expect((jose.decodeJwt(access_token).exp ?? 0) * 1000).toBeGreaterThan(Date.now());
+        const exp = (jose.decodeJwt(access_token).exp ?? 0) * 1000;
+        expect(exp).toBeGreaterThan(before);
+        expect(expires_at).toBeLessThanOrEqual(exp);
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
       expect(seen.size).toBeGreaterThanOrEqual(2);
