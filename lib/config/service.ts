@@ -1,0 +1,223 @@
+/**
+ * serviceAgent() options: the environment is merged first (explicit options win), then every rule
+ * is checked once, here, so that bad configuration throws one TypeError naming the option at
+ * start-up and never fails later on a call.
+ */
+import {
+  type ClientAuthConfig,
+  type ClientAuthOptions,
+  clientAuthFromEnv,
+  validateClientAuth,
+} from '../protocol/client-auth.js';
+import { DEFAULT_HTTP_TIMEOUT, type FetchLike } from '../protocol/http.js';
+import type { ServiceAgentEvent } from '../service/events.js';
+import type { TokenCache } from '../service/token-cache.js';
+import { compact, envBoolean, envList, envNumber, envString } from './env.js';
+import { optionalBoolean, optionalFunction, optionalNumber, requireCallableUrl } from './validate.js';
+
+/** Where warnings go (Redis fell back to the in-process cache, and back). Never given a secret. */
+export interface ServiceAgentLogger {
+  warn(message: string): void;
+}
+
+export interface ServiceAgentOptions extends ClientAuthOptions {
+  /** [ISSUER_BASE_URL] The IdP; its token endpoint comes from discovery. Or give `tokenEndpoint`. */
+  issuerBaseURL?: string | URL;
+  /** [TOKEN_ENDPOINT] The token endpoint, when the IdP has no discovery document. Wins over discovery. */
+  tokenEndpoint?: string | URL;
+  /** [AUDIENCE] The `audience` token parameter (Auth0, Okta and others). */
+  audience?: string;
+  /** [RESOURCE] RFC 8707 resource indicator(s): absolute URIs. */
+  resource?: string | string[];
+  /** [SCOPE] Space separated string or a list. */
+  scope?: string | string[];
+  /** [TOKEN_PARAMS] Extra token request parameters (env: a query string, `a=1&b=2`). */
+  tokenParams?: Record<string, string>;
+  /** The token cache. @default an in-process `memoryTokenCache()` for this agent */
+  cache?: TokenCache;
+  /**
+   * [TOKEN_REFRESH_RATIO] Share of a token's lifetime after which the next call refreshes it in
+   * the background while the current one keeps being sent. @default 0.8
+   */
+  refreshRatio?: number;
+  /**
+   * [TOKEN_EXPIRY_MARGIN] Seconds before expiry within which a token is never sent; capped at a
+   * tenth of the token's lifetime so that short-lived tokens still get used. @default 30
+   */
+  expiryMargin?: number;
+  /** [HTTP_TIMEOUT] Milliseconds per token request before it is abandoned. @default 5000 */
+  httpTimeout?: number;
+  /** [TOKEN_REQUEST_RETRIES] Retries of a token request after a network error or a 5xx. @default 2 */
+  retries?: number;
+  /**
+   * [ALLOW_INSECURE_HTTP] Allow plain http to non-loopback hosts.
+   * > [!WARNING] Tokens and client secrets then cross the network in clear text.
+   * @default false
+   */
+  allowInsecureHttp?: boolean;
+  /** The fetch used for token requests and for `agent.fetch()`. @default globalThis.fetch */
+  fetch?: FetchLike;
+  /** Observability hook: token fetched, refreshed, failed, cache hit/miss. Payloads hold no secret. */
+  onEvent?: (event: ServiceAgentEvent) => void;
+  /** @default console */
+  logger?: ServiceAgentLogger;
+}
+
+export interface ServiceAgentConfig {
+  readonly issuer: URL | undefined;
+  readonly tokenEndpoint: URL | undefined;
+  readonly clientAuth: ClientAuthConfig;
+  /** The token request parameters other than grant_type, in a stable order. */
+  readonly params: ReadonlyArray<readonly [string, string]>;
+  readonly cache: TokenCache | undefined;
+  readonly refreshRatio: number;
+  readonly expiryMargin: number;
+  readonly httpTimeout: number;
+  readonly retries: number;
+  readonly allowInsecureHttp: boolean;
+  readonly fetch: FetchLike | undefined;
+  readonly onEvent: ((event: ServiceAgentEvent) => void) | undefined;
+  readonly logger: ServiceAgentLogger;
+}
+
+function tokenParamsFromEnv(env: Record<string, string | undefined>): Record<string, string> | undefined {
+  const text = envString(env, 'TOKEN_PARAMS');
+  return text === undefined ? undefined : Object.fromEntries(new URLSearchParams(text));
+}
+
+/** Merge the environment into the options; explicit options win. */
+export function serviceOptionsFromEnv(
+  options: ServiceAgentOptions,
+  env: Record<string, string | undefined>,
+): ServiceAgentOptions {
+  return compact<ServiceAgentOptions>({
+    ...options,
+    ...clientAuthFromEnv(options, env),
+    issuerBaseURL: options.issuerBaseURL ?? envString(env, 'ISSUER_BASE_URL'),
+    tokenEndpoint: options.tokenEndpoint ?? envString(env, 'TOKEN_ENDPOINT'),
+    audience: options.audience ?? envString(env, 'AUDIENCE'),
+    resource: options.resource ?? envList(env, 'RESOURCE'),
+    scope: options.scope ?? envString(env, 'SCOPE'),
+    tokenParams: options.tokenParams ?? tokenParamsFromEnv(env),
+    refreshRatio: options.refreshRatio ?? envNumber(env, 'TOKEN_REFRESH_RATIO'),
+    expiryMargin: options.expiryMargin ?? envNumber(env, 'TOKEN_EXPIRY_MARGIN'),
+    httpTimeout: options.httpTimeout ?? envNumber(env, 'HTTP_TIMEOUT'),
+    retries: options.retries ?? envNumber(env, 'TOKEN_REQUEST_RETRIES'),
+    allowInsecureHttp: options.allowInsecureHttp ?? envBoolean(env, 'ALLOW_INSECURE_HTTP'),
+  });
+}
+
+function stringList(value: unknown, option: string): string[] {
+  if (value === undefined) return [];
+  const list = typeof value === 'string' ? value.split(' ').filter(Boolean) : value;
+  if (!Array.isArray(list) || list.some((item) => typeof item !== 'string' || item === '')) {
+    throw new TypeError(`"${option}" must be a string or a list of non-empty strings`);
+  }
+  return list as string[];
+}
+
+function resources(value: unknown): string[] {
+  const list = stringList(value, 'resource');
+  for (const item of list) {
+    // RFC 8707 §2: an absolute URI without a fragment.
+    if (!URL.canParse(item) || new URL(item).hash !== '') {
+      throw new TypeError('"resource" must be absolute URIs without a fragment');
+    }
+  }
+  return list;
+}
+
+function tokenParams(value: unknown): Array<[string, string]> {
+  if (value === undefined) return [];
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new TypeError('"tokenParams" must be an object of string values');
+  }
+  const entries = Object.entries(value as Record<string, unknown>);
+  for (const [name, v] of entries) {
+    if (typeof v !== 'string') throw new TypeError('"tokenParams" must be an object of string values');
+    if (
+      ['grant_type', 'client_id', 'client_secret', 'client_assertion', 'client_assertion_type'].includes(name)
+    ) {
+      throw new TypeError(`"tokenParams" must not set "${name}"`);
+    }
+  }
+  return entries as Array<[string, string]>;
+}
+
+function cacheOption(value: unknown): TokenCache | undefined {
+  if (value === undefined) return undefined;
+  const cache = value as Partial<TokenCache>;
+  if (
+    typeof cache.get !== 'function' ||
+    typeof cache.set !== 'function' ||
+    typeof cache.delete !== 'function'
+  ) {
+    throw new TypeError('"cache" must implement get, set and delete (see the TokenCache contract)');
+  }
+  return value as TokenCache;
+}
+
+function wholeNumber(value: unknown, option: string, fallback: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) {
+    throw new TypeError(`"${option}" must be a whole number from 0 to ${max}`);
+  }
+  return value;
+}
+
+/** Validate once; the result is frozen and fully defaulted. */
+export function validateServiceOptions(options: ServiceAgentOptions): ServiceAgentConfig {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('serviceAgent() expects an options object');
+  }
+  const allowInsecureHttp = optionalBoolean(options.allowInsecureHttp, 'allowInsecureHttp', false);
+  if (options.issuerBaseURL === undefined && options.tokenEndpoint === undefined) {
+    throw new TypeError(
+      '"issuerBaseURL" or "tokenEndpoint" is required (or the ISSUER_BASE_URL or TOKEN_ENDPOINT environment variable)',
+    );
+  }
+  const issuer =
+    options.issuerBaseURL === undefined
+      ? undefined
+      : requireCallableUrl(options.issuerBaseURL, 'issuerBaseURL', { allowInsecureHttp });
+  const tokenEndpoint =
+    options.tokenEndpoint === undefined
+      ? undefined
+      : requireCallableUrl(options.tokenEndpoint, 'tokenEndpoint', { allowInsecureHttp });
+  const clientAuth = validateClientAuth(options);
+
+  const params: Array<[string, string]> = [];
+  const scope = stringList(options.scope, 'scope');
+  if (scope.length > 0) params.push(['scope', [...new Set(scope)].sort().join(' ')]);
+  if (options.audience !== undefined) {
+    if (typeof options.audience !== 'string' || options.audience === '') {
+      throw new TypeError('"audience" must be a non-empty string');
+    }
+    params.push(['audience', options.audience]);
+  }
+  for (const resource of [...new Set(resources(options.resource))].sort())
+    params.push(['resource', resource]);
+  params.push(...tokenParams(options.tokenParams).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+
+  const logger = options.logger ?? console;
+  if (typeof logger?.warn !== 'function') throw new TypeError('"logger" must have a warn(message) method');
+
+  return Object.freeze({
+    issuer,
+    tokenEndpoint,
+    clientAuth,
+    params: Object.freeze(params),
+    cache: cacheOption(options.cache),
+    refreshRatio: optionalNumber(options.refreshRatio, 'refreshRatio', 0.8, { min: 0.1, max: 0.95 }),
+    expiryMargin: optionalNumber(options.expiryMargin, 'expiryMargin', 30, { min: 0, max: 3600 }),
+    httpTimeout: optionalNumber(options.httpTimeout, 'httpTimeout', DEFAULT_HTTP_TIMEOUT, {
+      min: 1,
+      max: 600_000,
+    }),
+    retries: wholeNumber(options.retries, 'retries', 2, 10),
+    allowInsecureHttp,
+    fetch: optionalFunction<FetchLike>(options.fetch, 'fetch'),
+    onEvent: optionalFunction<(event: ServiceAgentEvent) => void>(options.onEvent, 'onEvent'),
+    logger,
+  });
+}

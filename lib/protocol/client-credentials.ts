@@ -1,0 +1,148 @@
+/**
+ * The client-credentials grant (RFC 6749 §4.4) as a request/process pair: `clientCredentialsRequest()`
+ * only builds and sends (retries wrap it), `processClientCredentialsResponse()` only validates and
+ * maps failures to portcullis errors. The protocol itself is oauth4webapi's.
+ */
+import { decodeJwt } from 'jose';
+import * as oauth from 'oauth4webapi';
+import { IdpUnavailableError, OAuthResponseError, PortcullisError } from '../errors.js';
+import { type HttpSettings, requestOptions, safeCause, toPortcullisError } from './http.js';
+
+/** A token as the agent keeps it: epoch milliseconds, counted from when the request was sent. */
+export interface IssuedToken {
+  readonly access_token: string;
+  readonly token_type: string;
+  readonly issued_at: number;
+  readonly expires_at: number;
+  readonly scope?: string;
+}
+
+/** Lifetime assumed when the IdP sends no `expires_in` (RFC 6749 §5.1 makes it only RECOMMENDED). */
+export const DEFAULT_TOKEN_LIFETIME = 300;
+
+/** Send one client-credentials token request. */
+export function clientCredentialsRequest(
+  as: oauth.AuthorizationServer,
+  client: oauth.Client,
+  clientAuth: oauth.ClientAuth,
+  params: ReadonlyArray<readonly [string, string]>,
+  http: HttpSettings,
+): Promise<Response> {
+  return oauth.clientCredentialsGrantRequest(
+    as,
+    client,
+    clientAuth,
+    params.map(([k, v]) => [k, v]),
+    requestOptions(http, as.token_endpoint),
+  );
+}
+
+/**
+ * Validate a token response. `issuedAt` is when the request was sent: counting the lifetime from
+ * there, not from the answer, keeps network and IdP latency on the safe side of expiry.
+ */
+export async function processClientCredentialsResponse(
+  as: oauth.AuthorizationServer,
+  client: oauth.Client,
+  response: Response,
+  issuedAt: number,
+): Promise<IssuedToken> {
+  let result: oauth.TokenEndpointResponse;
+  try {
+    result = await oauth.processClientCredentialsResponse(as, client, response);
+  } catch (err) {
+    throw await tokenRequestError(err);
+  }
+  if (result.token_type !== 'bearer') {
+    throw new PortcullisError(
+      'ERR_TOKEN_REQUEST_FAILED',
+      'token request failed: the token_type is not Bearer',
+      {
+        status: 502,
+      },
+    );
+  }
+  const lifetime =
+    typeof result.expires_in === 'number' && result.expires_in >= 0
+      ? result.expires_in
+      : DEFAULT_TOKEN_LIFETIME;
+  const token: IssuedToken = {
+    access_token: result.access_token,
+    token_type: 'Bearer',
+    issued_at: issuedAt,
+    expires_at: expiresAt(result.access_token, issuedAt, lifetime),
+  };
+  return result.scope === undefined ? token : { ...token, scope: result.scope };
+}
+
+/**
+ * `expires_in` is whole seconds, and a JWT's `exp` is counted from an `iat` rounded down: the token
+ * may die up to a second before `issuedAt + expires_in`, which matters for 2-second tokens. When the
+ * token is a JWT, its `exp` (read, not verified: it can only make us more careful) corrects that
+ * rounding, and only that, so that a skewed IdP clock cannot shrink the lifetime to nothing.
+ */
+function expiresAt(accessToken: string, issuedAt: number, lifetime: number): number {
+  const byExpiresIn = issuedAt + lifetime * 1000;
+  let exp: unknown;
+  try {
+    exp = decodeJwt(accessToken).exp;
+  } catch {
+    return byExpiresIn; // opaque token
+  }
+  if (typeof exp !== 'number') return byExpiresIn;
+  return Math.max(byExpiresIn - 1000, Math.min(byExpiresIn, exp * 1000));
+}
+
+/**
+ * Map a failed token request: unreachable, timed out or 5xx → 503 `IdpUnavailableError` (retryable);
+ * an OAuth error (`invalid_client`, `invalid_scope`, …) → `OAuthResponseError` with code
+ * `ERR_TOKEN_REQUEST_FAILED` and the IdP's `error` and `error_description`; anything else →
+ * `ERR_TOKEN_REQUEST_FAILED`. Never the response body: it may hold a token.
+ */
+export async function tokenRequestError(err: unknown): Promise<PortcullisError> {
+  if (err instanceof oauth.WWWAuthenticateChallengeError) {
+    // A 401 invalid_client comes with a challenge (oauth4webapi leaves its body unread); the
+    // challenge's parameters, else the JSON body, say what the IdP objected to.
+    const params = err.cause[0]?.parameters;
+    const body = await err.response.json().catch(() => undefined);
+    const field = (name: 'error' | 'error_description'): string | undefined => {
+      const value = params?.[name] ?? (body as Record<string, unknown> | undefined)?.[name];
+      return typeof value === 'string' ? value : undefined;
+    };
+    return oauthError(field('error') ?? 'invalid_client', field('error_description'), err);
+  }
+  if (isNetworkFailure(err)) {
+    const timedOut = (err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError';
+    return new IdpUnavailableError(
+      `token request failed: the IdP ${timedOut ? 'did not answer in time' : 'is unreachable'}`,
+      { cause: { name: (err as Error).name, message: (err as Error).message } },
+    );
+  }
+  const mapped = toPortcullisError(err, 'token request failed', 'ERR_TOKEN_REQUEST_FAILED');
+  if (mapped instanceof OAuthResponseError) return oauthError(mapped.error, mapped.error_description, err);
+  return mapped;
+}
+
+/**
+ * Unreachable, reset or timed out, checked by name rather than `instanceof`: fetch's errors may come
+ * from another realm (a vm context, a test runner), where `instanceof TypeError` is false.
+ */
+function isNetworkFailure(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const { name, message } = err as { name?: unknown; message?: unknown };
+  if (name === 'TimeoutError' || name === 'AbortError') return true;
+  return (
+    name === 'TypeError' &&
+    typeof message === 'string' &&
+    /fetch failed|network|socket|ECONN|terminated/i.test(message)
+  );
+}
+
+function oauthError(error: string, description: string | undefined, cause: unknown): OAuthResponseError {
+  return new OAuthResponseError(
+    'ERR_TOKEN_REQUEST_FAILED',
+    `token request failed: the IdP answered "${error}"`,
+    { error, error_description: description },
+    { status: 502, cause: safeCause(cause) },
+  );
+}

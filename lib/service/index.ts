@@ -1,0 +1,9 @@
+// The public API of service calls (API.md §3).
+export type { ServiceAgentLogger, ServiceAgentOptions } from '../config/service.js';
+export type { AxiosLikeInstance, AxiosLikeRequestConfig, AxiosLikeResponse } from './axios.js';
+export type { ServiceAgentEvent } from './events.js';
+export type { ServiceFetch } from './fetch.js';
+export { memoryTokenCache } from './memory-cache.js';
+export { type RedisClientLike, type RedisTokenCacheOptions, redisTokenCache } from './redis-cache.js';
+export { type ServiceAgent, type ServiceToken, serviceAgent } from './service-agent.js';
+export type { CachedToken, TokenCache } from './token-cache.js';

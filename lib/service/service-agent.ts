@@ -1,0 +1,156 @@
+/**
+ * `serviceAgent(options)`: client-credentials tokens for outbound calls (API.md §3). The factory
+ * does the work (validation, discovery, cache, token source); the methods only apply it.
+ */
+import type * as oauth from 'oauth4webapi';
+import {
+  type ServiceAgentOptions,
+  serviceOptionsFromEnv,
+  validateServiceOptions,
+} from '../config/service.js';
+import { IdpUnavailableError, PortcullisError } from '../errors.js';
+import { withBackoff } from '../protocol/backoff.js';
+import { createClientAuth } from '../protocol/client-auth.js';
+import {
+  clientCredentialsRequest,
+  type IssuedToken,
+  processClientCredentialsResponse,
+  tokenRequestError,
+} from '../protocol/client-credentials.js';
+import { createDiscovery } from '../protocol/discovery.js';
+import type { FetchLike, HttpSettings } from '../protocol/http.js';
+import { type AxiosLikeInstance, attachAxios } from './axios.js';
+import { eventEmitter } from './events.js';
+import { createServiceFetch, type ServiceFetch } from './fetch.js';
+import { guardCache } from './guarded-cache.js';
+import { memoryTokenCache } from './memory-cache.js';
+import { tokenCacheKey } from './token-cache.js';
+import { TokenSource } from './token-source.js';
+
+/** A token as `getToken()` returns it. */
+export interface ServiceToken {
+  readonly access_token: string;
+  readonly token_type: 'Bearer';
+  /** Epoch milliseconds. */
+  readonly expires_at: number;
+  readonly scope?: string;
+}
+
+export interface ServiceAgent {
+  /** A token safe to send now: cached, refreshed ahead of expiry, one request for all concurrent callers. */
+  getToken(): Promise<ServiceToken>;
+  /** Add the token to every request of this axios instance (only this one); returns the instance. */
+  attach<T extends AxiosLikeInstance>(instance: T): T;
+  /** fetch with `Authorization: Bearer <token>`; one retry with a new token on a 401 invalid_token. */
+  fetch: ServiceFetch;
+  /** Drop the cached token (here and in the shared cache): the next call fetches a new one. */
+  invalidate(): Promise<void>;
+  /** Wait for an in-flight token request and stop; later calls reject. Closes no client you passed in. */
+  close(): Promise<void>;
+}
+
+/** How long one cache operation may take before the agent falls back to its in-process cache. */
+const CACHE_TIMEOUT_MS = 500;
+
+function httpSettings(
+  fetchOption: FetchLike | undefined,
+  timeout: number,
+  allowInsecureHttp: boolean,
+): HttpSettings {
+  // Resolved per call, so that a fetch patched after start-up (proxies, test doubles) is honoured.
+  return {
+    fetch: (input, init) => (fetchOption ?? globalThis.fetch)(input, init),
+    timeout,
+    allowInsecureHttp,
+  };
+}
+
+/**
+ * Create an agent that gets client-credentials tokens (RFC 6749 §4.4) and adds them to axios and
+ * fetch calls. Options may come from the environment: see the README's table.
+ * @example
+ * const billing = serviceAgent({ issuerBaseURL, clientID, clientSecret, audience: 'https://billing.example.com' });
+ * const api = billing.attach(axios.create({ baseURL: 'https://billing.example.com' }));
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.4
+ */
+export function serviceAgent(options: ServiceAgentOptions = {}): ServiceAgent {
+  const config = validateServiceOptions(serviceOptionsFromEnv(options, process.env));
+  const http = httpSettings(config.fetch, config.httpTimeout, config.allowInsecureHttp);
+  const discovery =
+    config.issuer === undefined ? undefined : createDiscovery({ issuer: config.issuer, http });
+  const clientAuth = createClientAuth(config.clientAuth);
+  const client: oauth.Client = { client_id: config.clientAuth.clientID };
+  const key = tokenCacheKey({
+    endpoint: (config.tokenEndpoint ?? config.issuer)!.href,
+    clientID: client.client_id,
+    params: config.params,
+  });
+  const emit = eventEmitter(config.onEvent);
+
+  async function authorizationServer(): Promise<oauth.AuthorizationServer> {
+    if (config.tokenEndpoint !== undefined) {
+      // RFC 7523 lets a private_key_jwt assertion name the token endpoint as its audience.
+      return {
+        issuer: (config.issuer ?? config.tokenEndpoint).href,
+        token_endpoint: config.tokenEndpoint.href,
+      };
+    }
+    const metadata = await discovery!.get();
+    if (metadata.token_endpoint === undefined) {
+      throw new PortcullisError('ERR_DISCOVERY_FAILED', 'the IdP advertises no "token_endpoint"', {
+        status: 503,
+      });
+    }
+    return metadata;
+  }
+
+  async function requestToken(): Promise<IssuedToken> {
+    const as = await authorizationServer();
+    const auth = await clientAuth();
+    const issuedAt = Date.now();
+    let response: Response;
+    try {
+      response = await clientCredentialsRequest(as, client, auth, config.params, http);
+    } catch (err) {
+      throw await tokenRequestError(err);
+    }
+    return processClientCredentialsResponse(as, client, response, issuedAt);
+  }
+
+  const source = new TokenSource({
+    key,
+    cache: guardCache(config.cache ?? memoryTokenCache(), {
+      timeout: CACHE_TIMEOUT_MS,
+      logger: config.logger,
+      emit,
+      key,
+    }),
+    fetchToken: () =>
+      withBackoff(requestToken, {
+        retries: config.retries,
+        retryable: (err) => err instanceof IdpUnavailableError,
+        onRetry: (attempt, delayMs) =>
+          emit?.({ type: 'token_retry', key, attempt, delayMs: Math.round(delayMs) }),
+      }),
+    refreshRatio: config.refreshRatio,
+    expiryMarginMs: config.expiryMargin * 1000,
+    lockTtlMs: config.httpTimeout,
+    emit,
+  });
+
+  return {
+    async getToken() {
+      const token = await source.get();
+      const out = {
+        access_token: token.access_token,
+        token_type: 'Bearer' as const,
+        expires_at: token.expires_at,
+      };
+      return token.scope === undefined ? out : { ...out, scope: token.scope };
+    },
+    attach: (instance) => attachAxios(instance, source, emit, key),
+    fetch: createServiceFetch(source, () => config.fetch ?? globalThis.fetch, emit, key),
+    invalidate: () => source.drop(),
+    close: () => source.close(),
+  };
+}

@@ -1,0 +1,171 @@
+/**
+ * Where an agent's tokens come from, in order: its own memory (the hot path: no I/O, no lock), the
+ * shared cache, and only then the token endpoint. One token request at a time per agent (single
+ * flight, jose's `remote.ts` shape), and with a cache that can lock, one per fleet: the process that
+ * gets the lock fetches while the others wait for its result.
+ */
+import { PortcullisError } from '../errors.js';
+import type { IssuedToken } from '../protocol/client-credentials.js';
+import type { EmitEvent } from './events.js';
+import type { GuardedCache } from './guarded-cache.js';
+import type { CachedToken } from './token-cache.js';
+import { cacheTtlSeconds, type TokenTiming, tokenTiming } from './token-timing.js';
+
+export interface TokenSourceOptions {
+  readonly key: string;
+  readonly cache: GuardedCache;
+  /** One token request, retries included. */
+  readonly fetchToken: () => Promise<IssuedToken>;
+  readonly refreshRatio: number;
+  readonly expiryMarginMs: number;
+  /** How long the fleet lock is held at most, and how long the others wait for its holder. */
+  readonly lockTtlMs: number;
+  readonly emit: EmitEvent | undefined;
+}
+
+/** How often a process waiting on another's token request looks for its result. */
+const POLL_MS = 20;
+
+export class TokenSource {
+  readonly #o: TokenSourceOptions;
+  #current: { token: CachedToken; timing: TokenTiming } | undefined;
+  #pending: Promise<CachedToken> | undefined;
+  /** The last token a resource server refused: never adopted again from the shared cache. */
+  #rejected: string | undefined;
+  /** After a failed background refresh, wait a little before trying again (the token still works). */
+  #quietUntil = 0;
+  #closed = false;
+
+  constructor(options: TokenSourceOptions) {
+    this.#o = options;
+  }
+
+  /** A token that is safe to send now. */
+  get(): Promise<CachedToken> {
+    if (this.#closed) {
+      return Promise.reject(
+        new PortcullisError('ERR_TOKEN_REQUEST_FAILED', 'the service agent is closed', { status: 500 }),
+      );
+    }
+    const current = this.#current;
+    const now = Date.now();
+    if (current !== undefined && now < current.timing.useUntil) {
+      if (now >= current.timing.refreshAt) this.#refreshInBackground(now);
+      this.#o.emit?.({ type: 'cache_hit', key: this.#o.key, source: 'memory' });
+      return Promise.resolve(current.token);
+    }
+    return this.#refresh(false);
+  }
+
+  /**
+   * Forget a token a resource server refused. With `accessToken`, only if it is still the current
+   * one: when 100 calls come back 401 together, the first drop counts and the rest are no-ops.
+   */
+  async drop(accessToken?: string): Promise<void> {
+    const current = this.#current?.token.access_token;
+    if (accessToken !== undefined && current !== accessToken) return;
+    this.#rejected = accessToken ?? current;
+    this.#current = undefined;
+    // The guarded cache never rejects; callers that retry need not wait for the shared delete.
+    await this.#o.cache.delete(this.#o.key, accessToken);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#pending?.catch(() => undefined);
+    this.#current = undefined;
+  }
+
+  #refreshInBackground(now: number): void {
+    if (this.#pending !== undefined || now < this.#quietUntil) return;
+    this.#refresh(true).catch(() => {
+      const lifetime = this.#current ? this.#current.token.expires_at - this.#current.token.issued_at : 0;
+      this.#quietUntil = Date.now() + Math.min(1000, lifetime * 0.05);
+    });
+  }
+
+  #refresh(background: boolean): Promise<CachedToken> {
+    this.#pending ??= this.#obtain(background).finally(() => {
+      this.#pending = undefined;
+    });
+    return this.#pending;
+  }
+
+  #adopt(token: CachedToken): CachedToken {
+    this.#current = { token, timing: this.#timing(token) };
+    return token;
+  }
+
+  #timing(token: CachedToken): TokenTiming {
+    return tokenTiming(token, this.#o.refreshRatio, this.#o.expiryMarginMs);
+  }
+
+  /** A shared token this process may take: not refused, and fresh (or, when nothing else is, usable). */
+  #acceptable(token: CachedToken | undefined, allowStale: boolean): token is CachedToken {
+    if (token === undefined || token.access_token === this.#rejected) return false;
+    if (token.access_token === this.#current?.token.access_token && !allowStale) return false;
+    const timing = this.#timing(token);
+    const now = Date.now();
+    return now < timing.refreshAt || (allowStale && now < timing.useUntil);
+  }
+
+  async #obtain(background: boolean): Promise<CachedToken> {
+    const { cache, key, emit } = this.#o;
+    const shared = await cache.get(key);
+    // In the foreground a usable shared token beats waiting; the next call refreshes it in the background.
+    if (this.#acceptable(shared, !background)) {
+      emit?.({ type: 'cache_hit', key, source: 'cache' });
+      return this.#adopt(shared);
+    }
+    emit?.({ type: 'cache_miss', key });
+    const release = await cache.lock(key, this.#o.lockTtlMs);
+    if (release === undefined) {
+      const theirs = await this.#awaitOtherProcess();
+      if (theirs !== undefined) return this.#adopt(theirs);
+    }
+    try {
+      return await this.#fetch(background);
+    } finally {
+      await release?.();
+    }
+  }
+
+  /** Another process holds the lock: poll the cache for its token, up to the lock's lifetime. */
+  async #awaitOtherProcess(): Promise<CachedToken | undefined> {
+    const deadline = Date.now() + this.#o.lockTtlMs;
+    while (Date.now() < deadline && !this.#closed) {
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      const token = await this.#o.cache.get(this.#o.key);
+      if (this.#acceptable(token, false)) {
+        this.#o.emit?.({ type: 'cache_hit', key: this.#o.key, source: 'cache' });
+        return token;
+      }
+    }
+    return undefined;
+  }
+
+  async #fetch(background: boolean): Promise<CachedToken> {
+    const { cache, key, emit } = this.#o;
+    const started = Date.now();
+    let token: IssuedToken;
+    try {
+      token = await this.#o.fetchToken();
+    } catch (err) {
+      const error =
+        err instanceof PortcullisError
+          ? err
+          : new PortcullisError('ERR_TOKEN_REQUEST_FAILED', 'token request failed', { status: 502 });
+      emit?.({ type: 'token_failed', key, background, error });
+      throw error;
+    }
+    this.#adopt(token);
+    await cache.set(key, token, cacheTtlSeconds(token));
+    emit?.({
+      type: background ? 'token_refreshed' : 'token_fetched',
+      key,
+      expiresIn: Math.round((token.expires_at - token.issued_at) / 1000),
+      durationMs: Date.now() - started,
+    });
+    return token;
+  }
+}
