@@ -77,7 +77,9 @@ export async function startDemoIdp(options: DemoIdpOptions): Promise<DemoIdp> {
   const scopesFor = (ctx: KoaContextWithOIDC): string[] => {
     const entities = ctx.oidc.entities as Record<string, { accountId?: string } | undefined>;
     const accountId =
-      ctx.oidc.session?.accountId ?? entities['AuthorizationCode']?.accountId ?? entities['RefreshToken']?.accountId;
+      ctx.oidc.session?.accountId ??
+      entities['AuthorizationCode']?.accountId ??
+      entities['RefreshToken']?.accountId;
     if (accountId === undefined) return ['orders:read', 'orders:write']; // the worker (client credentials)
     return DEMO_USERS[accountId]?.scopes ?? [];
   };
@@ -136,7 +138,14 @@ export async function startDemoIdp(options: DemoIdpOptions): Promise<DemoIdp> {
     },
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     rotateRefreshToken: true,
-    ttl: { AccessToken: 300, IdToken: 3600, Interaction: 600, Session: 3600, Grant: 3600, RefreshToken: 86_400 },
+    ttl: {
+      AccessToken: 300,
+      IdToken: 3600,
+      Interaction: 600,
+      Session: 3600,
+      Grant: 3600,
+      RefreshToken: 86_400,
+    },
     async loadExistingGrant(ctx) {
       // First-party demo app: consent is implied, limited to the scopes the user may have.
       const accountId = ctx.oidc.session?.accountId;
@@ -144,7 +153,9 @@ export async function startDemoIdp(options: DemoIdpOptions): Promise<DemoIdp> {
       if (accountId === undefined || clientId === undefined) return undefined;
       const grant = new ctx.oidc.provider.Grant({ accountId, clientId });
       const requested = String(ctx.oidc.params?.['scope'] ?? '').split(' ');
-      grant.addOIDCScope(requested.filter((s) => ['openid', 'profile', 'email', 'offline_access'].includes(s)).join(' '));
+      grant.addOIDCScope(
+        requested.filter((s) => ['openid', 'profile', 'email', 'offline_access'].includes(s)).join(' '),
+      );
       const allowed = new Set(DEMO_USERS[accountId]?.scopes ?? []);
       for (const resource of [ctx.oidc.params?.['resource'] ?? []].flat() as string[]) {
         grant.addResourceScope(resource, requested.filter((s) => allowed.has(s)).join(' '));
@@ -154,13 +165,21 @@ export async function startDemoIdp(options: DemoIdpOptions): Promise<DemoIdp> {
     },
     renderError: async (ctx, out) => {
       ctx.type = 'html';
-      ctx.body = page('Error', `<h1>${esc(String(out['error']))}</h1><p>${esc(String(out['error_description'] ?? ''))}</p>`);
+      ctx.body = page(
+        'Error',
+        `<h1>${esc(String(out['error']))}</h1><p>${esc(String(out['error_description'] ?? ''))}</p>`,
+      );
     },
   };
   const provider = new Provider(issuer, configuration);
   const providerCallback = provider.callback();
 
-  async function interaction(req: IncomingMessage, res: ServerResponse, uid: string, action: string | undefined) {
+  async function interaction(
+    req: IncomingMessage,
+    res: ServerResponse,
+    uid: string,
+    action: string | undefined,
+  ) {
     const details = await provider.interactionDetails(req, res);
     if (details.uid !== uid) throw new Error('interaction mismatch');
     if (req.method === 'POST' && action === 'login') {
@@ -172,7 +191,12 @@ export async function startDemoIdp(options: DemoIdpOptions): Promise<DemoIdp> {
         res.end(loginPage(uid, 'Unknown user or wrong password.'));
         return;
       }
-      await provider.interactionFinished(req, res, { login: { accountId: login } }, { mergeWithLastSubmission: false });
+      await provider.interactionFinished(
+        req,
+        res,
+        { login: { accountId: login } },
+        { mergeWithLastSubmission: false },
+      );
       return;
     }
     if (details.prompt.name === 'login') {
@@ -192,7 +216,12 @@ export async function startDemoIdp(options: DemoIdpOptions): Promise<DemoIdp> {
     }
     interaction(req, res, match[1]!, match[2]).catch(() => {
       if (!res.headersSent) res.writeHead(400, { 'content-type': 'text/html; charset=utf-8' });
-      res.end(page('Sign-in expired', '<h1>This sign-in has expired</h1><p>Go back to the app and log in again.</p>'));
+      res.end(
+        page(
+          'Sign-in expired',
+          '<h1>This sign-in has expired</h1><p>Go back to the app and log in again.</p>',
+        ),
+      );
     });
   });
   await new Promise<void>((resolve, reject) => {

@@ -231,6 +231,12 @@ export async function startIdp(overrides: Partial<IdpSettings> = {}): Promise<Te
         return grant;
       },
       clientBasedCORS: () => true,
+      // oidc-provider refuses to fetch from special-use addresses (SSRF protection); the clients' JWKS
+      // URI is on loopback here, so its dispatcher is dropped for this test IdP only.
+      fetch: (url: string | URL | Request, options?: RequestInit) => {
+        const { dispatcher: _ssrfGuard, ...rest } = (options ?? {}) as RequestInit & { dispatcher?: unknown };
+        return globalThis.fetch(url, rest);
+      },
       renderError: async (ctx, out) => {
         ctx.type = 'json';
         ctx.body = out;
