@@ -1,0 +1,220 @@
+/**
+ * The demo app: the three products together, used exactly as a user would (imports from
+ * 'portcullis'). Web pages signed in with auth(), an orders API protected with bearer(), and a worker
+ * that calls the API with serviceAgent() through axios.
+ */
+import axios from 'axios';
+import { csrfSync } from 'csrf-sync';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import session from 'express-session';
+import helmet from 'helmet';
+import { auth, bearer, requireScope, requiresAuth, serviceAgent } from 'portcullis';
+import * as views from './views.js';
+
+export interface DemoConfig {
+  baseURL: string;
+  issuer: string;
+  webClient: { id: string; secret: string };
+  workerClient: { id: string; secret: string };
+  apiAudience: string;
+  responseMode: 'query' | 'form_post';
+  sessionStore?: session.Store | undefined;
+  sessionSecret: string;
+}
+
+interface Order {
+  id: number;
+  item: string;
+  by: string;
+  at: string;
+}
+
+declare module 'express-session' {
+  interface SessionData {
+    apiResult?: views.ApiResult;
+  }
+}
+
+/** The orders API: GET needs orders:read, POST needs orders:write. */
+function ordersApi(config: DemoConfig): express.Router {
+  const orders: Order[] = [
+    { id: 1, item: 'Portcullis (oak, 3 m)', by: 'seed', at: new Date(0).toISOString() },
+  ];
+  const api = express.Router();
+  api.use(bearer({ issuerBaseURL: config.issuer, audience: config.apiAudience }));
+  api.get('/orders', requireScope('orders:read'), (_req, res) => {
+    res.json({ orders });
+  });
+  api.post('/orders', requireScope('orders:write'), (req, res) => {
+    const order = {
+      id: orders.length + 1,
+      item: 'Drawbridge chain',
+      by: String(req.auth?.payload['sub']),
+      at: new Date().toISOString(),
+    };
+    orders.push(order);
+    res.status(201).json({ order });
+  });
+  return api;
+}
+
+export function createDemoApp(config: DemoConfig): express.Express {
+  const app = express();
+  const issuerOrigin = new URL(config.issuer).origin;
+  const secure = config.baseURL.startsWith('https:');
+  app.set('trust proxy', false);
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          'script-src': ["'none'"],
+          'style-src': ["'self'"],
+          // The logout form redirects on to the IdP's end-session page.
+          'form-action': ["'self'", issuerOrigin],
+          'upgrade-insecure-requests': secure ? [] : null,
+        },
+      },
+      strictTransportSecurity: secure,
+    }),
+  );
+  app.use('/static', express.static(new URL('./public', import.meta.url).pathname, { maxAge: '1h' }));
+
+  // The API is stateless: bearer tokens, no session, no CSRF (no cookies are read).
+  app.use('/api', express.json(), ordersApi(config));
+
+  app.use(
+    session({
+      secret: config.sessionSecret,
+      store: config.sessionStore,
+      resave: false,
+      saveUninitialized: false,
+      name: 'demo.sid',
+      cookie: { httpOnly: true, sameSite: 'lax', secure },
+    }),
+  );
+  app.use(express.urlencoded({ extended: false, limit: '16kb' }));
+
+  // csrf-sync on every form. The IdP's form_post to /callback cannot carry our token; auth() checks it
+  // with state and the PKCE verifier instead, so that one path is left to auth().
+  const { csrfSynchronisedProtection, generateToken } = csrfSync({
+    getTokenFromRequest: (req) => (req.body as Record<string, string> | undefined)?.['_csrf'],
+    skipCsrfProtection: (req) => req.path === '/callback',
+  });
+  app.use(csrfSynchronisedProtection);
+
+  app.use(
+    auth({
+      issuerBaseURL: config.issuer,
+      baseURL: config.baseURL,
+      clientID: config.webClient.id,
+      clientSecret: config.webClient.secret,
+      idpLogout: true,
+      authorizationParams: {
+        scope: 'openid profile email offline_access orders:read orders:write',
+        resource: config.apiAudience,
+        response_mode: config.responseMode,
+      },
+    }),
+  );
+
+  const page = (req: Request, title: string) => ({
+    title,
+    user: req.oidc.user,
+    csrfToken: generateToken(req),
+  });
+
+  app.get('/', (req, res) => {
+    res.send(views.home(page(req, 'Home')));
+  });
+
+  app.get('/profile', requiresAuth(), (req, res) => {
+    const token = req.oidc.accessToken;
+    const apiResult = req.session.apiResult;
+    delete req.session.apiResult;
+    res.send(
+      views.profile({
+        ...page(req, 'Profile'),
+        claims: req.oidc.user ?? {},
+        expiresAt: token?.expires_at,
+        scopes: token?.scope?.split(' ').filter(Boolean) ?? [],
+        apiResult,
+      }),
+    );
+  });
+
+  app.post('/refresh', requiresAuth(), async (req, res) => {
+    await req.oidc.refresh();
+    res.redirect(303, '/profile');
+  });
+
+  /** Call our own API on the user's behalf, with their access token. */
+  async function callApi(req: Request, method: 'GET' | 'POST'): Promise<views.ApiResult> {
+    let token = req.oidc.accessToken;
+    if (token?.isExpired()) token = await req.oidc.refresh();
+    const res = await fetch(`${config.baseURL}/api/orders`, {
+      method,
+      headers: { authorization: `Bearer ${token?.access_token ?? ''}`, 'content-type': 'application/json' },
+      body: method === 'POST' ? '{}' : null,
+    });
+    const body = await res.json().catch(() => null);
+    return {
+      label: `${method} /api/orders`,
+      status: res.status,
+      body: { ...body, 'www-authenticate': res.headers.get('www-authenticate') ?? undefined },
+    };
+  }
+
+  app.post('/orders/list', requiresAuth(), async (req, res) => {
+    req.session.apiResult = await callApi(req, 'GET');
+    res.redirect(303, '/profile');
+  });
+  app.post('/orders/create', requiresAuth(), async (req, res) => {
+    req.session.apiResult = await callApi(req, 'POST');
+    res.redirect(303, '/profile');
+  });
+
+  // The worker: a service with its own client-credentials token, through axios.
+  const worker = serviceAgent({
+    issuerBaseURL: config.issuer,
+    clientID: config.workerClient.id,
+    clientSecret: config.workerClient.secret,
+    resource: config.apiAudience,
+    scope: 'orders:read',
+  });
+  const workerApi = worker.attach(
+    axios.create({ baseURL: `${config.baseURL}/api`, validateStatus: () => true }),
+  );
+  app.post('/worker/run', async (req, res) => {
+    const answer = await workerApi.get('/orders');
+    const token = await worker.getToken();
+    res.send(
+      views.workerPage({
+        ...page(req, 'Worker'),
+        apiResult: { label: 'worker GET /api/orders', status: answer.status, body: answer.data },
+        tokenExpiresIn: Math.round((token.expires_at - Date.now()) / 1000),
+      }),
+    );
+  });
+
+  app.use(
+    (
+      err: { status?: number; code?: string; message?: string },
+      req: Request,
+      res: Response,
+      _next: NextFunction,
+    ) => {
+      const status = typeof err.status === 'number' && err.status >= 400 ? err.status : 500;
+      res.status(status).send(
+        views.errorPage({
+          title: 'Error',
+          user: req.oidc?.user,
+          csrfToken: req.session ? generateToken(req) : '',
+          status,
+          code: err.code ?? 'ERR_UNEXPECTED',
+          message: status < 500 || err.code !== undefined ? String(err.message) : 'unexpected error',
+        }),
+      );
+    },
+  );
+  return app;
+}

@@ -1,0 +1,87 @@
+/**
+ * `npm run demo`: the demo app on PORT (default 3000) and, unless ISSUER_BASE_URL is set, the built-in
+ * IdP on IDP_PORT (default 4000). The app is served at http://localhost:PORT and the IdP at
+ * http://127.0.0.1:IDP_PORT: two different sites, so that form_post really is a cross-site POST.
+ * Ctrl-C stops everything it started.
+ */
+import type { Server } from 'node:http';
+import type session from 'express-session';
+import { createDemoApp } from './app.js';
+import { type DemoIdp, startDemoIdp } from './idp.js';
+
+const env = process.env;
+const port = Number(env['PORT'] ?? 3000);
+const baseURL = (env['BASE_URL'] ?? `http://localhost:${port}`).replace(/\/$/, '');
+const apiAudience = env['AUDIENCE'] ?? `${baseURL}/api`;
+const responseMode = env['RESPONSE_MODE'] === 'form_post' ? 'form_post' : 'query';
+const webClient = {
+  id: env['CLIENT_ID'] ?? 'demo-web',
+  secret: env['CLIENT_SECRET'] ?? 'demo-web-secret-change-me',
+};
+const workerClient = {
+  id: env['WORKER_CLIENT_ID'] ?? 'demo-worker',
+  secret: env['WORKER_CLIENT_SECRET'] ?? 'demo-worker-secret-change-me',
+};
+
+let idp: DemoIdp | undefined;
+let issuer = env['ISSUER_BASE_URL'];
+if (issuer === undefined || issuer === '') {
+  quietProvider();
+  idp = await startDemoIdp({
+    port: Number(env['IDP_PORT'] ?? 4000),
+    appBaseURL: baseURL,
+    apiAudience,
+    webClient,
+    workerClient,
+  });
+  issuer = idp.issuer;
+}
+
+let sessionStore: session.Store | undefined;
+let redis: { quit(): Promise<unknown> } | undefined;
+if (env['REDIS_URL']) {
+  const { createClient } = await import('redis');
+  const { RedisStore } = await import('connect-redis');
+  const client = createClient({ url: env['REDIS_URL'] });
+  client.on('error', (err: Error) => console.error('redis:', err.message));
+  await client.connect();
+  redis = client;
+  sessionStore = new RedisStore({ client, prefix: 'portcullis-demo:' });
+}
+
+const app = createDemoApp({
+  baseURL,
+  issuer,
+  webClient,
+  workerClient,
+  apiAudience,
+  responseMode,
+  sessionStore,
+  sessionSecret: env['SESSION_SECRET'] ?? 'demo-session-secret-change-me',
+});
+const server: Server = app.listen(port, () => {
+  console.log(`portcullis demo: open ${baseURL}/  (response_mode=${responseMode})`);
+  if (idp !== undefined) {
+    console.log(`built-in IdP:    ${idp.issuer}/.well-known/openid-configuration`);
+    console.log(
+      'demo users:      alice / wonderland (orders:read, orders:write)   bob / builder (orders:read)',
+    );
+  }
+  console.log(`sessions:        ${sessionStore === undefined ? 'in memory' : 'Redis'}`);
+});
+
+function quietProvider(): void {
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) =>
+    String(args[0]).startsWith('oidc-provider') ? undefined : warn(...args);
+}
+
+async function stop(): Promise<void> {
+  server.close();
+  server.closeAllConnections();
+  await idp?.close();
+  await redis?.quit();
+  process.exit(0);
+}
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
