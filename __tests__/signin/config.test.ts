@@ -104,6 +104,11 @@ describe('auth() configuration', () => {
     ],
     ['a non-function afterCallback', { afterCallback: 'yes' }, '"afterCallback" must be a function'],
     ['a non-boolean idpLogout', { idpLogout: 'yes' }, '"idpLogout" must be a boolean'],
+    [
+      'a refreshLock without lock()',
+      { refreshLock: {} },
+      '"refreshLock" must have a lock(key, ttlMs) method, as redisTokenCache(client) has',
+    ],
   ])('%s', (_name, patch, message) => {
     expect(() => auth({ ...valid, ...patch } as AuthOptions)).toThrow(new TypeError(message));
   });

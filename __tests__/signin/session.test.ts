@@ -279,3 +279,27 @@ describe('authRequired', () => {
     }
   });
 });
+
+describe('a stale copy of the session', () => {
+  test('saved over a refreshed one, it follows the rotation log instead of replaying a used refresh token', async () => {
+    const app = await startSigninApp(idp);
+    try {
+      const browser = new TestBrowser();
+      await loginAs(browser, app);
+      const { sessionID } = JSON.parse((await browser.get(`${app.baseURL}/me`)).body);
+      const stale = await new Promise<unknown>((r) => app.store.get(sessionID, (_e, s) => r(s)));
+      expect((await browser.post(`${app.baseURL}/refresh`, {})).status).toBe(200);
+      // Another request that loaded the session earlier saves its copy last: the old refresh token is back.
+      await new Promise((r) => app.store.set(sessionID, stale as never, r));
+      const before = refreshes();
+      expect((await browser.post(`${app.baseURL}/refresh`, {})).status).toBe(200);
+      expect(refreshes()).toBe(before); // the newer tokens were adopted; the used token was not sent
+      // The grant was not revoked: a real refresh still works.
+      await new Promise((r) => setTimeout(r, 50));
+      expect((await browser.post(`${app.baseURL}/refresh`, {})).status).toBe(200);
+      expect(JSON.parse((await browser.get(`${app.baseURL}/me`)).body).authenticated).toBe(true);
+    } finally {
+      await app.close();
+    }
+  });
+});

@@ -9,6 +9,7 @@ import {
   validateClientAuth,
 } from '../protocol/client-auth.js';
 import { DEFAULT_HTTP_TIMEOUT, type FetchLike, type HttpSettings } from '../protocol/http.js';
+import type { RefreshLock } from '../signin/refresh.js';
 import type { TokenSet } from '../signin/token-set.js';
 import { envBoolean, envNumber, envString } from './env.js';
 import {
@@ -86,6 +87,12 @@ export interface AuthOptions extends ClientAuthOptions {
    * @default false
    */
   allowInsecureHttp?: boolean;
+  /**
+   * A lock shared by a fleet of processes, so that one of them refreshes a session's tokens while the
+   * others wait for its result (with refresh-token rotation, two refreshes would sign the user out).
+   * `redisTokenCache(redisClient)` is one. Not needed for a single process.
+   */
+  refreshLock?: RefreshLock;
   /** Name of the short-lived cookie that ties a pending login to this browser. @default 'portcullis.tx' */
   transactionCookieName?: string;
   /**
@@ -118,6 +125,7 @@ export interface SigninConfig {
   readonly http: HttpSettings;
   readonly idTokenSigningAlg: string | undefined;
   readonly transactionCookieName: string;
+  readonly refreshLock: RefreshLock | undefined;
   readonly afterCallback: AuthOptions['afterCallback'];
 }
 
@@ -174,6 +182,14 @@ function checkPath(value: unknown, option: string, fallback: string): string {
     throw new TypeError(`"${option}" must be a path starting with "/"`);
   }
   return value;
+}
+
+function checkRefreshLock(value: unknown): RefreshLock | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null || typeof (value as RefreshLock).lock !== 'function') {
+    throw new TypeError('"refreshLock" must have a lock(key, ttlMs) method, as redisTokenCache(client) has');
+  }
+  return value as RefreshLock;
 }
 
 export function signinConfig(
@@ -291,6 +307,7 @@ export function signinConfig(
     idTokenSigningAlg,
     transactionCookieName:
       optionalString(options.transactionCookieName, 'transactionCookieName') ?? 'portcullis.tx',
+    refreshLock: checkRefreshLock(options.refreshLock),
     afterCallback: optionalFunction<NonNullable<AuthOptions['afterCallback']>>(
       options.afterCallback,
       'afterCallback',

@@ -111,7 +111,7 @@ export class RequestContext {
         },
       );
     }
-    const tokens = await this.#rt.refresher.refresh(login.tokens);
+    const tokens = await this.#rt.refresher.refresh(login.tokens, this.#req.sessionStore);
     this.#req.session.portcullis = { ...login, tokens };
     await saveSession(this.#req);
     return accessTokenOf(tokens);

@@ -5,5 +5,6 @@ export { auth } from './auth.js';
 export { type AccessToken, RequestContext, ResponseContext } from './context.js';
 export type { LoginOptions } from './login.js';
 export type { LogoutOptions } from './logout.js';
+export type { RefreshLock } from './refresh.js';
 export { requiresAuth } from './requires-auth.js';
 export type { TokenSet } from './token-set.js';

@@ -27,6 +27,11 @@ export function createRuntime(config: SigninConfig): SigninRuntime {
     config,
     client,
     transactions: new TransactionStore({ cookieName: config.transactionCookieName, baseURL: config.baseURL }),
-    refresher: new Refresher(client),
+    refresher: new Refresher({
+      client,
+      lock: config.refreshLock,
+      logTtl: config.absoluteDuration,
+      lockTtl: config.http.timeout * 2 + 1000,
+    }),
   };
 }

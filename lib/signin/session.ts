@@ -3,7 +3,7 @@
  * (`ERR_SESSION_STORE`) instead of an unhandled error.
  */
 import type { Request } from 'express';
-import { PortcullisError } from '../errors.js';
+import { storeError } from './store.js';
 import type { StoredLogin } from './token-set.js';
 
 declare module 'express-session' {
@@ -11,13 +11,6 @@ declare module 'express-session' {
     /** The signed-in user's tokens, kept server-side by portcullis. */
     portcullis?: StoredLogin;
   }
-}
-
-function storeError(err: unknown): PortcullisError {
-  return new PortcullisError('ERR_SESSION_STORE', 'the session store is unavailable', {
-    status: 503,
-    cause: err instanceof Error ? { name: err.name, message: err.message } : undefined,
-  });
 }
 
 function promisify(run: (done: (err?: unknown) => void) => void): Promise<void> {

@@ -17,6 +17,7 @@ import type { Store } from 'express-session';
 import { PortcullisError } from '../errors.js';
 import { isLoopbackHost } from '../protocol/url-policy.js';
 import { appendSetCookie, readCookie, serializeCookie } from './cookies.js';
+import { storeDestroy, storeGet, storeSet } from './store.js';
 
 export interface PendingLogin {
   nonce: string;
@@ -30,6 +31,7 @@ export interface PendingLogin {
 /** A pending login expires after this long (the user is at the IdP meanwhile). */
 const TTL_SECONDS = 15 * 60;
 const KEY_PREFIX = 'portcullis-tx:';
+const FIELD = 'portcullisTx';
 
 function sha256(value: string): string {
   return createHash('sha256').update(value).digest('base64url');
@@ -37,13 +39,6 @@ function sha256(value: string): string {
 
 function storeKey(state: string): string {
   return KEY_PREFIX + sha256(state);
-}
-
-function storeError(err: unknown): PortcullisError {
-  return new PortcullisError('ERR_SESSION_STORE', 'the session store is unavailable', {
-    status: 503,
-    cause: err instanceof Error ? { name: err.name, message: err.message } : undefined,
-  });
 }
 
 export class TransactionStore {
@@ -96,15 +91,7 @@ export class TransactionStore {
     login: Omit<PendingLogin, 'bindingHash'>,
   ): Promise<void> {
     const bindingHash = sha256(this.#binding(req, res));
-    const record = {
-      cookie: { originalMaxAge: TTL_SECONDS * 1000, expires: new Date(Date.now() + TTL_SECONDS * 1000) },
-      portcullisTx: { ...login, bindingHash },
-    };
-    await new Promise<void>((resolve, reject) => {
-      store.set(storeKey(state), record as never, (err?: unknown) =>
-        err ? reject(storeError(err)) : resolve(),
-      );
-    });
+    await storeSet(store, storeKey(state), FIELD, { ...login, bindingHash }, TTL_SECONDS);
   }
 
   /**
@@ -114,14 +101,9 @@ export class TransactionStore {
    */
   async consume(store: Store, req: IncomingMessage, state: string): Promise<PendingLogin | undefined> {
     const key = storeKey(state);
-    const record = await new Promise<unknown>((resolve, reject) => {
-      store.get(key, (err: unknown, data?: unknown) => (err ? reject(storeError(err)) : resolve(data)));
-    });
-    const login = (record as { portcullisTx?: PendingLogin } | null | undefined)?.portcullisTx;
+    const login = await storeGet<PendingLogin>(store, key, FIELD);
     if (login === undefined) return undefined;
-    await new Promise<void>((resolve, reject) => {
-      store.destroy(key, (err?: unknown) => (err ? reject(storeError(err)) : resolve()));
-    });
+    await storeDestroy(store, key);
     const candidates = [readCookie(req, this.#cookieName), readCookie(req, this.#laxCookieName)];
     const expected = Buffer.from(login.bindingHash);
     const bound = candidates.some((value) => {
