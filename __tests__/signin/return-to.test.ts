@@ -29,6 +29,9 @@ const attacks = [
   '',
   `/${'a'.repeat(5000)}`,
   '/%E0%A4%A',
+  '/.//evil.example',
+  '/a/..//evil.example',
+  '/%2E//evil.example',
 ];
 
 describe('safeReturnTo', () => {

@@ -35,5 +35,7 @@ export function safeReturnTo(value: unknown, baseURL: URL): string | undefined {
   }
   const resolved = new URL(value, baseURL.origin);
   if (resolved.origin !== baseURL.origin) return undefined;
-  return resolved.pathname + resolved.search + resolved.hash;
+  const path = resolved.pathname + resolved.search + resolved.hash;
+  // Dot segments can collapse into a protocol-relative URL: "/.//evil.example" resolves to "//evil.example".
+  return looksUnsafe(path) ? undefined : path;
 }
