@@ -44,14 +44,16 @@ export async function startSigninApp(
     options = {},
     before,
     routes,
+    store: customStore,
   }: {
+    store?: session.Store;
     express?: ExpressFactory;
     options?: Partial<AuthOptions> | ((baseURL: string) => Partial<AuthOptions>);
     before?: (app: Express) => void;
     routes?: (app: Express) => void;
   } = {},
 ): Promise<SigninApp> {
-  const store = new session.MemoryStore();
+  const store = (customStore ?? new session.MemoryStore()) as session.MemoryStore;
   const errors: SigninApp['errors'] = [];
   const running = await startApp((baseURL) => {
     idp.allowApp?.(baseURL);

@@ -3,6 +3,7 @@ export type { ClientAssertionSigningKey, ClientAuthMethod, ClientSecret } from '
 export type { FetchLike } from '../protocol/http.js';
 export { auth } from './auth.js';
 export { type AccessToken, RequestContext, ResponseContext } from './context.js';
+export { type GuardSessionStoreOptions, guardSessionStore } from './guard-session-store.js';
 export type { LoginOptions } from './login.js';
 export type { LogoutOptions } from './logout.js';
 export type { RefreshLock } from './refresh.js';
