@@ -2,7 +2,9 @@
  * The JWKS store and the verified-token cache, driven through the token verifier with a fake
  * clock (no sleeps): single flight, the unknown-kid cooldown, rotation, outages, garbage, eviction.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
+import type { JWK } from 'jose';
 import { validateBearerOptions } from '../../lib/config/bearer.js';
 import type { PortcullisError } from '../../lib/errors.js';
 import { createTokenVerifier } from '../../lib/protocol/token-verifier.js';
@@ -171,6 +173,21 @@ describe('JWKS', () => {
       const { verify } = setup();
       expect((await verify(await ks.token({}, {}, key))).payload.sub).toBe('user-1');
     }
+  });
+
+  test('RSA keys shorter than 2048 bits are never used', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    const weak = {
+      kid: 'weak',
+      alg: 'RS256',
+      privateKey,
+      publicJwk: { ...(publicKey.export({ format: 'jwk' }) as JWK), kid: 'weak', alg: 'RS256', use: 'sig' },
+    };
+    ks.keys = [weak];
+    const { verify } = setup();
+    expect((await failure(verify(await ks.token({}, {}, weak)))).message).toMatch(
+      /signature does not verify/,
+    );
   });
 
   test('algorithms restrict what the JWKS keys may verify', async () => {
