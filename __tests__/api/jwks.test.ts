@@ -3,6 +3,7 @@
  * clock (no sleeps): single flight, the unknown-kid cooldown, rotation, outages, garbage, eviction.
  */
 import { generateKeyPairSync } from 'node:crypto';
+import { inspect } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import type { JWK } from 'jose';
 import { validateBearerOptions } from '../../lib/config/bearer.js';
@@ -194,5 +195,20 @@ describe('JWKS', () => {
     const key = ks.rotate('ES256');
     const { verify } = setup({ algorithms: ['RS256'] });
     expect((await failure(verify(await ks.token({}, {}, key)))).message).toMatch(/"alg" is not allowed/);
+  });
+});
+
+describe('errors', () => {
+  test('never carry the token, in JSON or in inspection output', async () => {
+    const { verify } = setup();
+    const token = await ks.token({ aud: 'https://other.example' });
+    const invalid = await failure(verify(token));
+    ks.mode = 'down';
+    const cold = setup();
+    const unavailable = await failure(cold.verify(await ks.token()));
+    for (const err of [invalid, unavailable]) {
+      expect(JSON.stringify(err)).not.toContain(token.split('.')[1]);
+      expect(inspect(err, { depth: 5, showHidden: true })).not.toContain(token.split('.')[1]);
+    }
   });
 });
