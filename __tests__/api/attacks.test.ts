@@ -173,3 +173,23 @@ describe('HMAC', () => {
     expect(res.body.error_description).toMatch(/"alg" is not allowed/);
   });
 });
+
+describe('multi-tenant issuers and audiences', () => {
+  test('any listed issuer and any listed audience is accepted, nothing else', async () => {
+    const app = buildApp('express5', {
+      issuer: ['https://tenant-a.example/', ks.issuer],
+      jwksUri: ks.jwksUri,
+      audience: ['https://other.example', AUDIENCE],
+    });
+    const call = async (claims: Record<string, unknown>) =>
+      (
+        await request(app)
+          .get('/api/me')
+          .set('authorization', `Bearer ${await ks.token(claims)}`)
+      ).status;
+    expect(await call({})).toBe(200);
+    expect(await call({ iss: 'https://tenant-a.example/', aud: ['x', 'https://other.example'] })).toBe(200);
+    expect(await call({ iss: 'https://tenant-b.example/' })).toBe(401);
+    expect(await call({ aud: 'https://third.example' })).toBe(401);
+  });
+});

@@ -2,7 +2,10 @@
  * The JWKS store and the verified-token cache, driven through the token verifier with a fake
  * clock (no sleeps): single flight, the unknown-kid cooldown, rotation, outages, garbage, eviction.
  */
+import { generateKeyPairSync } from 'node:crypto';
+import { inspect } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
+import type { JWK } from 'jose';
 import { validateBearerOptions } from '../../lib/config/bearer.js';
 import type { PortcullisError } from '../../lib/errors.js';
 import { createTokenVerifier } from '../../lib/protocol/token-verifier.js';
@@ -173,9 +176,39 @@ describe('JWKS', () => {
     }
   });
 
+  test('RSA keys shorter than 2048 bits are never used', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    const weak = {
+      kid: 'weak',
+      alg: 'RS256',
+      privateKey,
+      publicJwk: { ...(publicKey.export({ format: 'jwk' }) as JWK), kid: 'weak', alg: 'RS256', use: 'sig' },
+    };
+    ks.keys = [weak];
+    const { verify } = setup();
+    expect((await failure(verify(await ks.token({}, {}, weak)))).message).toMatch(
+      /signature does not verify/,
+    );
+  });
+
   test('algorithms restrict what the JWKS keys may verify', async () => {
     const key = ks.rotate('ES256');
     const { verify } = setup({ algorithms: ['RS256'] });
     expect((await failure(verify(await ks.token({}, {}, key)))).message).toMatch(/"alg" is not allowed/);
+  });
+});
+
+describe('errors', () => {
+  test('never carry the token, in JSON or in inspection output', async () => {
+    const { verify } = setup();
+    const token = await ks.token({ aud: 'https://other.example' });
+    const invalid = await failure(verify(token));
+    ks.mode = 'down';
+    const cold = setup();
+    const unavailable = await failure(cold.verify(await ks.token()));
+    for (const err of [invalid, unavailable]) {
+      expect(JSON.stringify(err)).not.toContain(token.split('.')[1]);
+      expect(inspect(err, { depth: 5, showHidden: true })).not.toContain(token.split('.')[1]);
+    }
   });
 });

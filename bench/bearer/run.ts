@@ -11,12 +11,16 @@ import { once } from 'node:events';
 import autocannon from 'autocannon';
 import { AUDIENCE, type BenchIssuer, startIssuer } from './keys.js';
 
-const KINDS = ['none', 'jose', 'express-oauth2-jwt-bearer', 'express-jwt', 'portcullis'] as const;
-const MIXES = [
+const ALL_KINDS = ['none', 'jose', 'express-oauth2-jwt-bearer', 'express-jwt', 'portcullis'];
+// KINDS=none,portcullis,portcullis-nocache narrows (or widens) the run; `none` must stay in it.
+const KINDS = process.env.KINDS?.split(',') ?? ALL_KINDS;
+const ALL_MIXES = [
   { name: 'one token', tokens: 1 },
   { name: '1,000 tokens', tokens: 1000 },
   { name: '2,000 tokens', tokens: 2000 },
-] as const;
+];
+// MIXES=2000 keeps only the mixes whose token count is listed.
+const MIXES = ALL_MIXES.filter((m) => process.env.MIXES?.split(',').includes(String(m.tokens)) ?? true);
 const DURATION = Number(process.env.DURATION ?? 4);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 32);

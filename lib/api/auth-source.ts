@@ -28,15 +28,18 @@ export interface Grant {
   readonly payload: Readonly<Record<string, unknown>> | undefined;
 }
 
-const realms = new WeakMap<IncomingMessage, string>();
+// A symbol-keyed property rather than a WeakMap: one hidden-class transition shared by every
+// request, instead of an ephemeron per request for the garbage collector to trace.
+const REALM = Symbol('portcullis.realm');
+type WithRealm = IncomingMessage & { [REALM]?: string };
 
 /** `bearer()` records its realm so that later checks challenge with the same one. */
 export function setRealm(req: IncomingMessage, realm: string): void {
-  realms.set(req, realm);
+  (req as WithRealm)[REALM] = realm;
 }
 
 export function realmOf(req: IncomingMessage): string {
-  return realms.get(req) ?? 'api';
+  return (req as WithRealm)[REALM] ?? 'api';
 }
 
 /**

@@ -37,27 +37,33 @@ export function bearer(options: BearerOptions = {}): NodeMiddleware {
   const { realm } = config;
 
   return function bearerMiddleware(req, res, next) {
-    const accept = (auth: AuthResult): void => {
-      (req as IncomingMessage & { auth?: AuthResult }).auth = auth;
-      next();
-    };
-    const refuse = (err: unknown): void => respondWithError(res, err, next);
     let verdict: AuthResult | Promise<AuthResult>;
     try {
       setRealm(req, realm);
       const token = getToken(req, config);
       if (token === undefined) {
         if (!config.authRequired) return next();
-        return refuse(new UnauthorizedError('authentication required', { realm }));
+        return respondWithError(res, new UnauthorizedError('authentication required', { realm }), next);
       }
       verdict = verifier.verify(token);
     } catch (err) {
-      return refuse(err);
+      return respondWithError(res, err, next);
     }
     // Outside the try: an error thrown further down the chain is not a token problem.
-    if (verdict instanceof Promise) verdict.then(accept, refuse);
-    else accept(verdict);
+    if (verdict instanceof Promise) {
+      verdict.then(
+        (auth) => accept(req, auth, next),
+        (err: unknown) => respondWithError(res, err, next),
+      );
+    } else {
+      accept(req, verdict, next);
+    }
   };
+}
+
+function accept(req: IncomingMessage, auth: AuthResult, next: Next): void {
+  (req as IncomingMessage & { auth?: AuthResult }).auth = auth;
+  next();
 }
 
 function isRequest(value: unknown): boolean {

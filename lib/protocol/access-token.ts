@@ -6,8 +6,8 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { InvalidTokenError } from '../errors.js';
-import type { AuthResult } from '../types/express.js';
 import { type AsymmetricAlgorithm, type HmacAlgorithm, isHmac } from './algorithms.js';
+import type { AuthResult } from './auth-result.js';
 import type { JwksKey, JwksStore } from './jwks.js';
 import { checkClaims, checkHeader, type JwtPolicy } from './jwt-checks.js';
 import { type DecodedJws, decodeJws } from './jwt-decode.js';

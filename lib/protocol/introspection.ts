@@ -6,7 +6,7 @@
 import type { JWTPayload } from 'jose';
 import * as oauth from 'oauth4webapi';
 import { InvalidTokenError } from '../errors.js';
-import type { AuthResult } from '../types/express.js';
+import type { AuthResult } from './auth-result.js';
 import type { ClientAuthConfig } from './client-auth.js';
 import { createClientAuth } from './client-auth.js';
 import { type HttpSettings, requestOptions, toPortcullisError } from './http.js';

@@ -170,12 +170,27 @@ export function createJwksStore(options: JwksStoreOptions): JwksStore {
     return pending;
   }
 
+  // Candidates per (kid, alg) for the current key set, so that the hot path allocates nothing.
+  let matches = new Map<string, readonly JwksKey[]>();
+  let matchesFor: readonly JwksKey[] | undefined;
+
   function match(
     set: readonly JwksKey[],
     kid: string | undefined,
     alg: AsymmetricAlgorithm,
   ): readonly JwksKey[] {
-    return set.filter((k) => fits(k, kid, alg));
+    if (matchesFor !== set) {
+      matches = new Map();
+      matchesFor = set;
+    }
+    const key = `${alg} ${kid ?? ''}`;
+    let found = matches.get(key);
+    if (found === undefined) {
+      found = set.filter((k) => fits(k, kid, alg));
+      // Only remember kids that exist: junk kids must not grow this map.
+      if (found.length > 0) matches.set(key, found);
+    }
+    return found;
   }
 
   function noKey(): InvalidTokenError {

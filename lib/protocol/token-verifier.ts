@@ -8,8 +8,8 @@
 
 import type { BearerConfig } from '../config/bearer.js';
 import { IdpUnavailableError, InvalidTokenError, PortcullisError } from '../errors.js';
-import type { AuthResult } from '../types/express.js';
 import { type JwtVerifierContext, type VerifiedJwt, verifyJwtAccessToken } from './access-token.js';
+import type { AuthResult } from './auth-result.js';
 import { createDiscovery, type Discovery } from './discovery.js';
 import { createIntrospector, type Introspector } from './introspection.js';
 import { createJwksStore } from './jwks.js';

@@ -12,8 +12,25 @@ import { type AsymmetricAlgorithm, digestOf, type HmacAlgorithm } from './algori
 /** ECDSA signatures are the raw `r || s` pair (RFC 7518 §3.4), of a fixed length per curve. */
 const ECDSA_SIGNATURE_LENGTH: Record<string, number> = { ES256: 64, ES384: 96, ES512: 132 };
 
+/** The verdicts of {@link keyFitsAlgorithm}, per key: reading a KeyObject's details is a native call. */
+const fitsMemo = new WeakMap<KeyObject, Map<AsymmetricAlgorithm, boolean>>();
+
 /** True when `key` (a public KeyObject) can verify `alg`: the right type, curve and strength. */
 export function keyFitsAlgorithm(key: KeyObject, alg: AsymmetricAlgorithm): boolean {
+  let memo = fitsMemo.get(key);
+  if (memo === undefined) {
+    memo = new Map();
+    fitsMemo.set(key, memo);
+  }
+  let fits = memo.get(alg);
+  if (fits === undefined) {
+    fits = computeFit(key, alg);
+    memo.set(alg, fits);
+  }
+  return fits;
+}
+
+function computeFit(key: KeyObject, alg: AsymmetricAlgorithm): boolean {
   const type = key.asymmetricKeyType;
   switch (alg) {
     case 'ES256':

@@ -7,19 +7,9 @@
  * the structural {@link SignedInContext} in `lib/api/auth-source.ts` instead of redeclaring it.
  */
 import type { IncomingMessage } from 'node:http';
-import type { JWTPayload, ProtectedHeaderParameters } from 'jose';
+import type { AuthResult } from '../protocol/auth-result.js';
 
-/** The verified token, set as `req.auth` by `bearer()`. Frozen: it may be shared between requests. */
-export interface AuthResult {
-  /** The raw access token (never logged by portcullis). */
-  readonly token: string;
-  /** The JWS protected header (`{}` for an introspected opaque token). */
-  readonly header: Readonly<ProtectedHeaderParameters>;
-  /** The JWT claims, or the introspection response's members for an opaque token. */
-  readonly payload: Readonly<JWTPayload>;
-  /** Granted scopes, from `scope` (space separated), `scp` and, when enabled, `permissions`. */
-  readonly scopes: readonly string[];
-}
+export type { AuthResult };
 
 /** A Node request that `bearer()` has authenticated. */
 export type AuthenticatedRequest = IncomingMessage & { auth?: AuthResult };
