@@ -28,6 +28,11 @@ describe('tokenTiming', () => {
     expect(refreshAt).toBe(useUntil);
   });
 
+  test('an entry that claims expiry before issue is never usable', () => {
+    const { useUntil } = tokenTiming({ ...token(0), expires_at: 999_000 }, 0.8, 30_000);
+    expect(useUntil).toBe(999_000);
+  });
+
   test('a shared cache keeps the entry until expiry, at least a second', () => {
     expect(cacheTtlSeconds(token(2500), 1_000_000)).toBe(3);
     expect(cacheTtlSeconds(token(10), 1_000_000)).toBe(1);
