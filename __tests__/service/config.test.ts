@@ -126,6 +126,16 @@ describe('serviceAgent configuration', () => {
     expect(() => validateServiceOptions(merged)).not.toThrow();
   });
 
+  test('an explicit issuerBaseURL or tokenEndpoint is never mixed with the other from the environment', () => {
+    const env = {
+      ISSUER_BASE_URL: 'https://sign-in.example.test',
+      TOKEN_ENDPOINT: 'https://other.test/token',
+    };
+    const merged = serviceOptionsFromEnv({ tokenEndpoint: 'https://idp.example.test/token' }, env);
+    expect(merged.tokenEndpoint).toBe('https://idp.example.test/token');
+    expect(merged.issuerBaseURL).toBeUndefined();
+  });
+
   test('serviceAgent() reads process.env and fails at start-up, not on a call', () => {
     const saved = process.env.TOKEN_ENDPOINT;
     process.env.TOKEN_ENDPOINT = 'https://idp.example.test/token';

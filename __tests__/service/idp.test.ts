@@ -74,12 +74,13 @@ describe('serviceAgent against oidc-provider', () => {
   });
 
   test('short-lived tokens are renewed before they expire', async () => {
-    idp.settings.accessTokenTTL = 1;
+    // 2 s: oidc-provider's exp is counted from a floored iat, so a 1-second token may live only a few ms.
+    idp.settings.accessTokenTTL = 2;
     try {
       const counter = countingFetch();
       const agent = serviceAgent(options({ fetch: counter.fetch }));
       const seen = new Set<string>();
-      const until = Date.now() + 1500;
+      const until = Date.now() + 2200;
       while (Date.now() < until) {
         // Handed out before its expiry (measured at the call, so that a busy test machine cannot skew it).
         const before = Date.now();

@@ -153,13 +153,13 @@ describe('when Redis fails', () => {
     const own = await startThrowawayRedis();
     const client = await connectRedis(own.url);
     const warnings: string[] = [];
-    tokens.expiresIn = 1;
+    tokens.expiresIn = 2;
     const billing = agent({ cache: redisTokenCache(client), logger: { warn: (m) => warnings.push(m) } });
     try {
       await billing.getToken();
       await own.kill();
       const seen = new Set<string>();
-      const until = Date.now() + 1500; // across at least one expiry
+      const until = Date.now() + 2200; // across at least one refresh
       while (Date.now() < until) {
         const before = Date.now();
         const batch = await Promise.all(Array.from({ length: 5 }, () => billing.getToken()));

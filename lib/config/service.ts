@@ -90,11 +90,14 @@ export function serviceOptionsFromEnv(
   options: ServiceAgentOptions,
   env: Record<string, string | undefined>,
 ): ServiceAgentOptions {
+  // Where tokens come from is taken whole: an explicit issuerBaseURL or tokenEndpoint is never mixed
+  // with an ISSUER_BASE_URL meant for auth() (it would become the private_key_jwt audience).
+  const explicitEndpoint = options.issuerBaseURL !== undefined || options.tokenEndpoint !== undefined;
   return compact<ServiceAgentOptions>({
     ...options,
     ...clientAuthFromEnv(options, env),
-    issuerBaseURL: options.issuerBaseURL ?? envString(env, 'ISSUER_BASE_URL'),
-    tokenEndpoint: options.tokenEndpoint ?? envString(env, 'TOKEN_ENDPOINT'),
+    issuerBaseURL: explicitEndpoint ? options.issuerBaseURL : envString(env, 'ISSUER_BASE_URL'),
+    tokenEndpoint: explicitEndpoint ? options.tokenEndpoint : envString(env, 'TOKEN_ENDPOINT'),
     audience: options.audience ?? envString(env, 'AUDIENCE'),
     resource: options.resource ?? envList(env, 'RESOURCE'),
     scope: options.scope ?? envString(env, 'SCOPE'),

@@ -90,7 +90,7 @@ function expiresAt(accessToken: string, issuedAt: number, lifetime: number): num
     return byExpiresIn; // opaque token
   }
   if (typeof exp !== 'number') return byExpiresIn;
-  return Math.max(byExpiresIn - 1000, Math.min(byExpiresIn, exp * 1000));
+  return Math.max(issuedAt, byExpiresIn - 1000, Math.min(byExpiresIn, exp * 1000));
 }
 
 /**

@@ -37,10 +37,12 @@ export interface AxiosLikeInstance {
   request(config: AxiosLikeRequestConfig): Promise<unknown>;
 }
 
-/** Per-request state, on the config object itself, under keys nobody else uses. */
-const TOKEN = Symbol('portcullis.token');
-const RETRIED = Symbol('portcullis.retried');
-type Tagged = AxiosLikeRequestConfig & { [TOKEN]?: string; [RETRIED]?: boolean };
+/**
+ * Marks a retried request. A string key, as axios-retry uses: axios copies unknown string keys into
+ * the config of the request it sends again, while symbol keys are dropped by older 1.x releases.
+ */
+const RETRIED = 'portcullisRetried';
+type Tagged = AxiosLikeRequestConfig & { [RETRIED]?: boolean };
 
 function setAuthorization(config: AxiosLikeRequestConfig, value: string): void {
   const headers = config.headers as { set?: (name: string, value: string) => unknown } | undefined;
@@ -71,7 +73,6 @@ export function attachAxios<T extends AxiosLikeInstance>(
   instance.interceptors.request.use(async (config) => {
     const token = await source.get();
     setAuthorization(config, `Bearer ${token.access_token}`);
-    (config as Tagged)[TOKEN] = token.access_token;
     return config;
   });
 
@@ -82,10 +83,13 @@ export function attachAxios<T extends AxiosLikeInstance>(
     config: unknown,
   ): Promise<AxiosLikeResponse | undefined> {
     const tagged = config as Tagged | undefined;
-    if (tagged === undefined || tagged[TOKEN] === undefined || tagged[RETRIED] === true) return undefined;
+    if (tagged === undefined || tagged[RETRIED] === true) return undefined;
     if (!isInvalidTokenChallenge(status, header(headers, 'www-authenticate'))) return undefined;
+    // The token this request carried: ours, since our interceptor set the header.
+    const sent = header(tagged.headers, 'authorization') ?? header(tagged.headers, 'Authorization');
+    if (typeof sent !== 'string' || !sent.startsWith('Bearer ')) return undefined;
     if (!isReplayableBody(tagged.data)) return undefined;
-    void source.drop(tagged[TOKEN]);
+    void source.drop(sent.slice(7));
     tagged[RETRIED] = true;
     emit?.({ type: 'call_retried', key, status });
     // Through the instance again: the request interceptor sets the new token.

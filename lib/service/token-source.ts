@@ -26,6 +26,10 @@ export interface TokenSourceOptions {
 /** How often a process waiting on another's token request looks for its result. */
 const POLL_MS = 20;
 
+function closedError(): PortcullisError {
+  return new PortcullisError('ERR_TOKEN_REQUEST_FAILED', 'the service agent is closed', { status: 500 });
+}
+
 export class TokenSource {
   readonly #o: TokenSourceOptions;
   #current: { token: CachedToken; timing: TokenTiming } | undefined;
@@ -42,11 +46,7 @@ export class TokenSource {
 
   /** A token that is safe to send now. */
   get(): Promise<CachedToken> {
-    if (this.#closed) {
-      return Promise.reject(
-        new PortcullisError('ERR_TOKEN_REQUEST_FAILED', 'the service agent is closed', { status: 500 }),
-      );
-    }
+    if (this.#closed) return Promise.reject(closedError());
     const current = this.#current;
     const now = Date.now();
     if (current !== undefined && now < current.timing.useUntil) {
@@ -122,8 +122,19 @@ export class TokenSource {
     if (release === undefined) {
       const theirs = await this.#awaitOtherProcess();
       if (theirs !== undefined) return this.#adopt(theirs);
+      // Closed while waiting: a closing agent never starts a token request.
+      if (this.#closed) throw closedError();
     }
     try {
+      // Look again under the lock: another process may have stored a token and let go of the lock
+      // between our first look and our lock.
+      if (release !== undefined) {
+        const again = await cache.get(key);
+        if (this.#acceptable(again, false)) {
+          emit?.({ type: 'cache_hit', key, source: 'cache' });
+          return this.#adopt(again);
+        }
+      }
       return await this.#fetch(background);
     } finally {
       await release?.();

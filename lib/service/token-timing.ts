@@ -16,7 +16,8 @@ export interface TokenTiming {
 const MAX_MARGIN_SHARE = 0.1;
 
 export function tokenTiming(token: CachedToken, refreshRatio: number, expiryMarginMs: number): TokenTiming {
-  const lifetime = token.expires_at - token.issued_at;
+  // A foreign or odd entry may claim expiry before issue: treat it as a token with no life left.
+  const lifetime = Math.max(0, token.expires_at - token.issued_at);
   const useUntil = token.expires_at - Math.min(expiryMarginMs, lifetime * MAX_MARGIN_SHARE);
   const refreshAt = Math.min(token.issued_at + lifetime * refreshRatio, useUntil);
   return { refreshAt, useUntil };
