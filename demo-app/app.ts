@@ -191,7 +191,7 @@ export function createDemoApp(config: DemoConfig): express.Express {
       views.workerPage({
         ...page(req, 'Worker'),
         apiResult: { label: 'worker GET /api/orders', status: answer.status, body: answer.data },
-        tokenExpiresIn: Math.round((token.expires_at - Date.now()) / 1000),
+        tokenExpiresIn: token.expires_at - Math.floor(Date.now() / 1000),
       }),
     );
   });

@@ -46,7 +46,7 @@ describe('serviceAgent against oidc-provider', () => {
     expect(claims.aud).toBe(API_AUDIENCE);
     expect(claims.client_id).toBe('service');
     expect(scope).toBe('orders:read orders:write');
-    expect(expires_at).toBeGreaterThan(Date.now() + 3000_000);
+    expect(expires_at * 1000).toBeGreaterThan(Date.now() + 3000_000);
     await agent.close();
   });
 
@@ -88,7 +88,7 @@ describe('serviceAgent against oidc-provider', () => {
         seen.add(access_token);
         const exp = (jose.decodeJwt(access_token).exp ?? 0) * 1000;
         expect(exp).toBeGreaterThan(before);
-        expect(expires_at).toBeLessThanOrEqual(exp);
+        expect(expires_at * 1000).toBeLessThanOrEqual(exp);
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
       expect(seen.size).toBeGreaterThanOrEqual(2);

@@ -25,11 +25,11 @@ export interface ServiceAgentOptions extends ClientAuthOptions {
   issuerBaseURL?: string | URL;
   /** [TOKEN_ENDPOINT] The token endpoint, when the IdP has no discovery document. Wins over discovery. */
   tokenEndpoint?: string | URL;
-  /** [AUDIENCE] The `audience` token parameter (Auth0, Okta and others). */
+  /** [SERVICE_AUDIENCE] The `audience` token parameter (Auth0, Okta and others). */
   audience?: string;
-  /** [RESOURCE] RFC 8707 resource indicator(s): absolute URIs. */
+  /** [SERVICE_RESOURCE] RFC 8707 resource indicator(s): absolute URIs. */
   resource?: string | string[];
-  /** [SCOPE] Space separated string or a list. */
+  /** [SERVICE_SCOPE] Space separated string or a list. */
   scope?: string | string[];
   /** [TOKEN_PARAMS] Extra token request parameters (env: a query string, `a=1&b=2`). */
   tokenParams?: Record<string, string>;
@@ -98,9 +98,9 @@ export function serviceOptionsFromEnv(
     ...clientAuthFromEnv(options, env),
     issuerBaseURL: explicitEndpoint ? options.issuerBaseURL : envString(env, 'ISSUER_BASE_URL'),
     tokenEndpoint: explicitEndpoint ? options.tokenEndpoint : envString(env, 'TOKEN_ENDPOINT'),
-    audience: options.audience ?? envString(env, 'AUDIENCE'),
-    resource: options.resource ?? envList(env, 'RESOURCE'),
-    scope: options.scope ?? envString(env, 'SCOPE'),
+    audience: options.audience ?? envString(env, 'SERVICE_AUDIENCE'),
+    resource: options.resource ?? envList(env, 'SERVICE_RESOURCE'),
+    scope: options.scope ?? envString(env, 'SERVICE_SCOPE'),
     tokenParams: options.tokenParams ?? tokenParamsFromEnv(env),
     refreshRatio: options.refreshRatio ?? envNumber(env, 'TOKEN_REFRESH_RATIO'),
     expiryMargin: options.expiryMargin ?? envNumber(env, 'TOKEN_EXPIRY_MARGIN'),

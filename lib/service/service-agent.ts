@@ -31,7 +31,7 @@ import { TokenSource } from './token-source.js';
 export interface ServiceToken {
   readonly access_token: string;
   readonly token_type: 'Bearer';
-  /** Epoch milliseconds. */
+  /** Seconds since the epoch, like `req.oidc.accessToken.expires_at`. */
   readonly expires_at: number;
   readonly scope?: string;
 }
@@ -144,7 +144,7 @@ export function serviceAgent(options: ServiceAgentOptions = {}): ServiceAgent {
       const out = {
         access_token: token.access_token,
         token_type: 'Bearer' as const,
-        expires_at: token.expires_at,
+        expires_at: Math.floor(token.expires_at / 1000),
       };
       return token.scope === undefined ? out : { ...out, scope: token.scope };
     },
