@@ -1,0 +1,66 @@
+/** A fleet member for the load run: sessions in Redis, auth() with the Redis refresh lock, /heap after GC. */
+import { RedisStore } from 'connect-redis';
+import express from 'express';
+import session from 'express-session';
+import { createClient } from 'redis';
+import { auth, guardSessionStore, redisTokenCache, requiresAuth } from '../../lib/index.js';
+
+const env = process.env;
+const redis = createClient({ url: env['REDIS_URL'] ?? 'redis://127.0.0.1:6379', disableOfflineQueue: true });
+redis.on('error', () => undefined);
+await redis.connect();
+
+const app = express();
+app.use(
+  session({
+    secret: 'bench-fleet-secret',
+    resave: false,
+    saveUninitialized: false,
+    store: guardSessionStore(new RedisStore({ client: redis, prefix: `${env['PREFIX']}sess:` })),
+  }),
+);
+app.use(
+  auth({
+    issuerBaseURL: env['ISSUER']!,
+    baseURL: env['BASE_URL']!,
+    clientID: 'web',
+    clientSecret: env['CLIENT_SECRET']!,
+    authorizationParams: { scope: 'openid email offline_access' },
+    autoRefresh: true,
+    refreshLock: redisTokenCache(redis, { prefix: `${env['PREFIX']}lock:` }),
+  }),
+);
+app.get('/me', (req, res) => {
+  res.json({ authenticated: req.oidc.isAuthenticated() });
+});
+app.get('/profile', requiresAuth(), (req, res) => {
+  res.json({ sub: req.oidc.user?.['sub'] });
+});
+app.post('/refresh', requiresAuth(), async (req, res, next) => {
+  try {
+    await req.oidc.refresh();
+    res.json({ ok: true });
+  } catch (err) {
+    next(err);
+  }
+});
+app.get('/heap', (_req, res) => {
+  (globalThis as { gc?: () => void }).gc?.();
+  res.json({ heapUsed: process.memoryUsage().heapUsed });
+});
+app.use(
+  (
+    err: { status?: number; code?: string },
+    _req: express.Request,
+    res: express.Response,
+    _next: express.NextFunction,
+  ) => {
+    res.status(err.status ?? 500).json({ code: err.code });
+  },
+);
+const server = app.listen(Number(env['PORT']), '127.0.0.1', () => console.log('ready'));
+process.on('SIGTERM', () => {
+  server.close();
+  server.closeAllConnections();
+  void redis.quit().finally(() => process.exit(0));
+});
