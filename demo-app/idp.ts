@@ -6,6 +6,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { MemoryAdapter } from './memory-adapter.js';
 
 export interface DemoUser {
   password: string;
@@ -104,6 +105,7 @@ export async function startDemoIdp(options: DemoIdpOptions): Promise<DemoIdp> {
     ],
     jwks: { keys: [signingKey as never] },
     cookies: { keys: ['portcullis-demo-idp-cookie-key'] },
+    adapter: MemoryAdapter,
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
     conformIdTokenClaims: false,
     async findAccount(_ctx, id) {

@@ -12,6 +12,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as jose from 'jose';
 import Provider, { type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { MemoryAdapter } from '../../demo-app/memory-adapter.js';
 
 export const API_AUDIENCE = 'https://api.example.test';
 export const WEB_SECRET = 'web-secret-0123456789-abcdefghijkl';
@@ -158,6 +159,7 @@ export async function startIdp(overrides: Partial<IdpSettings> = {}): Promise<Te
       ],
       jwks: { keys: signingKeys as never[] },
       cookies: { keys: ['test-cookie-key-0123456789'] },
+      adapter: MemoryAdapter,
       // Put the scopes' claims (email, profile) in the ID token, as most IdPs do.
       conformIdTokenClaims: false,
       claims: {

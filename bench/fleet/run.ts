@@ -12,7 +12,7 @@ import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { signInAtIdp, TestBrowser } from '../../__tests__/helpers/browser.js';
-import { startIdp, WEB_SECRET } from '../../__tests__/helpers/idp.js';
+import { WEB_SECRET } from '../../__tests__/helpers/idp.js';
 
 const LOGINS = Number(process.argv[2] ?? 2000);
 const SECONDS = Number(process.argv[3] ?? 60);
@@ -29,7 +29,6 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-const idp = await startIdp();
 const ports: number[] = [];
 let turn = 0;
 const proxy = createServer((req, res) => {
@@ -45,7 +44,16 @@ const proxy = createServer((req, res) => {
   req.pipe(upstream);
 });
 const baseURL = `http://127.0.0.1:${await listen(proxy)}`;
-idp.allowApp(baseURL);
+const idpProcess = spawn(process.execPath, ['--import', 'tsx', resolve(import.meta.dirname, 'idp.ts')], {
+  env: { ...process.env, APP_BASE_URL: baseURL },
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+const issuer = await new Promise<string>((ok) =>
+  idpProcess.stdout!.on('data', (d: Buffer) => {
+    const m = /issuer (\S+)/.exec(d.toString());
+    if (m) ok(m[1]!);
+  }),
+);
 const prefix = `portcullis-bench:${randomBytes(4).toString('hex')}:`;
 const children: ChildProcess[] = [];
 for (let i = 0; i < 2; i++) {
@@ -59,7 +67,7 @@ for (let i = 0; i < 2; i++) {
         PREFIX: prefix,
         PORT: String(port),
         BASE_URL: baseURL,
-        ISSUER: idp.issuer,
+        ISSUER: issuer,
         CLIENT_SECRET: WEB_SECRET,
       },
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -82,13 +90,19 @@ async function heaps(): Promise<number[]> {
 }
 
 let errors = 0;
+const kinds = new Map<string, number>();
+function error(what: string, res: { status: number; body: string }): void {
+  errors++;
+  const key = `${what} ${res.status} ${res.body.slice(0, 80)}`;
+  kinds.set(key, (kinds.get(key) ?? 0) + 1);
+}
 async function login(): Promise<TestBrowser> {
   const browser = new TestBrowser();
   const start = await browser.get(`${baseURL}/login`);
   const { result } = await signInAtIdp(browser, start.location!, {
     login: `u${randomBytes(3).toString('hex')}`,
   });
-  if (result?.status !== 302) errors++;
+  if (result?.status !== 302) error('login', result ?? { status: 0, body: '' });
   return browser;
 }
 
@@ -120,16 +134,16 @@ await Promise.all(
       requests++;
       if (roll < 0.6) {
         const res = await user.get(`${baseURL}/me`, { accept: 'application/json' });
-        if (res.status !== 200) errors++;
+        if (res.status !== 200) error('GET /me', res);
         else if (!JSON.parse(res.body).authenticated) lost++;
       } else if (roll < 0.9) {
         const res = await user.get(`${baseURL}/profile`, { accept: 'application/json' });
         if (res.status === 401) lost++;
-        else if (res.status !== 200) errors++;
+        else if (res.status !== 200) error('GET /profile', res);
       } else {
         const res = await user.post(`${baseURL}/refresh`, {}, { accept: 'application/json' });
         if (res.status === 401) lost++;
-        else if (res.status !== 200) errors++;
+        else if (res.status !== 200) error('POST /refresh', res);
       }
     }
   }),
@@ -152,8 +166,9 @@ console.log(`| sessions lost | ${lost} |`);
 console.log(`| heap after GC, process 1 | ${mb(heapBefore[0]!)} → ${mb(heapAfter[0]!)} |`);
 console.log(`| heap after GC, process 2 | ${mb(heapBefore[1]!)} → ${mb(heapAfter[1]!)} |`);
 
+for (const [kind, count] of kinds) console.log(`error: ${count} × ${kind}`);
 for (const child of children) child.kill('SIGTERM');
 proxy.close();
 proxy.closeAllConnections();
-await idp.close();
+idpProcess.kill('SIGTERM');
 process.exit(errors === 0 && lost === 0 ? 0 : 1);
