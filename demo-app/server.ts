@@ -6,6 +6,7 @@
  */
 import type { Server } from 'node:http';
 import type session from 'express-session';
+import { guardSessionStore } from 'portcullis';
 import { createDemoApp } from './app.js';
 import { type DemoIdp, startDemoIdp } from './idp.js';
 
@@ -42,11 +43,12 @@ let redis: { quit(): Promise<unknown> } | undefined;
 if (env['REDIS_URL']) {
   const { createClient } = await import('redis');
   const { RedisStore } = await import('connect-redis');
-  const client = createClient({ url: env['REDIS_URL'] });
+  // Fail fast while Redis is away (no offline queue), and answer 503 rather than hang (guardSessionStore).
+  const client = createClient({ url: env['REDIS_URL'], disableOfflineQueue: true });
   client.on('error', (err: Error) => console.error('redis:', err.message));
   await client.connect();
   redis = client;
-  sessionStore = new RedisStore({ client, prefix: 'portcullis-demo:' });
+  sessionStore = guardSessionStore(new RedisStore({ client, prefix: 'portcullis-demo:' }));
 }
 
 const app = createDemoApp({
