@@ -7,22 +7,8 @@
 import { createHash } from 'node:crypto';
 import * as jose from 'jose';
 import { PortcullisError } from '../errors.js';
+import { ASYMMETRIC_ALGORITHMS } from './algorithms.js';
 import { type HttpSettings, isNetworkError, safeCause } from './http.js';
-
-/** The JWS algorithms portcullis accepts for ID tokens: asymmetric only, never `none` or HMAC. */
-export const ASYMMETRIC_ALGS = [
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-  'Ed25519',
-];
 
 /** The algorithms to accept: the configured one, else the IdP's advertised asymmetric ones. */
 export function idTokenAlgorithms(
@@ -30,7 +16,10 @@ export function idTokenAlgorithms(
   advertised: readonly string[] | undefined,
 ): string[] {
   if (configured !== undefined) return [configured];
-  const algs = (advertised ?? ['RS256']).filter((alg) => ASYMMETRIC_ALGS.includes(alg));
+  // Asymmetric only, never `none` or HMAC, whatever the IdP advertises.
+  const algs = (advertised ?? ['RS256']).filter((alg) =>
+    (ASYMMETRIC_ALGORITHMS as readonly string[]).includes(alg),
+  );
   return algs.length > 0 ? algs : ['RS256'];
 }
 
