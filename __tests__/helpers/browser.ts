@@ -162,10 +162,15 @@ export async function signInAtIdp(
 }> {
   const authUrl = new URL(authorizationUrl);
   const idpOrigin = authUrl.origin;
-  const redirectUri = authUrl.searchParams.get('redirect_uri')!;
+  // With PAR the URL carries only a request_uri: the callback is then recognised by its path.
+  const redirectUri = authUrl.searchParams.get('redirect_uri') ?? '/callback';
   let hop = await browser.get(authorizationUrl);
   for (let i = 0; i < 15; i++) {
-    if (hop.location?.startsWith(redirectUri)) {
+    const location = hop.location === undefined ? undefined : new URL(hop.location);
+    const atCallback = redirectUri.startsWith('/')
+      ? location?.pathname === redirectUri && location.origin !== idpOrigin
+      : hop.location?.startsWith(redirectUri);
+    if (atCallback && hop.location !== undefined) {
       const callback = { method: 'GET' as const, url: hop.location };
       if (stopAtCallback) return { callback };
       return { callback, result: await browser.get(hop.location) };

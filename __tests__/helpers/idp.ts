@@ -26,6 +26,8 @@ export interface IdpSettings {
   idTokenTTL: number;
   /** Scopes each user may receive for the API. */
   userScopes: (accountId: string) => string[];
+  /** Advertise and enforce require_pushed_authorization_requests (RFC 9126). Read at start-up. */
+  requirePar: boolean;
 }
 
 export interface TestIdp {
@@ -85,6 +87,7 @@ export async function startIdp(overrides: Partial<IdpSettings> = {}): Promise<Te
     accessTokenTTL: 3600,
     idTokenTTL: 3600,
     userScopes: (id) => (id === 'alice' ? ['orders:read', 'orders:write'] : ['orders:read']),
+    requirePar: false,
     ...overrides,
   };
   const clientKey = clientKeyPair();
@@ -185,6 +188,10 @@ export async function startIdp(overrides: Partial<IdpSettings> = {}): Promise<Te
         rpInitiatedLogout: { enabled: true },
         clientCredentials: { enabled: true },
         introspection: { enabled: true },
+        pushedAuthorizationRequests: {
+          enabled: true,
+          requirePushedAuthorizationRequests: settings.requirePar,
+        },
         revocation: { enabled: true },
         resourceIndicators: {
           enabled: true,

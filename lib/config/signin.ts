@@ -67,6 +67,11 @@ export interface AuthOptions extends ClientAuthOptions {
   idpLogout?: boolean;
   /** [POST_LOGOUT_REDIRECT] Where logout sends the user (a same-origin path). @default '/' */
   postLogoutRedirect?: string;
+  /**
+   * [PUSHED_AUTHORIZATION_REQUESTS] Push the authorization parameters to the IdP first (RFC 9126, PAR):
+   * the browser's URL then carries only a `request_uri`. Automatic when the IdP requires PAR. @default false
+   */
+  pushedAuthorizationRequests?: boolean;
   /** [AUTH_REQUIRED] Require login on every route after `auth()`. @default false */
   authRequired?: boolean;
   /** [AUTO_REFRESH] Refresh an expired access token before the route runs. @default false */
@@ -119,6 +124,7 @@ export interface SigninConfig {
   readonly idpLogout: boolean;
   readonly postLogoutRedirect: string;
   readonly authRequired: boolean;
+  readonly pushedAuthorizationRequests: boolean;
   readonly autoRefresh: boolean;
   readonly absoluteDuration: number;
   readonly clockTolerance: number;
@@ -270,6 +276,11 @@ export function signinConfig(
     authRequired: optionalBoolean(
       options.authRequired ?? envBoolean(env, 'AUTH_REQUIRED'),
       'authRequired',
+      false,
+    ),
+    pushedAuthorizationRequests: optionalBoolean(
+      options.pushedAuthorizationRequests ?? envBoolean(env, 'PUSHED_AUTHORIZATION_REQUESTS'),
+      'pushedAuthorizationRequests',
       false,
     ),
     autoRefresh: optionalBoolean(

@@ -82,8 +82,15 @@ export class OidcClient {
     return this.#keys.set;
   }
 
-  /** The authorization endpoint URL for these parameters (OpenID Connect Core §3.1.2.1). */
-  async authorizationUrl(params: URLSearchParams): Promise<URL> {
+  /**
+   * The authorization endpoint URL for these parameters (OpenID Connect Core §3.1.2.1). With
+   * `pushed` (or when the IdP requires it) the parameters are first pushed to the IdP (RFC 9126) and
+   * the URL carries only `client_id` and the `request_uri`, so nothing of the request shows in the browser.
+   */
+  async authorizationUrl(
+    params: URLSearchParams,
+    { pushed = false }: { pushed?: boolean } = {},
+  ): Promise<URL> {
     const as = await this.metadata();
     if (as.authorization_endpoint === undefined) {
       throw new PortcullisError(
@@ -94,12 +101,42 @@ export class OidcClient {
         },
       );
     }
+    const all = new URLSearchParams(params);
+    all.set('client_id', this.#options.client.clientID);
+    all.set('redirect_uri', this.#options.redirectUri);
+    all.set('response_type', 'code');
     const url = new URL(as.authorization_endpoint);
-    for (const [key, value] of params) url.searchParams.append(key, value);
-    url.searchParams.set('client_id', this.#options.client.clientID);
-    url.searchParams.set('redirect_uri', this.#options.redirectUri);
-    url.searchParams.set('response_type', 'code');
+    if (pushed || as.require_pushed_authorization_requests === true) {
+      const requestUri = await this.#push(as, all);
+      url.searchParams.set('client_id', this.#options.client.clientID);
+      url.searchParams.set('request_uri', requestUri);
+      return url;
+    }
+    for (const [key, value] of all) url.searchParams.append(key, value);
     return url;
+  }
+
+  /** RFC 9126: push the authorization parameters; returns the `request_uri`. */
+  async #push(as: IssuerMetadata, params: URLSearchParams): Promise<string> {
+    if (as.pushed_authorization_request_endpoint === undefined) {
+      throw new PortcullisError(
+        'ERR_DISCOVERY_FAILED',
+        'pushed authorization requests are on, but the IdP\'s metadata has no "pushed_authorization_request_endpoint"',
+        { status: 503 },
+      );
+    }
+    try {
+      const answer = await oauth.pushedAuthorizationRequest(
+        as,
+        this.#client(as),
+        await this.#clientAuth(),
+        params,
+        requestOptions(this.#options.http, as.pushed_authorization_request_endpoint),
+      );
+      return (await oauth.processPushedAuthorizationResponse(as, this.#client(as), answer)).request_uri;
+    } catch (err) {
+      throw toPortcullisError(err, 'pushed authorization request', 'ERR_OAUTH_RESPONSE', 502);
+    }
   }
 
   /** Validate the authorization response (state, RFC 9207 `iss`, error) and exchange the code. */

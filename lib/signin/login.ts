@@ -52,7 +52,7 @@ export async function startLogin(
   search.set('code_challenge', await oauth.calculatePKCECodeChallenge(codeVerifier));
   search.set('code_challenge_method', 'S256');
 
-  const url = await rt.client.authorizationUrl(search);
+  const url = await rt.client.authorizationUrl(search, { pushed: rt.config.pushedAuthorizationRequests });
   const maxAge = params.max_age === undefined ? undefined : Number(params.max_age);
   await rt.transactions.save(req.sessionStore, req, res, state, {
     nonce,
