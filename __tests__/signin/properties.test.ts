@@ -19,9 +19,14 @@ let rogue: RogueIdp;
 let app: SigninApp;
 const rejections: unknown[] = [];
 const onRejection = (reason: unknown) => rejections.push(reason);
+const logged: string[] = [];
+const LEVELS = ['log', 'info', 'warn', 'error', 'debug'] as const;
+const originals = LEVELS.map((level) => console[level]);
 
 beforeAll(async () => {
   process.on('unhandledRejection', onRejection);
+  for (const level of LEVELS)
+    console[level] = (...args: unknown[]) => void logged.push(args.map(String).join(' '));
   rogue = await startRogueIdp();
   app = await startSigninApp(rogue, {
     options: { clientSecret: SECRET, httpTimeout: 1000, authorizationParams: { scope: 'openid' } },
@@ -31,7 +36,12 @@ afterAll(async () => {
   await app.close();
   await rogue.close();
   process.off('unhandledRejection', onRejection);
+  LEVELS.forEach((level, i) => {
+    console[level] = originals[i]!;
+  });
   expect(rejections).toEqual([]);
+  // Never a token or secret in a log line.
+  for (const line of logged) noLeak(line);
 });
 
 /** A status that is not a server bug: 2xx-4xx, or an honest 502/503 about the IdP. */
