@@ -34,6 +34,9 @@ export type PortcullisErrorCode =
   | 'ERR_INVALID_TOKEN'
   | 'ERR_INSUFFICIENT_SCOPE'
   | 'ERR_JWKS_UNAVAILABLE'
+  // step-up (RFC 9470)
+  | 'ERR_INSUFFICIENT_USER_AUTHENTICATION'
+  | 'ERR_STEP_UP_FAILED'
   // service agent
   | 'ERR_TOKEN_REQUEST_FAILED';
 
@@ -127,7 +130,12 @@ function quote(value: string): string {
  */
 export abstract class BearerChallengeError extends PortcullisError {
   /** The RFC 6750 error code, or `undefined` for a request that carried no token (§3.1). */
-  abstract readonly error: 'invalid_request' | 'invalid_token' | 'insufficient_scope' | undefined;
+  abstract readonly error:
+    | 'invalid_request'
+    | 'invalid_token'
+    | 'insufficient_scope'
+    | 'insufficient_user_authentication'
+    | undefined;
   readonly error_description: string;
   readonly realm: string | undefined;
   readonly scope: string | undefined;
@@ -152,7 +160,13 @@ export abstract class BearerChallengeError extends PortcullisError {
       params.push(`error_description=${quote(this.error_description)}`);
     }
     if (this.scope !== undefined) params.push(`scope=${quote(this.scope)}`);
+    params.push(...this.extraParams());
     return params.length > 0 ? `Bearer ${params.join(', ')}` : 'Bearer';
+  }
+
+  /** Further auth-params of the challenge (RFC 9470's `acr_values` and `max_age`). */
+  protected extraParams(): string[] {
+    return [];
   }
 
   /** The JSON body: `{ error, error_description }`, or `{}`-like for a missing token. */
@@ -192,5 +206,34 @@ export class InsufficientScopeError extends BearerChallengeError {
   readonly error = 'insufficient_scope' as const;
   constructor(description: string, options: { realm?: string | undefined; scope?: string | undefined } = {}) {
     super('ERR_INSUFFICIENT_SCOPE', description, { status: 403, ...options });
+  }
+}
+
+/**
+ * RFC 9470 step-up: 401 `insufficient_user_authentication`, with the `acr_values` and/or `max_age`
+ * the resource needs, so that the client can send the user back to the IdP to authenticate again.
+ */
+export class InsufficientUserAuthenticationError extends BearerChallengeError {
+  readonly error = 'insufficient_user_authentication' as const;
+  readonly acrValues: readonly string[] | undefined;
+  readonly maxAge: number | undefined;
+  constructor(
+    description: string,
+    options: {
+      realm?: string | undefined;
+      acrValues?: readonly string[] | undefined;
+      maxAge?: number | undefined;
+    } = {},
+  ) {
+    super('ERR_INSUFFICIENT_USER_AUTHENTICATION', description, { status: 401, realm: options.realm });
+    this.acrValues = options.acrValues;
+    this.maxAge = options.maxAge;
+  }
+
+  protected override extraParams(): string[] {
+    const params: string[] = [];
+    if (this.acrValues !== undefined) params.push(`acr_values=${quote(this.acrValues.join(' '))}`);
+    if (this.maxAge !== undefined) params.push(`max_age=${this.maxAge}`);
+    return params;
   }
 }

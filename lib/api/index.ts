@@ -4,6 +4,7 @@ export type { JwsAlgorithm } from '../protocol/algorithms.js';
 export type { AuthenticatedRequest, AuthResult } from '../types/express.js';
 export type { SignedInAccessToken, SignedInContext } from './auth-source.js';
 export { bearer, type NodeMiddleware } from './bearer.js';
+export { requireAcr } from './require-acr.js';
 export { type ClaimPredicate, type ClaimValue, requireClaim } from './require-claim.js';
 export { requireAnyScope, requireScope } from './require-scope.js';
 export type { Next } from './respond.js';

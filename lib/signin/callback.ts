@@ -76,9 +76,12 @@ async function runAfterCallback(
   }
 }
 
-async function startSession(req: Request, tokens: TokenSet): Promise<void> {
+async function startSession(req: Request, tokens: TokenSet, login: PendingLogin): Promise<void> {
   await regenerateSession(req);
-  req.session.portcullis = { tokens, createdAt: Date.now() };
+  const now = Date.now();
+  req.session.portcullis = login.stepUp
+    ? { tokens, createdAt: now, stepUp: { returnTo: login.returnTo, at: now } }
+    : { tokens, createdAt: now };
   await saveSession(req);
 }
 
@@ -105,6 +108,6 @@ export async function handleCallback(rt: SigninRuntime, req: Request, res: Respo
     login.returnTo,
   );
   if (res.headersSent) return; // the hook answered by itself
-  await startSession(req, tokens);
+  await startSession(req, tokens, login);
   redirect(res, login.returnTo);
 }

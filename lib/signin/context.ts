@@ -134,6 +134,9 @@ export class RequestContext {
   }
 }
 
+/** requiresAuth()'s way to start a step-up login (kept off the public surface). */
+export const STEP_UP = Symbol('portcullis.stepUp');
+
 export class ResponseContext {
   readonly #req: Request;
   readonly #res: Response;
@@ -150,6 +153,12 @@ export class ResponseContext {
   /** Send the user to the IdP to log in. Errors (IdP down: 503) go to `next(err)`. */
   login(options: LoginOptions = {}): Promise<void> {
     return startLogin(this.#rt, this.#req, this.#res, options).catch((err: unknown) => this.#next(err));
+  }
+
+  [STEP_UP](options: LoginOptions): Promise<void> {
+    return startLogin(this.#rt, this.#req, this.#res, options, { stepUp: true }).catch((err: unknown) =>
+      this.#next(err),
+    );
   }
 
   /** Log the user out (and at the IdP with `idpLogout`). Errors go to `next(err)`. */

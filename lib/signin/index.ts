@@ -7,5 +7,5 @@ export { type GuardSessionStoreOptions, guardSessionStore } from './guard-sessio
 export type { LoginOptions } from './login.js';
 export type { LogoutOptions } from './logout.js';
 export type { RefreshLock } from './refresh.js';
-export { requiresAuth } from './requires-auth.js';
+export { type RequiresAuthOptions, requiresAuth } from './requires-auth.js';
 export type { TokenSet } from './token-set.js';

@@ -32,6 +32,7 @@ export async function startLogin(
   req: Request,
   res: Response,
   options: LoginOptions = {},
+  { stepUp = false }: { stepUp?: boolean } = {},
 ): Promise<void> {
   let perCall: AuthorizationParams;
   try {
@@ -59,6 +60,7 @@ export async function startLogin(
     codeVerifier,
     returnTo,
     responseMode: String(params.response_mode ?? 'query'),
+    ...(stepUp ? { stepUp } : {}),
     ...(maxAge !== undefined && Number.isFinite(maxAge) ? { maxAge } : {}),
   });
   redirect(res, url.href);

@@ -1,18 +1,70 @@
 /**
  * `requiresAuth()`: a signed-in user passes; a browser is sent to log in and brought back; an API
  * client (no `text/html` in `Accept`) gets a 401 JSON answer instead of a redirect.
+ *
+ * With `{ acrValues, maxAge }` (step-up, RFC 9470 for sign-in): a user whose login is too weak (`acr`)
+ * or too old (`auth_time`) is sent back to the IdP with `acr_values` / `max_age`; if the new login
+ * still falls short, the answer is 403 `ERR_STEP_UP_FAILED`, never another round trip.
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { PortcullisError } from '../errors.js';
+import { type AcrRequirement, acrShortfall, checkAcrRequirement } from '../protocol/acr.js';
+import { STEP_UP } from './context.js';
 import { prefersHtml, sendJson } from './respond.js';
+import { getLogin } from './session.js';
 
-/** Options of `requiresAuth()`; none yet, reserved for step-up (`acrValues`, `maxAge`). */
-export type RequiresAuthOptions = Record<string, never>;
+export interface RequiresAuthOptions {
+  /** Acceptable `acr` values for this route; any one will do. */
+  acrValues?: string[];
+  /** Seconds since the user last authenticated (`auth_time`). */
+  maxAge?: number;
+}
+
+/** How long a step-up's result counts: a shortfall within it ends in 403 instead of another login. */
+const STEP_UP_WINDOW_MS = 10 * 60_000;
+
+function stepUp(
+  req: Request,
+  res: Response,
+  next: NextFunction,
+  requirement: AcrRequirement,
+  shortfall: string,
+): void {
+  const url = req.originalUrl ?? req.url;
+  const attempt = getLogin(req)?.stepUp;
+  if (attempt !== undefined && attempt.returnTo === url && Date.now() - attempt.at < STEP_UP_WINDOW_MS) {
+    next(
+      new PortcullisError('ERR_STEP_UP_FAILED', `this page needs a stronger login: ${shortfall}`, {
+        status: 403,
+      }),
+    );
+    return;
+  }
+  if (!prefersHtml(req) || (req.method !== 'GET' && req.method !== 'HEAD')) {
+    sendJson(res, 401, {
+      error: 'insufficient_user_authentication',
+      error_description: shortfall,
+      ...(requirement.acrValues === undefined ? {} : { acr_values: requirement.acrValues.join(' ') }),
+      ...(requirement.maxAge === undefined ? {} : { max_age: requirement.maxAge }),
+    });
+    return;
+  }
+  void res.oidc[STEP_UP]({
+    returnTo: url,
+    authorizationParams: {
+      ...(requirement.acrValues === undefined ? {} : { acr_values: requirement.acrValues.join(' ') }),
+      ...(requirement.maxAge === undefined ? {} : { max_age: requirement.maxAge }),
+    },
+  });
+}
 
 export function requiresAuth(options?: RequiresAuthOptions): RequestHandler {
-  if (options !== undefined && typeof options === 'object' && options !== null && 'headers' in options) {
+  if (options !== undefined && (typeof options !== 'object' || options === null || 'headers' in options)) {
     throw new TypeError('requiresAuth() must be called: use app.get(path, requiresAuth(), handler)');
   }
+  const requirement = checkAcrRequirement(options ?? {}, 'requiresAuth()');
+  const stepsUp = requirement.acrValues !== undefined || requirement.maxAge !== undefined;
+
   return function requiresAuthMiddleware(req: Request, res: Response, next: NextFunction): void {
     if (req.oidc === undefined) {
       next(
@@ -23,7 +75,11 @@ export function requiresAuth(options?: RequiresAuthOptions): RequestHandler {
       return;
     }
     if (req.oidc.isAuthenticated()) {
-      next();
+      const shortfall = stepsUp
+        ? acrShortfall(req.oidc.idTokenClaims, requirement, Math.floor(Date.now() / 1000))
+        : undefined;
+      if (shortfall === undefined) next();
+      else stepUp(req, res, next, requirement, shortfall);
       return;
     }
     if (prefersHtml(req)) {

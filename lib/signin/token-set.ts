@@ -20,6 +20,8 @@ export interface StoredLogin {
   tokens: TokenSet;
   /** Milliseconds since the epoch, when the user logged in. */
   createdAt: number;
+  /** Set when this login was a step-up started by requiresAuth(): where it was for, and when. */
+  stepUp?: { returnTo: string; at: number };
 }
 
 /** Build a token set from a token endpoint answer (RFC 6749 §5.1). */

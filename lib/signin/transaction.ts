@@ -26,6 +26,8 @@ export interface PendingLogin {
   bindingHash: string;
   responseMode: string;
   maxAge?: number;
+  /** Started by requiresAuth() to step the user up: its result is remembered, so a shortfall ends in 403, not a loop. */
+  stepUp?: boolean;
 }
 
 /** A pending login expires after this long (the user is at the IdP meanwhile). */
