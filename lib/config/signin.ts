@@ -47,6 +47,8 @@ export interface Routes {
   callback?: string;
   /** @default '/logout' */
   logout?: string;
+  /** Where the IdP POSTs logout tokens, with `backchannelLogout`. @default '/backchannel-logout' */
+  backchannelLogout?: string;
 }
 
 export interface AfterCallbackContext {
@@ -72,6 +74,12 @@ export interface AuthOptions extends ClientAuthOptions {
    * the browser's URL then carries only a `request_uri`. Automatic when the IdP requires PAR. @default false
    */
   pushedAuthorizationRequests?: boolean;
+  /**
+   * [BACKCHANNEL_LOGOUT] Mount `POST routes.backchannelLogout` (OpenID Connect Back-Channel Logout 1.0):
+   * the IdP's logout tokens end the matching sessions in the session store, whichever process made them.
+   * Register `baseURL + routes.backchannelLogout` as the client's `backchannel_logout_uri`. @default false
+   */
+  backchannelLogout?: boolean;
   /** [AUTH_REQUIRED] Require login on every route after `auth()`. @default false */
   authRequired?: boolean;
   /** [AUTO_REFRESH] Refresh an expired access token before the route runs. @default false */
@@ -125,6 +133,7 @@ export interface SigninConfig {
   readonly postLogoutRedirect: string;
   readonly authRequired: boolean;
   readonly pushedAuthorizationRequests: boolean;
+  readonly backchannelLogout: boolean;
   readonly autoRefresh: boolean;
   readonly absoluteDuration: number;
   readonly clockTolerance: number;
@@ -238,6 +247,11 @@ export function signinConfig(
     login: checkPath(options.routes?.login, 'routes.login', '/login'),
     callback: checkPath(options.routes?.callback, 'routes.callback', '/callback'),
     logout: checkPath(options.routes?.logout, 'routes.logout', '/logout'),
+    backchannelLogout: checkPath(
+      options.routes?.backchannelLogout,
+      'routes.backchannelLogout',
+      '/backchannel-logout',
+    ),
   };
   const params = checkAuthorizationParams(options.authorizationParams, 'authorizationParams');
   const responseMode = envString(env, 'RESPONSE_MODE');
@@ -276,6 +290,11 @@ export function signinConfig(
     authRequired: optionalBoolean(
       options.authRequired ?? envBoolean(env, 'AUTH_REQUIRED'),
       'authRequired',
+      false,
+    ),
+    backchannelLogout: optionalBoolean(
+      options.backchannelLogout ?? envBoolean(env, 'BACKCHANNEL_LOGOUT'),
+      'backchannelLogout',
       false,
     ),
     pushedAuthorizationRequests: optionalBoolean(

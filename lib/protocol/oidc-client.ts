@@ -17,6 +17,7 @@ import {
   type KeySet,
   verifyIdTokenSignature,
 } from './id-token.js';
+import { type LogoutTokenClaims, validateLogoutToken } from './logout-token.js';
 
 export interface OidcClientOptions {
   issuer: URL;
@@ -240,6 +241,20 @@ export class OidcClient {
     } catch (err) {
       throw toPortcullisError(err, 'userinfo', 'ERR_USERINFO_FAILED', 502);
     }
+  }
+
+  /** Validate a back-channel logout token (Back-Channel Logout 1.0 §2.6). */
+  async logoutToken(token: string): Promise<LogoutTokenClaims> {
+    const as = await this.metadata();
+    return validateLogoutToken(token, this.#keySet(as), {
+      issuer: as.issuer,
+      audience: this.#options.client.clientID,
+      algorithms: idTokenAlgorithms(
+        this.#options.idTokenSigningAlg,
+        as.id_token_signing_alg_values_supported,
+      ),
+      clockTolerance: this.#options.clockTolerance,
+    });
   }
 
   /** RP-initiated logout URL, or `undefined` when the IdP has no `end_session_endpoint`. */

@@ -6,6 +6,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { type AuthOptions, signinConfig } from '../config/signin.js';
 import { IdpUnavailableError, PortcullisError } from '../errors.js';
+import { handleBackchannelLogout } from './backchannel-logout.js';
 import { handleCallback } from './callback.js';
 import { RequestContext, ResponseContext } from './context.js';
 import { startLogin } from './login.js';
@@ -72,6 +73,10 @@ async function route(rt: SigninRuntime, req: Request, res: Response): Promise<bo
   }
   if (path === routes.callback && (method === 'GET' || method === 'POST')) {
     await handleCallback(rt, req, res);
+    return true;
+  }
+  if (rt.config.backchannelLogout && path === routes.backchannelLogout && method === 'POST') {
+    await handleBackchannelLogout(rt, req, res);
     return true;
   }
   if (path === routes.logout && (method === 'GET' || method === 'POST')) {

@@ -11,6 +11,7 @@
  */
 import type { Request, Response } from 'express';
 import { PortcullisError } from '../errors.js';
+import { indexSession } from './backchannel-logout.js';
 import { readFormBody } from './body.js';
 import { redirect } from './respond.js';
 import type { SigninRuntime } from './runtime.js';
@@ -76,13 +77,21 @@ async function runAfterCallback(
   }
 }
 
-async function startSession(req: Request, tokens: TokenSet, login: PendingLogin): Promise<void> {
+async function startSession(
+  rt: SigninRuntime,
+  req: Request,
+  tokens: TokenSet,
+  login: PendingLogin,
+): Promise<void> {
   await regenerateSession(req);
   const now = Date.now();
   req.session.portcullis = login.stepUp
     ? { tokens, createdAt: now, stepUp: { returnTo: login.returnTo, at: now } }
     : { tokens, createdAt: now };
   await saveSession(req);
+  if (rt.config.backchannelLogout) {
+    await indexSession(req.sessionStore, tokens.claims, req.sessionID, rt.config.absoluteDuration);
+  }
 }
 
 export async function handleCallback(rt: SigninRuntime, req: Request, res: Response): Promise<void> {
@@ -108,6 +117,6 @@ export async function handleCallback(rt: SigninRuntime, req: Request, res: Respo
     login.returnTo,
   );
   if (res.headersSent) return; // the hook answered by itself
-  await startSession(req, tokens, login);
+  await startSession(rt, req, tokens, login);
   redirect(res, login.returnTo);
 }

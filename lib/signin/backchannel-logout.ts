@@ -1,0 +1,78 @@
+/**
+ * OpenID Connect Back-Channel Logout 1.0 for auth(): the IdP POSTs a logout token; the sessions it
+ * names (by `sid`, else by `sub`) are destroyed in the session store, whichever process created them.
+ * An index `sid|sub → session ids`, written at login, lives in the same store; each `jti` is
+ * remembered until the token expires, so a replayed logout token is refused.
+ */
+import { createHash } from 'node:crypto';
+import type { Request, Response } from 'express';
+import type { Store } from 'express-session';
+import { PortcullisError } from '../errors.js';
+import { readFormBody } from './body.js';
+import { sendJson } from './respond.js';
+import type { SigninRuntime } from './runtime.js';
+import { storeDestroy, storeGet, storeSet } from './store.js';
+
+const INDEX = 'portcullisIndex';
+const JTI = 'portcullisLogoutJti';
+/** A user signed in on more devices than this has the oldest ones left to their own expiry. */
+const MAX_SESSIONS_PER_KEY = 50;
+
+const hash = (value: string) => createHash('sha256').update(value).digest('base64url');
+const indexKeys = (claims: Record<string, unknown>): string[] => {
+  const keys: string[] = [];
+  if (typeof claims['sid'] === 'string') keys.push(`portcullis-idx:sid:${hash(claims['sid'])}`);
+  if (typeof claims['sub'] === 'string') keys.push(`portcullis-idx:sub:${hash(claims['sub'])}`);
+  return keys;
+};
+
+/** At login: remember which session belongs to this IdP session (`sid`) and user (`sub`). */
+export async function indexSession(
+  store: Store,
+  claims: Record<string, unknown>,
+  sessionID: string,
+  ttlSeconds: number,
+): Promise<void> {
+  for (const key of indexKeys(claims)) {
+    const ids = (await storeGet<string[]>(store, key, INDEX)) ?? [];
+    if (!ids.includes(sessionID)) ids.push(sessionID);
+    await storeSet(store, key, INDEX, ids.slice(-MAX_SESSIONS_PER_KEY), ttlSeconds);
+  }
+}
+
+export async function handleBackchannelLogout(rt: SigninRuntime, req: Request, res: Response): Promise<void> {
+  res.setHeader('cache-control', 'no-store');
+  try {
+    const body = await readFormBody(req);
+    const token = body.get('logout_token');
+    if (token === null || token === '' || body.getAll('logout_token').length > 1) {
+      throw new PortcullisError('ERR_BAD_REQUEST', 'exactly one "logout_token" is required', { status: 400 });
+    }
+    const claims = await rt.client.logoutToken(token);
+    const store = req.sessionStore;
+    const jtiKey = `portcullis-jti:${hash(claims.jti)}`;
+    if ((await storeGet<boolean>(store, jtiKey, JTI)) !== undefined) {
+      throw new PortcullisError('ERR_BAD_REQUEST', 'logout token: this "jti" was used already', {
+        status: 400,
+      });
+    }
+    const lifetime =
+      claims.exp === undefined ? 600 : Math.max(60, claims.exp - Math.floor(Date.now() / 1000) + 60);
+    await storeSet(store, jtiKey, JTI, true, lifetime);
+    // §2.4: with a sid, only that IdP session's logins end; with only a sub, all of the user's.
+    const keys = claims.sid !== undefined ? indexKeys({ sid: claims.sid }) : indexKeys({ sub: claims.sub });
+    for (const key of keys) {
+      for (const id of (await storeGet<string[]>(store, key, INDEX)) ?? []) await storeDestroy(store, id);
+      await storeDestroy(store, key);
+    }
+    res.statusCode = 200;
+    res.setHeader('content-length', '0');
+    res.end();
+  } catch (err) {
+    if (err instanceof PortcullisError && err.status < 500) {
+      sendJson(res, 400, { error: 'invalid_request', error_description: err.message });
+      return;
+    }
+    throw err;
+  }
+}
