@@ -50,6 +50,11 @@ export interface ServiceAgentOptions extends ClientAuthOptions {
   /** [TOKEN_REQUEST_RETRIES] Retries of a token request after a network error or a 5xx. @default 2 */
   retries?: number;
   /**
+   * [TOKEN_EXCHANGE] Enable `onBehalfOf(subjectToken)`: tokens from the RFC 8693 token-exchange grant
+   * for the signed-in user, cached per subject token and audience. @default false
+   */
+  tokenExchange?: boolean;
+  /**
    * [ALLOW_INSECURE_HTTP] Allow plain http to non-loopback hosts.
    * > [!WARNING] Tokens and client secrets then cross the network in clear text.
    * @default false
@@ -74,6 +79,7 @@ export interface ServiceAgentConfig {
   readonly expiryMargin: number;
   readonly httpTimeout: number;
   readonly retries: number;
+  readonly tokenExchange: boolean;
   readonly allowInsecureHttp: boolean;
   readonly fetch: FetchLike | undefined;
   readonly onEvent: ((event: ServiceAgentEvent) => void) | undefined;
@@ -106,6 +112,7 @@ export function serviceOptionsFromEnv(
     expiryMargin: options.expiryMargin ?? envNumber(env, 'TOKEN_EXPIRY_MARGIN'),
     httpTimeout: options.httpTimeout ?? envNumber(env, 'HTTP_TIMEOUT'),
     retries: options.retries ?? envNumber(env, 'TOKEN_REQUEST_RETRIES'),
+    tokenExchange: options.tokenExchange ?? envBoolean(env, 'TOKEN_EXCHANGE'),
     allowInsecureHttp: options.allowInsecureHttp ?? envBoolean(env, 'ALLOW_INSECURE_HTTP'),
   });
 }
@@ -218,6 +225,7 @@ export function validateServiceOptions(options: ServiceAgentOptions): ServiceAge
       max: 600_000,
     }),
     retries: wholeNumber(options.retries, 'retries', 2, 10),
+    tokenExchange: optionalBoolean(options.tokenExchange, 'tokenExchange', false),
     allowInsecureHttp,
     fetch: optionalFunction<FetchLike>(options.fetch, 'fetch'),
     onEvent: optionalFunction<(event: ServiceAgentEvent) => void>(options.onEvent, 'onEvent'),

@@ -53,6 +53,11 @@ export async function processClientCredentialsResponse(
   } catch (err) {
     throw await tokenRequestError(err);
   }
+  return issuedToken(result, issuedAt);
+}
+
+/** The checked token response as the agent keeps it (Bearer only, lifetime from `issuedAt`). */
+export function issuedToken(result: oauth.TokenEndpointResponse, issuedAt: number): IssuedToken {
   if (result.token_type !== 'bearer') {
     throw new PortcullisError(
       'ERR_TOKEN_REQUEST_FAILED',

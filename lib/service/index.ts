@@ -5,5 +5,5 @@ export type { ServiceAgentEvent } from './events.js';
 export type { ServiceFetch } from './fetch.js';
 export { memoryTokenCache } from './memory-cache.js';
 export { type RedisClientLike, type RedisTokenCacheOptions, redisTokenCache } from './redis-cache.js';
-export { type ServiceAgent, type ServiceToken, serviceAgent } from './service-agent.js';
+export { type OnBehalfOfAgent, type ServiceAgent, type ServiceToken, serviceAgent } from './service-agent.js';
 export type { CachedToken, TokenCache } from './token-cache.js';

@@ -2,6 +2,7 @@
  * `serviceAgent(options)`: client-credentials tokens for outbound calls (API.md §3). The factory
  * does the work (validation, discovery, cache, token source); the methods only apply it.
  */
+import { createHash } from 'node:crypto';
 import type * as oauth from 'oauth4webapi';
 import {
   type ServiceAgentOptions,
@@ -19,6 +20,7 @@ import {
 } from '../protocol/client-credentials.js';
 import { createDiscovery } from '../protocol/discovery.js';
 import type { FetchLike, HttpSettings } from '../protocol/http.js';
+import { processTokenExchangeResponse, tokenExchangeRequest } from '../protocol/token-exchange.js';
 import { type AxiosLikeInstance, attachAxios } from './axios.js';
 import { eventEmitter } from './events.js';
 import { createServiceFetch, type ServiceFetch } from './fetch.js';
@@ -47,7 +49,21 @@ export interface ServiceAgent {
   invalidate(): Promise<void>;
   /** Wait for an in-flight token request and stop; later calls reject. Closes no client you passed in. */
   close(): Promise<void>;
+  /**
+   * With `tokenExchange: true`: an agent for calls on behalf of a user, whose tokens come from the
+   * RFC 8693 token-exchange grant with `subjectToken` (the user's access token), cached per subject
+   * token and audience until shortly before they expire.
+   * @example await orders.onBehalfOf(req.oidc.accessToken!.access_token).fetch('https://ledger.example.com/entries');
+   * @see https://www.rfc-editor.org/rfc/rfc8693
+   */
+  onBehalfOf(subjectToken: string): OnBehalfOfAgent;
 }
+
+/** What `onBehalfOf()` returns: the agent's calls, with the exchanged token. */
+export type OnBehalfOfAgent = Pick<ServiceAgent, 'getToken' | 'attach' | 'fetch'>;
+
+/** On-behalf-of token sources kept per process; the least recently used beyond this are dropped. */
+const MAX_SUBJECTS = 1000;
 
 /** How long one cache operation may take before the agent falls back to its in-process cache. */
 const CACHE_TIMEOUT_MS = 500;
@@ -117,30 +133,65 @@ export function serviceAgent(options: ServiceAgentOptions = {}): ServiceAgent {
     return processClientCredentialsResponse(as, client, response, issuedAt);
   }
 
-  const source = new TokenSource({
-    key,
-    cache: guardCache(config.cache ?? memoryTokenCache(), {
-      timeout: CACHE_TIMEOUT_MS,
-      logger: config.logger,
-      emit,
-      key,
-    }),
-    fetchToken: () =>
-      withBackoff(requestToken, {
-        retries: config.retries,
-        retryable: (err) => err instanceof IdpUnavailableError,
-        onRetry: (attempt, delayMs) =>
-          emit?.({ type: 'token_retry', key, attempt, delayMs: Math.round(delayMs) }),
-      }),
-    refreshRatio: config.refreshRatio,
-    expiryMarginMs: config.expiryMargin * 1000,
-    lockTtlMs: config.httpTimeout,
-    emit,
-  });
+  async function exchangeToken(subjectToken: string): Promise<IssuedToken> {
+    const as = await authorizationServer();
+    const auth = await clientAuth();
+    const issuedAt = Date.now();
+    let response: Response;
+    try {
+      response = await tokenExchangeRequest(as, client, auth, subjectToken, config.params, http);
+    } catch (err) {
+      throw await tokenRequestError(err);
+    }
+    return processTokenExchangeResponse(as, client, response, issuedAt);
+  }
 
-  return {
+  const sourceFor = (sourceKey: string, fetchOnce: () => Promise<IssuedToken>) =>
+    new TokenSource({
+      key: sourceKey,
+      cache: guardCache(config.cache ?? memoryTokenCache(), {
+        timeout: CACHE_TIMEOUT_MS,
+        logger: config.logger,
+        emit,
+        key: sourceKey,
+      }),
+      fetchToken: () =>
+        withBackoff(fetchOnce, {
+          retries: config.retries,
+          retryable: (err) => err instanceof IdpUnavailableError,
+          onRetry: (attempt, delayMs) =>
+            emit?.({ type: 'token_retry', key: sourceKey, attempt, delayMs: Math.round(delayMs) }),
+        }),
+      refreshRatio: config.refreshRatio,
+      expiryMarginMs: config.expiryMargin * 1000,
+      lockTtlMs: config.httpTimeout,
+      emit,
+    });
+
+  const onBehalf = new Map<string, TokenSource>();
+  function subjectSource(subjectToken: string): TokenSource {
+    // The cache key holds a hash of the subject token, never the token itself.
+    const subjectKey = `${key}:obo:${createHash('sha256').update(subjectToken).digest('base64url')}`;
+    let found = onBehalf.get(subjectKey);
+    if (found !== undefined) {
+      onBehalf.delete(subjectKey); // most recently used goes last
+    } else {
+      found = sourceFor(subjectKey, () => exchangeToken(subjectToken));
+      if (onBehalf.size >= MAX_SUBJECTS) {
+        const [oldestKey, oldest] = onBehalf.entries().next().value as [string, TokenSource];
+        onBehalf.delete(oldestKey);
+        void oldest.close().catch(() => undefined);
+      }
+    }
+    onBehalf.set(subjectKey, found);
+    return found;
+  }
+
+  const source = sourceFor(key, requestToken);
+
+  const callsWith = (from: TokenSource, sourceKey: string): OnBehalfOfAgent => ({
     async getToken() {
-      const token = await source.get();
+      const token = await from.get();
       const out = {
         access_token: token.access_token,
         token_type: 'Bearer' as const,
@@ -148,9 +199,25 @@ export function serviceAgent(options: ServiceAgentOptions = {}): ServiceAgent {
       };
       return token.scope === undefined ? out : { ...out, scope: token.scope };
     },
-    attach: (instance) => attachAxios(instance, source, emit, key),
-    fetch: createServiceFetch(source, () => config.fetch ?? globalThis.fetch, emit, key),
+    attach: (instance) => attachAxios(instance, from, emit, sourceKey),
+    fetch: createServiceFetch(from, () => config.fetch ?? globalThis.fetch, emit, sourceKey),
+  });
+
+  return {
+    ...callsWith(source, key),
     invalidate: () => source.drop(),
-    close: () => source.close(),
+    close: async () => {
+      await Promise.all([source.close(), ...[...onBehalf.values()].map((s) => s.close())]);
+    },
+    onBehalfOf(subjectToken: string): OnBehalfOfAgent {
+      if (!config.tokenExchange) {
+        throw new TypeError('onBehalfOf() needs serviceAgent({ tokenExchange: true })');
+      }
+      if (typeof subjectToken !== 'string' || subjectToken === '') {
+        throw new TypeError("onBehalfOf() needs the subject token (the user's access token)");
+      }
+      const from = subjectSource(subjectToken);
+      return callsWith(from, key);
+    },
   };
 }
