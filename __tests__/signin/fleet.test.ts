@@ -58,7 +58,7 @@ beforeAll(async () => {
     const port = await freePort();
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', resolve(import.meta.dirname, 'fixtures/fleet-app.ts')],
+      ['--import', 'tsx', resolve(import.meta.dirname, '../../bench/fleet/app.ts')],
       {
         env: {
           ...process.env,

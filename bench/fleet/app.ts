@@ -1,4 +1,7 @@
-/** A fleet member for the load run: sessions in Redis, auth() with the Redis refresh lock, /heap after GC. */
+/**
+ * A fleet member: sessions in Redis (connect-redis, guarded), auth() with the Redis refresh lock,
+ * /heap after GC. The load run and the fleet test both start two of these behind a proxy.
+ */
 import { RedisStore } from 'connect-redis';
 import express from 'express';
 import session from 'express-session';
@@ -31,15 +34,19 @@ app.use(
   }),
 );
 app.get('/me', (req, res) => {
-  res.json({ authenticated: req.oidc.isAuthenticated() });
+  res.json({
+    pid: process.pid,
+    authenticated: req.oidc.isAuthenticated(),
+    expires_at: req.oidc.accessToken?.expires_at,
+  });
 });
 app.get('/profile', requiresAuth(), (req, res) => {
   res.json({ sub: req.oidc.user?.['sub'] });
 });
 app.post('/refresh', requiresAuth(), async (req, res, next) => {
   try {
-    await req.oidc.refresh();
-    res.json({ ok: true });
+    const token = await req.oidc.refresh();
+    res.json({ pid: process.pid, expires_at: token?.expires_at });
   } catch (err) {
     next(err);
   }
