@@ -13,9 +13,12 @@ export interface RunningApp {
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
-export async function startApp(build: (baseURL: string) => Handler | Promise<Handler>): Promise<RunningApp> {
+export async function startApp(
+  build: (baseURL: string) => Handler | Promise<Handler>,
+  port = 0,
+): Promise<RunningApp> {
   const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const handler = await build(baseURL);
   server.on('request', handler);

@@ -28,6 +28,8 @@ export interface IdpSettings {
   userScopes: (accountId: string) => string[];
   /** Advertise and enforce require_pushed_authorization_requests (RFC 9126). Read at start-up. */
   requirePar: boolean;
+  /** The `web` client's backchannel_logout_uri (with sid required). Read at start-up. */
+  backchannelLogoutUri?: string;
 }
 
 export interface TestIdp {
@@ -131,7 +133,16 @@ export async function startIdp(overrides: Partial<IdpSettings> = {}): Promise<Te
   const buildProvider = (): Provider => {
     const configuration: Configuration = {
       clients: [
-        webClient('web', { client_secret: WEB_SECRET, token_endpoint_auth_method: 'client_secret_basic' }),
+        webClient('web', {
+          client_secret: WEB_SECRET,
+          token_endpoint_auth_method: 'client_secret_basic',
+          ...(settings.backchannelLogoutUri === undefined
+            ? {}
+            : {
+                backchannel_logout_uri: settings.backchannelLogoutUri,
+                backchannel_logout_session_required: true,
+              }),
+        }),
         webClient('web-no-refresh', { client_secret: WEB_SECRET, grant_types: ['authorization_code'] }),
         webClient('web-post', {
           client_secret: WEB_SECRET,
@@ -192,6 +203,7 @@ export async function startIdp(overrides: Partial<IdpSettings> = {}): Promise<Te
           enabled: true,
           requirePushedAuthorizationRequests: settings.requirePar,
         },
+        backchannelLogout: { enabled: true },
         revocation: { enabled: true },
         resourceIndicators: {
           enabled: true,

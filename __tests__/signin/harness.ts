@@ -45,7 +45,9 @@ export async function startSigninApp(
     before,
     routes,
     store: customStore,
+    port = 0,
   }: {
+    port?: number;
     store?: session.Store;
     express?: ExpressFactory;
     options?: Partial<AuthOptions> | ((baseURL: string) => Partial<AuthOptions>);
@@ -117,7 +119,7 @@ export async function startSigninApp(
     routes?.(app);
     app.use(errorHandler(errors));
     return app;
-  });
+  }, port);
   return { ...running, store, errors };
 }
 
