@@ -8,6 +8,10 @@
  *   re-runs the time checks on a hit.
  * - Entries remember which key verified them; when that key leaves the JWKS they are dropped.
  * - A `Map` keeps insertion order, which makes it an LRU: a hit re-inserts, eviction takes the first.
+ * - Once full, a new entry is admitted only now and then (1 in ADMIT_ONE_IN), unless the oldest entry
+ *   is dead anyway. A plain LRU fed more distinct tokens than it holds, round-robin, evicts every
+ *   entry just before it would hit (0% hits); with throttled admission the cache settles on a stable
+ *   share of them and keeps serving that share, so there is no cliff past the cache's size.
  */
 import * as crypto from 'node:crypto';
 
@@ -37,7 +41,10 @@ export function tokenHash(token: string): string {
     : crypto.createHash('sha256').update(token).digest('base64');
 }
 
-export function createTokenCache<V>(maxEntries: number): TokenCache<V> {
+/** When full, one new entry in this many is admitted (evicting the least recently used). */
+const ADMIT_ONE_IN = 16;
+
+export function createTokenCache<V>(maxEntries: number, random: () => number = Math.random): TokenCache<V> {
   const entries = new Map<string, CacheEntry<V>>();
   return {
     get(hash, now) {
@@ -50,6 +57,10 @@ export function createTokenCache<V>(maxEntries: number): TokenCache<V> {
     },
     set(hash, value, expiresAt, keyId) {
       if (maxEntries <= 0) return;
+      if (entries.size >= maxEntries && !entries.has(hash)) {
+        const oldest = entries.values().next().value as CacheEntry<V>;
+        if (oldest.expiresAt > Date.now() && random() * ADMIT_ONE_IN >= 1) return;
+      }
       entries.delete(hash);
       entries.set(hash, { value, expiresAt, keyId });
       while (entries.size > maxEntries) {
