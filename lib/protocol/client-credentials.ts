@@ -47,9 +47,17 @@ export async function processClientCredentialsResponse(
   response: Response,
   issuedAt: number,
 ): Promise<IssuedToken> {
+  return processIssuedToken(() => oauth.processClientCredentialsResponse(as, client, response), issuedAt);
+}
+
+/** Run one of oauth4webapi's token response checks and keep its result as an IssuedToken. */
+export async function processIssuedToken(
+  check: () => Promise<oauth.TokenEndpointResponse>,
+  issuedAt: number,
+): Promise<IssuedToken> {
   let result: oauth.TokenEndpointResponse;
   try {
-    result = await oauth.processClientCredentialsResponse(as, client, response);
+    result = await check();
   } catch (err) {
     throw await tokenRequestError(err);
   }

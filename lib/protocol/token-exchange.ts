@@ -4,7 +4,7 @@
  * on oauth4webapi's generic token endpoint functions; failures map like client credentials'.
  */
 import * as oauth from 'oauth4webapi';
-import { type IssuedToken, issuedToken, tokenRequestError } from './client-credentials.js';
+import { type IssuedToken, processIssuedToken } from './client-credentials.js';
 import { type HttpSettings, requestOptions } from './http.js';
 
 export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -39,11 +39,5 @@ export async function processTokenExchangeResponse(
   response: Response,
   issuedAt: number,
 ): Promise<IssuedToken> {
-  let result: oauth.TokenEndpointResponse;
-  try {
-    result = await oauth.processGenericTokenEndpointResponse(as, client, response);
-  } catch (err) {
-    throw await tokenRequestError(err);
-  }
-  return issuedToken(result, issuedAt);
+  return processIssuedToken(() => oauth.processGenericTokenEndpointResponse(as, client, response), issuedAt);
 }
