@@ -18,6 +18,8 @@ export const API_AUDIENCE = 'https://api.example.test';
 export const WEB_SECRET = 'web-secret-0123456789-abcdefghijkl';
 export const SERVICE_SECRET = 'service-secret-0123456789-abcdefgh';
 
+const DPOP_NONCE_SECRET = Buffer.alloc(32, 7);
+
 const OIDC_SCOPES = new Set(['openid', 'profile', 'email', 'offline_access']);
 
 export interface IdpSettings {
@@ -30,6 +32,13 @@ export interface IdpSettings {
   requirePar: boolean;
   /** The `web` client's backchannel_logout_uri (with sid required). Read at start-up. */
   backchannelLogoutUri?: string;
+  /** Demand a server-provided DPoP nonce (RFC 9449 §8) on token requests. Read per request. */
+  dpopNonce: boolean;
+  /**
+   * Called on every Provider built (start-up and key rotation), before it serves: registers extra
+   * grant types or middleware a test needs (token exchange, step-up logins).
+   */
+  extend?: (provider: Provider, idp: TestIdp) => void;
 }
 
 export interface TestIdp {
@@ -90,6 +99,7 @@ export async function startIdp(overrides: Partial<IdpSettings> = {}): Promise<Te
     idTokenTTL: 3600,
     userScopes: (id) => (id === 'alice' ? ['orders:read', 'orders:write'] : ['orders:read']),
     requirePar: false,
+    dpopNonce: false,
     ...overrides,
   };
   const clientKey = clientKeyPair();
@@ -205,6 +215,12 @@ export async function startIdp(overrides: Partial<IdpSettings> = {}): Promise<Te
         },
         backchannelLogout: { enabled: true },
         revocation: { enabled: true },
+        // DPoP (RFC 9449): tokens are bound when the client sends a proof; nonces on demand.
+        dPoP: {
+          enabled: true,
+          nonceSecret: DPOP_NONCE_SECRET,
+          requireNonce: () => settings.dpopNonce,
+        },
         resourceIndicators: {
           enabled: true,
           defaultResource: (ctx: KoaContextWithOIDC) =>
@@ -270,11 +286,12 @@ export async function startIdp(overrides: Partial<IdpSettings> = {}): Promise<Te
     provider.on('server_error', (_ctx, err) => {
       console.error('oidc-provider server_error', err);
     });
+    settings.extend?.(provider, idp);
     return provider;
   };
 
-  let provider = buildProvider();
-  server.on('request', provider.callback());
+  // Built once `idp` exists, so that `settings.extend` receives it.
+  let provider: Provider;
   let running = true;
 
   const idp: TestIdp = {
@@ -323,5 +340,7 @@ export async function startIdp(overrides: Partial<IdpSettings> = {}): Promise<Te
       await closeServer(clientJwks);
     },
   };
+  provider = buildProvider();
+  server.on('request', provider.callback());
   return idp;
 }
