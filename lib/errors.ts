@@ -29,6 +29,8 @@ export type PortcullisErrorCode =
   | 'ERR_NO_REFRESH_TOKEN'
   | 'ERR_REFRESH_FAILED'
   | 'ERR_USERINFO_FAILED'
+  // DPoP (RFC 9449), sign-in and service agent
+  | 'ERR_DPOP_NOT_BOUND'
   // API protection (RFC 6750)
   | 'ERR_INVALID_REQUEST'
   | 'ERR_INVALID_TOKEN'

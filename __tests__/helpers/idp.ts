@@ -32,6 +32,8 @@ export interface IdpSettings {
   requirePar: boolean;
   /** The `web` client's backchannel_logout_uri (with sid required). Read at start-up. */
   backchannelLogoutUri?: string;
+  /** Support DPoP at all (false: an IdP that ignores DPoP proofs and issues Bearer tokens). Read at start-up. */
+  dpop: boolean;
   /** Demand a server-provided DPoP nonce (RFC 9449 §8) on token requests. Read per request. */
   dpopNonce: boolean;
   /**
@@ -99,6 +101,7 @@ export async function startIdp(overrides: Partial<IdpSettings> = {}): Promise<Te
     idTokenTTL: 3600,
     userScopes: (id) => (id === 'alice' ? ['orders:read', 'orders:write'] : ['orders:read']),
     requirePar: false,
+    dpop: true,
     dpopNonce: false,
     ...overrides,
   };
@@ -217,7 +220,7 @@ export async function startIdp(overrides: Partial<IdpSettings> = {}): Promise<Te
         revocation: { enabled: true },
         // DPoP (RFC 9449): tokens are bound when the client sends a proof; nonces on demand.
         dPoP: {
-          enabled: true,
+          enabled: settings.dpop,
           nonceSecret: DPOP_NONCE_SECRET,
           requireNonce: () => settings.dpopNonce,
         },

@@ -75,6 +75,13 @@ export interface AuthOptions extends ClientAuthOptions {
    */
   pushedAuthorizationRequests?: boolean;
   /**
+   * [DPOP] Sender-constrain the user's tokens with DPoP (RFC 9449): each login gets its own key pair,
+   * kept server-side with the session; the code exchange, refresh and userinfo send proofs signed
+   * with it, and the IdP's `DPoP-Nonce` is answered. A stolen access or refresh token is then useless
+   * without the key. @default false
+   */
+  dpop?: boolean;
+  /**
    * [BACKCHANNEL_LOGOUT] Mount `POST routes.backchannelLogout` (OpenID Connect Back-Channel Logout 1.0):
    * the IdP's logout tokens end the matching sessions in the session store, whichever process made them.
    * Register `baseURL + routes.backchannelLogout` as the client's `backchannel_logout_uri`. @default false
@@ -133,6 +140,7 @@ export interface SigninConfig {
   readonly postLogoutRedirect: string;
   readonly authRequired: boolean;
   readonly pushedAuthorizationRequests: boolean;
+  readonly dpop: boolean;
   readonly backchannelLogout: boolean;
   readonly autoRefresh: boolean;
   readonly absoluteDuration: number;
@@ -302,6 +310,7 @@ export function signinConfig(
       'pushedAuthorizationRequests',
       false,
     ),
+    dpop: optionalBoolean(options.dpop ?? envBoolean(env, 'DPOP'), 'dpop', false),
     autoRefresh: optionalBoolean(
       options.autoRefresh ?? envBoolean(env, 'AUTO_REFRESH'),
       'autoRefresh',

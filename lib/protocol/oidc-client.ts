@@ -9,6 +9,7 @@ import { OAuthResponseError, PortcullisError } from '../errors.js';
 import type { ClientAuthConfig } from './client-auth.js';
 import { createClientAuth } from './client-auth.js';
 import { createDiscovery, type Discovery, type IssuerMetadata } from './discovery.js';
+import { DpopKeyRing } from './dpop-session-key.js';
 import { type HttpSettings, requestOptions, safeCause, toPortcullisError } from './http.js';
 import {
   checkAtHash,
@@ -39,6 +40,39 @@ export interface ExpectedCallback {
   nonce: string;
   codeVerifier: string;
   maxAge?: number | undefined;
+  /** The login's DPoP key (RFC 9449): the code is exchanged with a proof, the tokens come bound. */
+  dpop?: oauth.DPoPHandle | undefined;
+}
+
+/**
+ * Run a DPoP request, and once more when the server answers `use_dpop_nonce` (RFC 9449 §8): the
+ * handle has kept the nonce from that answer, so the second proof carries it. Never more than once.
+ */
+async function withNonceRetry<T>(dpop: oauth.DPoPHandle | undefined, attempt: () => Promise<T>): Promise<T> {
+  try {
+    return await attempt();
+  } catch (err) {
+    if (dpop === undefined || !oauth.isDPoPNonceError(err)) throw err;
+    return attempt();
+  }
+}
+
+function withDpop<T extends object>(
+  options: T,
+  dpop: oauth.DPoPHandle | undefined,
+): T & { DPoP?: oauth.DPoPHandle } {
+  return dpop === undefined ? options : { ...options, DPoP: dpop };
+}
+
+/** RFC 9449 §5: asked for a bound token, the IdP must say `token_type: DPoP`; a Bearer token is refused. */
+function checkBound(response: oauth.TokenEndpointResponse, dpop: oauth.DPoPHandle | undefined): void {
+  if (dpop !== undefined && response.token_type !== 'dpop') {
+    throw new PortcullisError(
+      'ERR_DPOP_NOT_BOUND',
+      'DPoP is on, but the IdP issued a token that is not DPoP-bound (token_type is not "DPoP")',
+      { status: 502 },
+    );
+  }
 }
 
 export class OidcClient {
@@ -51,12 +85,16 @@ export class OidcClient {
     this.#options = options;
     this.#discovery = createDiscovery({ issuer: options.issuer, http: options.http });
     this.#clientAuth = createClientAuth(options.client);
+    this.dpopKeys = new DpopKeyRing({ [oauth.clockSkew]: 0 });
   }
 
   /** The IdP's metadata (cached); a 503 PortcullisError while the IdP cannot be read. */
   metadata(): Promise<IssuerMetadata> {
     return this.#discovery.get();
   }
+
+  /** The DPoP handles of this client's sessions (RFC 9449). */
+  readonly dpopKeys: DpopKeyRing;
 
   #client(as: IssuerMetadata): oauth.Client {
     const client: oauth.Client = {
@@ -90,7 +128,7 @@ export class OidcClient {
    */
   async authorizationUrl(
     params: URLSearchParams,
-    { pushed = false }: { pushed?: boolean } = {},
+    { pushed = false, dpop }: { pushed?: boolean; dpop?: oauth.DPoPHandle | undefined } = {},
   ): Promise<URL> {
     const as = await this.metadata();
     if (as.authorization_endpoint === undefined) {
@@ -108,7 +146,7 @@ export class OidcClient {
     all.set('response_type', 'code');
     const url = new URL(as.authorization_endpoint);
     if (pushed || as.require_pushed_authorization_requests === true) {
-      const requestUri = await this.#push(as, all);
+      const requestUri = await this.#push(as, all, dpop);
       url.searchParams.set('client_id', this.#options.client.clientID);
       url.searchParams.set('request_uri', requestUri);
       return url;
@@ -118,7 +156,11 @@ export class OidcClient {
   }
 
   /** RFC 9126: push the authorization parameters; returns the `request_uri`. */
-  async #push(as: IssuerMetadata, params: URLSearchParams): Promise<string> {
+  async #push(
+    as: IssuerMetadata,
+    params: URLSearchParams,
+    dpop: oauth.DPoPHandle | undefined,
+  ): Promise<string> {
     if (as.pushed_authorization_request_endpoint === undefined) {
       throw new PortcullisError(
         'ERR_DISCOVERY_FAILED',
@@ -127,14 +169,16 @@ export class OidcClient {
       );
     }
     try {
-      const answer = await oauth.pushedAuthorizationRequest(
-        as,
-        this.#client(as),
-        await this.#clientAuth(),
-        params,
-        requestOptions(this.#options.http, as.pushed_authorization_request_endpoint),
-      );
-      return (await oauth.processPushedAuthorizationResponse(as, this.#client(as), answer)).request_uri;
+      return await withNonceRetry(dpop, async () => {
+        const answer = await oauth.pushedAuthorizationRequest(
+          as,
+          this.#client(as),
+          await this.#clientAuth(),
+          params,
+          withDpop(requestOptions(this.#options.http, as.pushed_authorization_request_endpoint), dpop),
+        );
+        return (await oauth.processPushedAuthorizationResponse(as, this.#client(as), answer)).request_uri;
+      });
     } catch (err) {
       throw toPortcullisError(err, 'pushed authorization request', 'ERR_OAUTH_RESPONSE', 502);
     }
@@ -151,24 +195,28 @@ export class OidcClient {
       throw authResponseError(err);
     }
     let response: oauth.TokenEndpointResponse;
+    const dpop = expected.dpop;
     try {
-      const answer = await oauth.authorizationCodeGrantRequest(
-        as,
-        client,
-        await this.#clientAuth(),
-        params,
-        this.#options.redirectUri,
-        expected.codeVerifier,
-        requestOptions(this.#options.http, as.token_endpoint),
-      );
-      response = await oauth.processAuthorizationCodeResponse(as, client, answer, {
-        expectedNonce: expected.nonce,
-        maxAge: expected.maxAge ?? oauth.skipAuthTimeCheck,
-        requireIdToken: true,
+      response = await withNonceRetry(dpop, async () => {
+        const answer = await oauth.authorizationCodeGrantRequest(
+          as,
+          client,
+          await this.#clientAuth(),
+          params,
+          this.#options.redirectUri,
+          expected.codeVerifier,
+          withDpop(requestOptions(this.#options.http, as.token_endpoint), dpop),
+        );
+        return oauth.processAuthorizationCodeResponse(as, client, answer, {
+          expectedNonce: expected.nonce,
+          maxAge: expected.maxAge ?? oauth.skipAuthTimeCheck,
+          requireIdToken: true,
+        });
       });
     } catch (err) {
       throw tokenError(err, 'code exchange');
     }
+    checkBound(response, dpop);
     return this.#validateIdToken(as, response);
   }
 
@@ -199,22 +247,26 @@ export class OidcClient {
   async refresh(
     refreshToken: string,
     previousClaims: Record<string, unknown>,
+    dpop?: oauth.DPoPHandle,
   ): Promise<{ response: oauth.TokenEndpointResponse; idToken?: string; claims?: Record<string, unknown> }> {
     const as = await this.metadata();
     const client = this.#client(as);
     let response: oauth.TokenEndpointResponse;
     try {
-      const answer = await oauth.refreshTokenGrantRequest(
-        as,
-        client,
-        await this.#clientAuth(),
-        refreshToken,
-        requestOptions(this.#options.http, as.token_endpoint),
-      );
-      response = await oauth.processRefreshTokenResponse(as, client, answer);
+      response = await withNonceRetry(dpop, async () => {
+        const answer = await oauth.refreshTokenGrantRequest(
+          as,
+          client,
+          await this.#clientAuth(),
+          refreshToken,
+          withDpop(requestOptions(this.#options.http, as.token_endpoint), dpop),
+        );
+        return oauth.processRefreshTokenResponse(as, client, answer);
+      });
     } catch (err) {
       throw tokenError(err, 'refresh', 'ERR_REFRESH_FAILED');
     }
+    checkBound(response, dpop);
     if (response.id_token === undefined) return { response };
     const validated = await this.#validateIdToken(as, response);
     // OpenID Connect Core §12.2: a refreshed ID token must be about the same user.
@@ -227,17 +279,23 @@ export class OidcClient {
   }
 
   /** The userinfo endpoint; a `sub` that differs from the ID token's is refused (Core §5.3.2). */
-  async userinfo(accessToken: string, expectedSub: string): Promise<oauth.UserInfoResponse> {
+  async userinfo(
+    accessToken: string,
+    expectedSub: string,
+    dpop?: oauth.DPoPHandle,
+  ): Promise<oauth.UserInfoResponse> {
     const as = await this.metadata();
     const client = this.#client(as);
     try {
-      const answer = await oauth.userInfoRequest(
-        as,
-        client,
-        accessToken,
-        requestOptions(this.#options.http, as.userinfo_endpoint),
-      );
-      return await oauth.processUserInfoResponse(as, client, expectedSub, answer);
+      return await withNonceRetry(dpop, async () => {
+        const answer = await oauth.userInfoRequest(
+          as,
+          client,
+          accessToken,
+          withDpop(requestOptions(this.#options.http, as.userinfo_endpoint), dpop),
+        );
+        return oauth.processUserInfoResponse(as, client, expectedSub, answer);
+      });
     } catch (err) {
       throw toPortcullisError(err, 'userinfo', 'ERR_USERINFO_FAILED', 502);
     }

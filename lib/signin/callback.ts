@@ -10,6 +10,7 @@
  *   redirect            to the pending login's `returnTo`
  */
 import type { Request, Response } from 'express';
+import type { DPoPHandle } from 'oauth4webapi';
 import { PortcullisError } from '../errors.js';
 import { indexSession } from './backchannel-logout.js';
 import { readFormBody } from './body.js';
@@ -85,13 +86,28 @@ async function startSession(
 ): Promise<void> {
   await regenerateSession(req);
   const now = Date.now();
-  req.session.portcullis = login.stepUp
-    ? { tokens, createdAt: now, stepUp: { returnTo: login.returnTo, at: now } }
-    : { tokens, createdAt: now };
+  req.session.portcullis = {
+    tokens,
+    createdAt: now,
+    ...(login.stepUp ? { stepUp: { returnTo: login.returnTo, at: now } } : {}),
+    ...(login.dpopKey !== undefined ? { dpopKey: login.dpopKey } : {}),
+  };
   await saveSession(req);
   if (rt.config.backchannelLogout) {
     await indexSession(req.sessionStore, tokens.claims, req.sessionID, rt.config.absoluteDuration);
   }
+}
+
+/** The login's DPoP handle; with `dpop` on, a login started without a key is not finished unbound. */
+async function loginDpopHandle(rt: SigninRuntime, login: PendingLogin): Promise<DPoPHandle | undefined> {
+  if (login.dpopKey === undefined && !rt.config.dpop) return undefined;
+  const handle = await rt.client.dpopKeys.handle(login.dpopKey);
+  if (handle === undefined) {
+    throw new PortcullisError('ERR_CALLBACK_INVALID', 'this login has no usable DPoP key; log in again', {
+      status: 400,
+    });
+  }
+  return handle;
 }
 
 export async function handleCallback(rt: SigninRuntime, req: Request, res: Response): Promise<void> {
@@ -108,6 +124,7 @@ export async function handleCallback(rt: SigninRuntime, req: Request, res: Respo
     nonce: login.nonce,
     codeVerifier: login.codeVerifier,
     maxAge: login.maxAge,
+    dpop: await loginDpopHandle(rt, login),
   });
   const tokens = await runAfterCallback(
     rt,

@@ -3,12 +3,13 @@
  * token; the tokens themselves are reachable only through the getters, on the server.
  */
 import type { NextFunction, Request, Response } from 'express';
+import type { DPoPHandle } from 'oauth4webapi';
 import { PortcullisError } from '../errors.js';
 import { type LoginOptions, startLogin } from './login.js';
 import { type LogoutOptions, logout } from './logout.js';
 import type { SigninRuntime } from './runtime.js';
 import { getLogin, saveSession } from './session.js';
-import type { TokenSet } from './token-set.js';
+import type { StoredLogin, TokenSet } from './token-set.js';
 
 /** The signed-in user's access token, as API.md §1 describes it. */
 export interface AccessToken {
@@ -111,7 +112,11 @@ export class RequestContext {
         },
       );
     }
-    const tokens = await this.#rt.refresher.refresh(login.tokens, this.#req.sessionStore);
+    const tokens = await this.#rt.refresher.refresh(
+      login.tokens,
+      this.#req.sessionStore,
+      await this.#dpop(login),
+    );
     this.#req.session.portcullis = { ...login, tokens };
     await saveSession(this.#req);
     return accessTokenOf(tokens);
@@ -119,8 +124,9 @@ export class RequestContext {
 
   /** The userinfo endpoint's claims for the signed-in user; a different `sub` is refused. */
   async fetchUserInfo(): Promise<Record<string, unknown>> {
-    const tokens = this.#tokens;
-    if (tokens?.access_token === undefined) {
+    const login = getLogin(this.#req);
+    const tokens = login?.tokens;
+    if (login === undefined || tokens?.access_token === undefined) {
       throw new PortcullisError(
         'ERR_NOT_AUTHENTICATED',
         'fetchUserInfo() needs a signed-in user with an access token',
@@ -130,7 +136,26 @@ export class RequestContext {
       );
     }
     const sub = tokens.claims['sub'];
-    return { ...(await this.#rt.client.userinfo(tokens.access_token, typeof sub === 'string' ? sub : '')) };
+    return {
+      ...(await this.#rt.client.userinfo(
+        tokens.access_token,
+        typeof sub === 'string' ? sub : '',
+        await this.#dpop(login),
+      )),
+    };
+  }
+
+  /** The session's DPoP handle when its tokens are bound; a bound session without a usable key is refused. */
+  async #dpop(login: StoredLogin): Promise<DPoPHandle | undefined> {
+    const bound = login.dpopKey !== undefined || login.tokens.token_type?.toLowerCase() === 'dpop';
+    if (!bound) return undefined;
+    const handle = await this.#rt.client.dpopKeys.handle(login.dpopKey);
+    if (handle === undefined) {
+      throw new PortcullisError('ERR_NOT_AUTHENTICATED', "the session's DPoP key is unusable; log in again", {
+        status: 401,
+      });
+    }
+    return handle;
   }
 }
 

@@ -6,6 +6,7 @@ import type { Request, Response } from 'express';
 import * as oauth from 'oauth4webapi';
 import { type AuthorizationParams, checkAuthorizationParams } from '../config/signin.js';
 import { PortcullisError } from '../errors.js';
+import { generateDpopKey } from '../protocol/dpop-session-key.js';
 import { redirect } from './respond.js';
 import { safeReturnTo } from './return-to.js';
 import type { SigninRuntime } from './runtime.js';
@@ -53,7 +54,15 @@ export async function startLogin(
   search.set('code_challenge', await oauth.calculatePKCECodeChallenge(codeVerifier));
   search.set('code_challenge_method', 'S256');
 
-  const url = await rt.client.authorizationUrl(search, { pushed: rt.config.pushedAuthorizationRequests });
+  // RFC 9449 §10: `dpop_jkt` binds the authorization code to this login's key, so that a stolen
+  // code cannot be redeemed with another.
+  const dpopKey = rt.config.dpop ? await generateDpopKey() : undefined;
+  if (dpopKey !== undefined) search.set('dpop_jkt', dpopKey.jkt);
+
+  const url = await rt.client.authorizationUrl(search, {
+    pushed: rt.config.pushedAuthorizationRequests,
+    dpop: dpopKey === undefined ? undefined : await rt.client.dpopKeys.handle(dpopKey),
+  });
   const maxAge = params.max_age === undefined ? undefined : Number(params.max_age);
   await rt.transactions.save(req.sessionStore, req, res, state, {
     nonce,
@@ -61,6 +70,7 @@ export async function startLogin(
     returnTo,
     responseMode: String(params.response_mode ?? 'query'),
     ...(stepUp ? { stepUp } : {}),
+    ...(dpopKey !== undefined ? { dpopKey } : {}),
     ...(maxAge !== undefined && Number.isFinite(maxAge) ? { maxAge } : {}),
   });
   redirect(res, url.href);

@@ -14,6 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Store } from 'express-session';
+import type { DPoPHandle } from 'oauth4webapi';
 import { PortcullisError } from '../errors.js';
 import type { OidcClient } from '../protocol/oidc-client.js';
 import { storeGet, storeSet } from './store.js';
@@ -65,11 +66,12 @@ export class Refresher {
     this.#options = options;
   }
 
-  refresh(tokens: TokenSet, store: Store): Promise<TokenSet> {
+  /** `dpop`: the session's DPoP handle when its tokens are bound (RFC 9449); the refresh sends a proof. */
+  refresh(tokens: TokenSet, store: Store, dpop?: DPoPHandle): Promise<TokenSet> {
     const key = hash(tokens.refresh_token!);
     let pending = this.#inFlight.get(key);
     if (pending === undefined) {
-      pending = this.#refresh(tokens, store).finally(() => this.#inFlight.delete(key));
+      pending = this.#refresh(tokens, store, dpop).finally(() => this.#inFlight.delete(key));
       this.#inFlight.set(key, pending);
     }
     return pending;
@@ -93,7 +95,7 @@ export class Refresher {
     return { tokens: current, usable: current !== tokens && fresh(current) };
   }
 
-  async #refresh(tokens: TokenSet, store: Store): Promise<TokenSet> {
+  async #refresh(tokens: TokenSet, store: Store, dpop: DPoPHandle | undefined): Promise<TokenSet> {
     const { client, lock, lockTtl } = this.#options;
     let latest = await this.#latest(tokens, store);
     if (latest.usable) return latest.tokens;
@@ -114,6 +116,7 @@ export class Refresher {
       const { response, idToken, claims } = await client.refresh(
         latest.tokens.refresh_token!,
         latest.tokens.claims,
+        dpop,
       );
       const next = tokenSetFrom(
         response,

@@ -3,6 +3,7 @@
  * reaches the browser), and when the login happened, for the absolute session lifetime.
  */
 import type * as oauth from 'oauth4webapi';
+import type { StoredDpopKey } from '../protocol/dpop-session-key.js';
 
 export interface TokenSet {
   id_token: string;
@@ -18,6 +19,8 @@ export interface TokenSet {
 
 export interface StoredLogin {
   tokens: TokenSet;
+  /** With `dpop`: the key the tokens are bound to (RFC 9449), private half included, server-side only. */
+  dpopKey?: StoredDpopKey;
   /** Milliseconds since the epoch, when the user logged in. */
   createdAt: number;
   /** Set when this login was a step-up started by requiresAuth(): where it was for, and when. */

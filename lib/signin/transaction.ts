@@ -15,6 +15,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Store } from 'express-session';
 import { PortcullisError } from '../errors.js';
+import type { StoredDpopKey } from '../protocol/dpop-session-key.js';
 import { isLoopbackHost } from '../protocol/url-policy.js';
 import { appendSetCookie, readCookie, serializeCookie } from './cookies.js';
 import { storeDestroy, storeGet, storeSet } from './store.js';
@@ -26,6 +27,8 @@ export interface PendingLogin {
   bindingHash: string;
   responseMode: string;
   maxAge?: number;
+  /** With `dpop`: the login's DPoP key pair (RFC 9449), kept here until the session takes it over. */
+  dpopKey?: StoredDpopKey;
   /** Started by requiresAuth() to step the user up: its result is remembered, so a shortfall ends in 403, not a loop. */
   stepUp?: boolean;
 }
