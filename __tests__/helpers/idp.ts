@@ -11,7 +11,12 @@ import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as jose from 'jose';
-import Provider, { type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, {
+  type ClientMetadata,
+  type Configuration,
+  interactionPolicy,
+  type KoaContextWithOIDC,
+} from 'oidc-provider';
 import { MemoryAdapter } from '../../demo-app/memory-adapter.js';
 
 export const API_AUDIENCE = 'https://api.example.test';
@@ -32,6 +37,15 @@ export interface IdpSettings {
   requirePar: boolean;
   /** The `web` client's backchannel_logout_uri (with sid required). Read at start-up. */
   backchannelLogoutUri?: string;
+  /**
+   * Authentication context classes the IdP offers (advertised as acr_values_supported). When set, a
+   * login's `acr` is `loginAcr()` at the moment the user signs in, and an authorization request whose
+   * `acr_values` the session does not meet prompts a new login (step-up), as IdPs with MFA do.
+   * Read at start-up.
+   */
+  acrValues?: string[];
+  /** The `acr` of the next sign-in at the IdP's login form. Read per login. */
+  loginAcr: () => string;
   /** Support DPoP at all (false: an IdP that ignores DPoP proofs and issues Bearer tokens). Read at start-up. */
   dpop: boolean;
   /** Demand a server-provided DPoP nonce (RFC 9449 §8) on token requests. Read per request. */
@@ -81,6 +95,55 @@ function clientKeyPair(): { pem: string; jwk: jose.JWK; publicJwk: jose.JWK; kid
   };
 }
 
+/** The default policy, plus: a requested `acr_values` the session does not meet prompts a login. */
+function stepUpPolicy() {
+  const policy = interactionPolicy.base();
+  policy.get('login')!.checks.add(
+    new interactionPolicy.Check('acr_not_met', 'the requested acr_values are not met', (ctx) => {
+      // Asked once: a user who just signed in and still falls short gets the acr they have.
+      if ((ctx.oidc.result as { login?: unknown } | undefined)?.login !== undefined) {
+        return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+      }
+      const wanted = String(ctx.oidc.params?.acr_values ?? '')
+        .split(' ')
+        .filter(Boolean);
+      const acr = ctx.oidc.session?.acr;
+      return wanted.length > 0 && (acr === undefined || !wanted.includes(acr))
+        ? interactionPolicy.Check.REQUEST_PROMPT
+        : interactionPolicy.Check.NO_NEED_TO_PROMPT;
+    }),
+  );
+  return policy;
+}
+
+/**
+ * The dev login form's submit, with an `acr` (and `amr`): oidc-provider's development interactions
+ * record none. Only the login prompt is handled; consent is granted by loadExistingGrant.
+ */
+function loginWithAcr(provider: Provider, settings: IdpSettings) {
+  return async (ctx: KoaContextWithOIDC, next: () => Promise<void>) => {
+    if (ctx.method !== 'POST' || !/^\/interaction\/[^/]+$/.test(ctx.path)) return next();
+    let raw = '';
+    for await (const chunk of ctx.req) raw += String(chunk);
+    const form = new URLSearchParams(raw);
+    if (form.get('prompt') !== 'login') ctx.throw(501, 'only the login prompt is handled here');
+    const acr = settings.loginAcr();
+    ctx.respond = false;
+    await provider.interactionFinished(
+      ctx.req,
+      ctx.res,
+      {
+        login: {
+          accountId: form.get('login') ?? '',
+          acr,
+          amr: acr.endsWith('mfa') ? ['pwd', 'otp'] : ['pwd'],
+        },
+      },
+      { mergeWithLastSubmission: false },
+    );
+  };
+}
+
 function listen(server: Server, port = 0): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -103,6 +166,7 @@ export async function startIdp(overrides: Partial<IdpSettings> = {}): Promise<Te
     requirePar: false,
     dpop: true,
     dpopNonce: false,
+    loginAcr: () => 'urn:example:pwd',
     ...overrides,
   };
   const clientKey = clientKeyPair();
@@ -240,6 +304,15 @@ export async function startIdp(overrides: Partial<IdpSettings> = {}): Promise<Te
           }),
         },
       },
+      ...(settings.acrValues === undefined
+        ? {}
+        : { acrValues: settings.acrValues, interactions: { policy: stepUpPolicy() } }),
+      // RFC 9068 §2.2.1: JWT access tokens carry the login's acr and auth_time, for requireAcr().
+      extraTokenClaims: (ctx: KoaContextWithOIDC) => {
+        const entities = ctx.oidc.entities as Record<string, { acr?: string; authTime?: number } | undefined>;
+        const origin = entities['AuthorizationCode'] ?? entities['RefreshToken'];
+        return origin === undefined ? {} : { acr: origin.acr, auth_time: origin.authTime };
+      },
       ttl: {
         AccessToken: () => settings.accessTokenTTL,
         ClientCredentials: () => settings.accessTokenTTL,
@@ -289,6 +362,7 @@ export async function startIdp(overrides: Partial<IdpSettings> = {}): Promise<Te
     provider.on('server_error', (_ctx, err) => {
       console.error('oidc-provider server_error', err);
     });
+    if (settings.acrValues !== undefined) provider.use(loginWithAcr(provider, settings));
     settings.extend?.(provider, idp);
     return provider;
   };

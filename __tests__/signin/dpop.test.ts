@@ -221,8 +221,8 @@ test('dpop must be a boolean (or DPOP=true): anything else is a TypeError at sta
       issuerBaseURL: 'https://idp.example.com',
       baseURL: 'https://app.example.com',
       clientID: 'a',
-      secret: 'x'.repeat(32),
+      clientSecret: 'x'.repeat(32),
       dpop: 'yes' as never,
     }),
-  ).toThrow(TypeError);
+  ).toThrow(new TypeError('"dpop" must be a boolean'));
 });
