@@ -3,8 +3,12 @@
  * pair kept server-side, the code is bound to it (`dpop_jkt`), and the tokens the IdP issues are
  * DPoP-bound, so that the access token alone (as a Bearer token) is refused by the IdP.
  */
+import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type session from 'express-session';
+import * as jose from 'jose';
 import type Provider from 'oidc-provider';
 import { signInAtIdp } from '../helpers/browser.js';
 import { startIdp, type TestIdp } from '../helpers/idp.js';
@@ -225,4 +229,134 @@ test('dpop must be a boolean (or DPOP=true): anything else is a TypeError at sta
       dpop: 'yes' as never,
     }),
   ).toThrow(new TypeError('"dpop" must be a boolean'));
+});
+
+/**
+ * A resource server of our own on loopback that checks DPoP proofs with jose and can demand nonces:
+ * it records what each request carried.
+ */
+async function startResourceServer(nonces: 'never' | 'once' | 'always') {
+  const seen: Array<{ authorization: string; proof?: jose.JWTPayload; jkt?: string }> = [];
+  let issued = 0;
+  const server = createServer(async (req, res) => {
+    const authorization = req.headers.authorization ?? '';
+    const proof = req.headers.dpop;
+    if (typeof proof !== 'string') {
+      seen.push({ authorization });
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+      return;
+    }
+    const { payload, protectedHeader } = await jose.jwtVerify(proof, jose.EmbeddedJWK, { typ: 'dpop+jwt' });
+    const jkt = await jose.calculateJwkThumbprint(protectedHeader.jwk!);
+    seen.push({ authorization, proof: payload, jkt });
+    const current = `n-${issued}`;
+    if (nonces === 'always' || (nonces === 'once' && payload['nonce'] !== current)) {
+      issued += 1;
+      res
+        .writeHead(401, {
+          'www-authenticate':
+            'DPoP error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof"',
+          'dpop-nonce': `n-${issued}`,
+        })
+        .end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/orders?page=2`;
+  return { url, seen, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+describe('req.oidc.fetch()', () => {
+  let idp: TestIdp;
+  beforeAll(async () => {
+    idp = await startIdp({ accessTokenTTL: 2 });
+  });
+  afterAll(async () => {
+    await idp.close();
+  });
+
+  type ResourceServer = Awaited<ReturnType<typeof startResourceServer>>;
+
+  /** A signed-in browser on an app whose POST /call calls the resource server with req.oidc.fetch(). */
+  async function withCallingApp(
+    nonces: 'never' | 'once' | 'always',
+    dpop: boolean,
+    run: (ctx: { rs: ResourceServer; app: SigninApp; call: () => Promise<number> }) => Promise<void>,
+  ) {
+    const rs = await startResourceServer(nonces);
+    const app = await startSigninApp(idp, {
+      options: { dpop },
+      routes: (a) => {
+        a.post('/call', async (req, res, next) => {
+          try {
+            const answer = await req.oidc.fetch(rs.url, { method: 'POST', body: '{"item":1}' });
+            res.json({ status: answer.status });
+          } catch (err) {
+            next(err);
+          }
+        });
+      },
+    });
+    try {
+      const browser = new TestBrowser();
+      await loginAs(browser, app);
+      const call = async () => JSON.parse((await browser.request('POST', `${app.baseURL}/call`)).body).status;
+      await run({ rs, app, call });
+    } finally {
+      await app.close();
+      await rs.close();
+    }
+  }
+
+  test('a Bearer token goes as Authorization: Bearer, without a proof', async () => {
+    await withCallingApp('never', false, async ({ rs, call }) => {
+      expect(await call()).toBe(200);
+      expect(rs.seen).toHaveLength(1);
+      expect(rs.seen[0]!.authorization).toMatch(/^Bearer \S+$/);
+    });
+  });
+
+  test('a DPoP-bound token goes with a fresh proof for this method and URL, and one retry with the nonce', async () => {
+    await withCallingApp('once', true, async ({ rs, app, call }) => {
+      const { data } = await signedIn(app);
+      const token = data.portcullis!.tokens.access_token!;
+      expect(await call()).toBe(200);
+      expect(rs.seen).toHaveLength(2); // use_dpop_nonce, then once more with it
+      const [first, second] = rs.seen;
+      for (const hop of [first!, second!]) {
+        expect(hop.authorization).toBe(`DPoP ${token}`);
+        expect(hop.jkt).toBe(data.portcullis!.dpopKey!.jkt);
+        expect(hop.proof).toMatchObject({
+          htm: 'POST',
+          htu: rs.url.replace('?page=2', ''),
+          ath: jose.base64url.encode(createHash('sha256').update(token).digest()),
+        });
+      }
+      expect(first!.proof!['jti']).not.toBe(second!.proof!['jti']);
+      expect(second!.proof!['nonce']).toBe('n-1');
+      // The nonce is remembered: the next call needs no retry.
+      await call();
+      expect(rs.seen).toHaveLength(3);
+    });
+  });
+
+  test('a server that demands a new nonce every time gets exactly two requests, and its 401 is returned', async () => {
+    await withCallingApp('always', true, async ({ rs, call }) => {
+      expect(await call()).toBe(401);
+      expect(rs.seen).toHaveLength(2);
+    });
+  });
+
+  test('an expired access token is refreshed first; the call carries the new one', async () => {
+    await withCallingApp('never', false, async ({ rs, app, call }) => {
+      const before = (await signedIn(app)).data.portcullis!.tokens.access_token!;
+      await new Promise((r) => setTimeout(r, 2100));
+      await call();
+      const after = (await signedIn(app)).data.portcullis!.tokens.access_token!;
+      expect(after).not.toBe(before);
+      expect(rs.seen[0]!.authorization).toBe(`Bearer ${after}`);
+    });
+  });
 });

@@ -301,6 +301,39 @@ export class OidcClient {
     }
   }
 
+  /**
+   * A request to a resource server with the user's access token: `Authorization: Bearer`, or for a
+   * DPoP-bound token `Authorization: DPoP` with a fresh proof (`htm`, `htu`, `ath`, the server's
+   * nonce), and one retry when the server answers `use_dpop_nonce`. Redirects are not followed.
+   */
+  async resourceRequest(
+    accessToken: string,
+    method: string,
+    url: URL,
+    headers: Headers,
+    body: oauth.ProtectedResourceRequestBody,
+    dpop: oauth.DPoPHandle | undefined,
+  ): Promise<Response> {
+    const options = withDpop(requestOptions(this.#options.http, url), dpop);
+    const send = async () => {
+      try {
+        return await oauth.protectedResourceRequest(accessToken, method, url, headers, body, options);
+      } catch (err) {
+        // A challenge is an answer, not a failure: the caller reads the 401 or 403 itself.
+        if (err instanceof oauth.WWWAuthenticateChallengeError && !oauth.isDPoPNonceError(err)) {
+          return err.response;
+        }
+        throw err;
+      }
+    };
+    try {
+      return await withNonceRetry(dpop, send);
+    } catch (err) {
+      if (err instanceof oauth.WWWAuthenticateChallengeError) return err.response; // a second nonce challenge
+      throw err;
+    }
+  }
+
   /** Validate a back-channel logout token (Back-Channel Logout 1.0 §2.6). */
   async logoutToken(token: string): Promise<LogoutTokenClaims> {
     const as = await this.metadata();
