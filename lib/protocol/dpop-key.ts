@@ -59,10 +59,10 @@ function algFor(publicKey: KeyObject, requested: DpopAlgorithm | undefined): Dpo
           ? ['PS256', 'RS256']
           : [];
   if (fits.length === 0) {
-    throw new TypeError('the "dpop" key must be an EC (P-256, P-384, P-521), Ed25519 or RSA key');
+    throw new TypeError('"dpop.key" must be an EC (P-256, P-384, P-521), Ed25519 or RSA key');
   }
   if (requested === undefined) return fits[0]!;
-  if (!fits.includes(requested)) throw new TypeError(`the "dpop" key cannot sign "${requested}"`);
+  if (!fits.includes(requested)) throw new TypeError(`"dpop.alg" "${requested}" does not fit the key`);
   return requested;
 }
 
@@ -84,6 +84,10 @@ function fromCryptoKeyPair(pair: CryptoKeyPair): {
 } {
   if (pair.privateKey.type !== 'private' || pair.publicKey.type !== 'public') {
     throw new TypeError('"dpop.key" must be a key pair with a private and a public key');
+  }
+  if (!pair.publicKey.extractable) {
+    // It goes into every proof's header (oauth4webapi insists on it too).
+    throw new TypeError('"dpop.key" public key must be extractable');
   }
   if (!pair.privateKey.usages.includes('sign')) {
     throw new TypeError('"dpop.key" private key must allow "sign"');
