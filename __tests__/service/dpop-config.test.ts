@@ -96,7 +96,7 @@ describe('the "dpop" option', () => {
     }
   });
 
-  test('SERVICE_DPOP turns it on; SERVICE_DPOP_KEY supplies the key; an explicit option wins', () => {
+  test('SERVICE_DPOP turns it on; SERVICE_DPOP_KEY supplies the key, also to dpop: true; explicit options win', () => {
     const jwk = privateJwk('ec');
     const fromEnv = (env: Record<string, string>, options = {}) =>
       validateServiceOptions(serviceOptionsFromEnv({ ...base, ...options }, env)).dpop;
@@ -105,6 +105,14 @@ describe('the "dpop" option', () => {
     expect(fromEnv({ SERVICE_DPOP_KEY: JSON.stringify(jwk) })?.thumbprint).toBe(dpopKey(jwk).thumbprint);
     expect(fromEnv({ SERVICE_DPOP: 'false', SERVICE_DPOP_KEY: JSON.stringify(jwk) })).toBeUndefined();
     expect(fromEnv({ SERVICE_DPOP: 'true' }, { dpop: false })).toBeUndefined();
+    // Code turns DPoP on, the deployment supplies the fleet's key; an explicit key wins over it.
+    expect(fromEnv({ SERVICE_DPOP_KEY: JSON.stringify(jwk) }, { dpop: true })?.thumbprint).toBe(
+      dpopKey(jwk).thumbprint,
+    );
+    const own = privateJwk('ec');
+    expect(fromEnv({ SERVICE_DPOP_KEY: JSON.stringify(jwk) }, { dpop: { key: own } })?.thumbprint).toBe(
+      dpopKey(own).thumbprint,
+    );
     expect(() => fromEnv({ SERVICE_DPOP: 'maybe' })).toThrow(
       'environment variable SERVICE_DPOP must be true or false',
     );

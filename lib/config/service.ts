@@ -79,6 +79,7 @@ export interface ServiceAgentOptions extends ClientAuthOptions {
    * proof of the agent's key, and calls use `Authorization: DPoP`. An IdP that answers with a Bearer
    * token is refused (`ERR_DPOP_NOT_BOUND`).
    * @default false
+   * @example serviceAgent({ ..., dpop: true }) // or dpop: { key: privateJwk } to share a key across a fleet
    * @see https://www.rfc-editor.org/rfc/rfc9449
    */
   dpop?: boolean | ServiceAgentDpopOptions;
@@ -121,10 +122,18 @@ function tokenParamsFromEnv(env: Record<string, string | undefined>): Record<str
   return text === undefined ? undefined : Object.fromEntries(new URLSearchParams(text));
 }
 
-/** SERVICE_DPOP=true, and SERVICE_DPOP_KEY (a private JWK as JSON, or a PEM) which implies it. */
-function dpopFromEnv(env: Record<string, string | undefined>): ServiceAgentOptions['dpop'] {
+/**
+ * SERVICE_DPOP=true, and SERVICE_DPOP_KEY (a private JWK as JSON, or a PEM) which implies it. The key
+ * also serves an explicit `dpop: true` (code turns DPoP on, the deployment supplies the fleet's key);
+ * `dpop: false` or `dpop: { ... }` in code win outright.
+ */
+function dpopWithEnv(
+  option: ServiceAgentOptions['dpop'],
+  env: Record<string, string | undefined>,
+): ServiceAgentOptions['dpop'] {
+  if (option !== undefined && option !== true) return option;
   const key = envString(env, 'SERVICE_DPOP_KEY');
-  const on = envBoolean(env, 'SERVICE_DPOP');
+  const on = option ?? envBoolean(env, 'SERVICE_DPOP');
   if (key !== undefined && on !== false) return { key };
   return on;
 }
@@ -151,7 +160,7 @@ export function serviceOptionsFromEnv(
     httpTimeout: options.httpTimeout ?? envNumber(env, 'HTTP_TIMEOUT'),
     retries: options.retries ?? envNumber(env, 'TOKEN_REQUEST_RETRIES'),
     tokenExchange: options.tokenExchange ?? envBoolean(env, 'TOKEN_EXCHANGE'),
-    dpop: options.dpop ?? dpopFromEnv(env),
+    dpop: dpopWithEnv(options.dpop, env),
     allowInsecureHttp: options.allowInsecureHttp ?? envBoolean(env, 'ALLOW_INSECURE_HTTP'),
   });
 }
