@@ -140,7 +140,7 @@ export function serviceAgent(options: ServiceAgentOptions = {}): ServiceAgent {
       auth: oauth.ClientAuth,
       handle: oauth.DPoPHandle | undefined,
     ) => Promise<Response>,
-    process: typeof processClientCredentialsResponse,
+    processResponse: typeof processClientCredentialsResponse,
   ): Promise<IssuedToken> {
     const as = await authorizationServer();
     const handle = await dpop?.handle();
@@ -153,7 +153,7 @@ export function serviceAgent(options: ServiceAgentOptions = {}): ServiceAgent {
       } catch (err) {
         throw await tokenRequestError(err);
       }
-      return process(as, client, response, issuedAt, dpop === undefined ? 'Bearer' : 'DPoP');
+      return processResponse(as, client, response, issuedAt, dpop === undefined ? 'Bearer' : 'DPoP');
     };
     try {
       return await attempt();
