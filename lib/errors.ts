@@ -40,7 +40,10 @@ export type PortcullisErrorCode =
   | 'ERR_INSUFFICIENT_USER_AUTHENTICATION'
   | 'ERR_STEP_UP_FAILED'
   // service agent
-  | 'ERR_TOKEN_REQUEST_FAILED';
+  | 'ERR_TOKEN_REQUEST_FAILED'
+  // service agent DPoP (RFC 9449)
+  | 'ERR_DPOP_NOT_BOUND'
+  | 'ERR_DPOP_PROOF_FAILED';
 
 export interface PortcullisErrorOptions {
   /** HTTP status a middleware answers with. */
@@ -118,6 +121,17 @@ export class IdpUnavailableError extends PortcullisError {
   constructor(message: string, options: PortcullisErrorOptions & { retryAfter?: number } = {}) {
     super('ERR_IDP_UNAVAILABLE', message, { status: 503, ...options });
     this.retryAfter = options.retryAfter ?? 5;
+  }
+}
+
+/**
+ * DPoP was asked for but the IdP issued a Bearer token (it does not support DPoP, or ignored the
+ * proof): refused, since the caller asked for sender-constrained tokens. 502: the IdP's answer is
+ * unusable. Turn `dpop` off for an IdP without DPoP.
+ */
+export class DpopNotBoundError extends PortcullisError {
+  constructor(message: string) {
+    super('ERR_DPOP_NOT_BOUND', message, { status: 502 });
   }
 }
 

@@ -11,6 +11,7 @@ import {
   startTokenServer,
   type TokenServer,
 } from '../helpers/token-server.js';
+import { streamInit } from './fixtures/stream-body.js';
 
 let tokens: TokenServer;
 let api: ResourceServer;
@@ -82,17 +83,7 @@ describe('a 401 invalid_token, with fetch', () => {
 
   test('a stream body is never replayed: its 401 goes back to the caller', async () => {
     api.rejectNext = 1;
-    const body = new ReadableStream({
-      start(controller) {
-        controller.enqueue(new TextEncoder().encode('streamed'));
-        controller.close();
-      },
-    });
-    const res = await billing.fetch(`${api.url}/upload`, {
-      method: 'POST',
-      body,
-      duplex: 'half',
-    } as RequestInit);
+    const res = await billing.fetch(`${api.url}/upload`, streamInit('POST', 'streamed'));
     expect(res.status).toBe(401);
     expect(api.requests).toBe(1);
   });

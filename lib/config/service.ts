@@ -9,6 +9,13 @@ import {
   clientAuthFromEnv,
   validateClientAuth,
 } from '../protocol/client-auth.js';
+import {
+  DPOP_ALGORITHMS,
+  type DpopAlgorithm,
+  type DpopKey,
+  type DpopKeyInput,
+  dpopKey,
+} from '../protocol/dpop-key.js';
 import { DEFAULT_HTTP_TIMEOUT, type FetchLike } from '../protocol/http.js';
 import type { ServiceAgentEvent } from '../service/events.js';
 import type { TokenCache } from '../service/token-cache.js';
@@ -18,6 +25,19 @@ import { optionalBoolean, optionalFunction, optionalNumber, requireCallableUrl }
 /** Where warnings go (Redis fell back to the in-process cache, and back). Never given a secret. */
 export interface ServiceAgentLogger {
   warn(message: string): void;
+}
+
+/** `dpop: { ... }`: the key to bind tokens to, when it is not a fresh one per agent. */
+export interface ServiceAgentDpopOptions {
+  /**
+   * [SERVICE_DPOP_KEY] The key pair: a WebCrypto `CryptoKeyPair`, or a private JWK (object or JSON),
+   * PKCS#8 PEM or private `KeyObject` (the public key is derived). Give every process of a fleet the
+   * same key to let them share one token through a shared cache.
+   * @default a fresh ES256 key pair per agent, held in memory only
+   */
+  key?: DpopKeyInput;
+  /** The proof's JWS algorithm. @default from the key: ES256 for P-256, EdDSA for Ed25519, PS256 for RSA */
+  alg?: DpopAlgorithm;
 }
 
 export interface ServiceAgentOptions extends ClientAuthOptions {
@@ -55,6 +75,15 @@ export interface ServiceAgentOptions extends ClientAuthOptions {
    */
   tokenExchange?: boolean;
   /**
+   * [SERVICE_DPOP] RFC 9449: DPoP-bound tokens. Every token request and every call carries a fresh
+   * proof of the agent's key, and calls use `Authorization: DPoP`. An IdP that answers with a Bearer
+   * token is refused (`ERR_DPOP_NOT_BOUND`).
+   * @default false
+   * @example serviceAgent({ ..., dpop: true }) // or dpop: { key: privateJwk } to share a key across a fleet
+   * @see https://www.rfc-editor.org/rfc/rfc9449
+   */
+  dpop?: boolean | ServiceAgentDpopOptions;
+  /**
    * [ALLOW_INSECURE_HTTP] Allow plain http to non-loopback hosts.
    * > [!WARNING] Tokens and client secrets then cross the network in clear text.
    * @default false
@@ -80,6 +109,8 @@ export interface ServiceAgentConfig {
   readonly httpTimeout: number;
   readonly retries: number;
   readonly tokenExchange: boolean;
+  /** The DPoP key, parsed (or generated) and checked at start-up; `undefined` without DPoP. */
+  readonly dpop: DpopKey | undefined;
   readonly allowInsecureHttp: boolean;
   readonly fetch: FetchLike | undefined;
   readonly onEvent: ((event: ServiceAgentEvent) => void) | undefined;
@@ -89,6 +120,22 @@ export interface ServiceAgentConfig {
 function tokenParamsFromEnv(env: Record<string, string | undefined>): Record<string, string> | undefined {
   const text = envString(env, 'TOKEN_PARAMS');
   return text === undefined ? undefined : Object.fromEntries(new URLSearchParams(text));
+}
+
+/**
+ * SERVICE_DPOP=true, and SERVICE_DPOP_KEY (a private JWK as JSON, or a PEM) which implies it. The key
+ * also serves an explicit `dpop: true` (code turns DPoP on, the deployment supplies the fleet's key);
+ * `dpop: false` or `dpop: { ... }` in code win outright.
+ */
+function dpopWithEnv(
+  option: ServiceAgentOptions['dpop'],
+  env: Record<string, string | undefined>,
+): ServiceAgentOptions['dpop'] {
+  if (option !== undefined && option !== true) return option;
+  const key = envString(env, 'SERVICE_DPOP_KEY');
+  const on = option ?? envBoolean(env, 'SERVICE_DPOP');
+  if (key !== undefined && on !== false) return { key };
+  return on;
 }
 
 /** Merge the environment into the options; explicit options win. */
@@ -113,6 +160,7 @@ export function serviceOptionsFromEnv(
     httpTimeout: options.httpTimeout ?? envNumber(env, 'HTTP_TIMEOUT'),
     retries: options.retries ?? envNumber(env, 'TOKEN_REQUEST_RETRIES'),
     tokenExchange: options.tokenExchange ?? envBoolean(env, 'TOKEN_EXCHANGE'),
+    dpop: dpopWithEnv(options.dpop, env),
     allowInsecureHttp: options.allowInsecureHttp ?? envBoolean(env, 'ALLOW_INSECURE_HTTP'),
   });
 }
@@ -175,6 +223,27 @@ function wholeNumber(value: unknown, option: string, fallback: number, max: numb
   return value;
 }
 
+/** `dpop`: `true`, `false`, or `{ key?, alg? }`; the key is parsed (or generated) here, once. */
+function dpopOption(value: unknown): DpopKey | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value === true) return dpopKey(undefined);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new TypeError('"dpop" must be a boolean or an object { key?, alg? }');
+  }
+  const unknown = Object.keys(value).filter((name) => name !== 'key' && name !== 'alg');
+  if (unknown.length > 0) throw new TypeError(`"dpop" has no option "${unknown[0]}" (only "key" and "alg")`);
+  const { key, alg } = value as ServiceAgentDpopOptions;
+  if (alg !== undefined && !(DPOP_ALGORITHMS as readonly unknown[]).includes(alg)) {
+    throw new TypeError(`"dpop.alg" must be one of ${DPOP_ALGORITHMS.join(', ')}`);
+  }
+  if (key === null || (key !== undefined && typeof key !== 'object' && typeof key !== 'string')) {
+    throw new TypeError(
+      '"dpop.key" must be a CryptoKeyPair, a private JWK, a PKCS#8 PEM or a private KeyObject',
+    );
+  }
+  return dpopKey(key, alg);
+}
+
 /** Validate once; the result is frozen and fully defaulted. */
 export function validateServiceOptions(options: ServiceAgentOptions): ServiceAgentConfig {
   if (typeof options !== 'object' || options === null) {
@@ -226,6 +295,7 @@ export function validateServiceOptions(options: ServiceAgentOptions): ServiceAge
     }),
     retries: wholeNumber(options.retries, 'retries', 2, 10),
     tokenExchange: optionalBoolean(options.tokenExchange, 'tokenExchange', false),
+    dpop: dpopOption(options.dpop),
     allowInsecureHttp,
     fetch: optionalFunction<FetchLike>(options.fetch, 'fetch'),
     onEvent: optionalFunction<(event: ServiceAgentEvent) => void>(options.onEvent, 'onEvent'),

@@ -5,7 +5,7 @@
  */
 import { decodeJwt } from 'jose';
 import * as oauth from 'oauth4webapi';
-import { IdpUnavailableError, OAuthResponseError, PortcullisError } from '../errors.js';
+import { DpopNotBoundError, IdpUnavailableError, OAuthResponseError, PortcullisError } from '../errors.js';
 import { type HttpSettings, requestOptions, safeCause, toPortcullisError } from './http.js';
 
 /** A token as the agent keeps it: epoch milliseconds, counted from when the request was sent. */
@@ -20,20 +20,34 @@ export interface IssuedToken {
 /** Lifetime assumed when the IdP sends no `expires_in` (RFC 6749 §5.1 makes it only RECOMMENDED). */
 export const DEFAULT_TOKEN_LIFETIME = 300;
 
-/** Send one client-credentials token request. */
+/** The token type a request asked for: `DPoP` when it carried a proof (RFC 9449 §5). */
+export type RequestedTokenType = 'Bearer' | 'DPoP';
+
+/** oauth4webapi's options for a token request: ours, plus the DPoP handle that adds the proof. */
+export function tokenRequestOptions(
+  http: HttpSettings,
+  as: oauth.AuthorizationServer,
+  dpop: oauth.DPoPHandle | undefined,
+): ReturnType<typeof requestOptions> & oauth.DPoPRequestOptions {
+  const options = requestOptions(http, as.token_endpoint);
+  return dpop === undefined ? options : { ...options, DPoP: dpop };
+}
+
+/** Send one client-credentials token request; with `dpop`, it carries a fresh proof. */
 export function clientCredentialsRequest(
   as: oauth.AuthorizationServer,
   client: oauth.Client,
   clientAuth: oauth.ClientAuth,
   params: ReadonlyArray<readonly [string, string]>,
   http: HttpSettings,
+  dpop?: oauth.DPoPHandle,
 ): Promise<Response> {
   return oauth.clientCredentialsGrantRequest(
     as,
     client,
     clientAuth,
     params.map(([k, v]) => [k, v]),
-    requestOptions(http, as.token_endpoint),
+    tokenRequestOptions(http, as, dpop),
   );
 }
 
@@ -46,14 +60,20 @@ export async function processClientCredentialsResponse(
   client: oauth.Client,
   response: Response,
   issuedAt: number,
+  requested: RequestedTokenType = 'Bearer',
 ): Promise<IssuedToken> {
-  return processIssuedToken(() => oauth.processClientCredentialsResponse(as, client, response), issuedAt);
+  return processIssuedToken(
+    () => oauth.processClientCredentialsResponse(as, client, response),
+    issuedAt,
+    requested,
+  );
 }
 
 /** Run one of oauth4webapi's token response checks and keep its result as an IssuedToken. */
 export async function processIssuedToken(
   check: () => Promise<oauth.TokenEndpointResponse>,
   issuedAt: number,
+  requested: RequestedTokenType = 'Bearer',
 ): Promise<IssuedToken> {
   let result: oauth.TokenEndpointResponse;
   try {
@@ -61,18 +81,30 @@ export async function processIssuedToken(
   } catch (err) {
     throw await tokenRequestError(err);
   }
-  return issuedToken(result, issuedAt);
+  return issuedToken(result, issuedAt, requested);
 }
 
-/** The checked token response as the agent keeps it (Bearer only, lifetime from `issuedAt`). */
-export function issuedToken(result: oauth.TokenEndpointResponse, issuedAt: number): IssuedToken {
-  if (result.token_type !== 'bearer') {
+/**
+ * The checked token response as the agent keeps it (lifetime from `issuedAt`). The token type must
+ * be the one asked for: a Bearer token where a DPoP-bound one was asked for means the IdP ignored
+ * the proof (RFC 9449 §5), and the agent refuses it rather than send a bearer token its user did not
+ * want ({@link DpopNotBoundError}); a DPoP token nobody asked for could not be used.
+ */
+export function issuedToken(
+  result: oauth.TokenEndpointResponse,
+  issuedAt: number,
+  requested: RequestedTokenType = 'Bearer',
+): IssuedToken {
+  if (requested === 'DPoP' && result.token_type === 'bearer') {
+    throw new DpopNotBoundError(
+      'token request failed: the IdP issued a Bearer token where DPoP was asked for',
+    );
+  }
+  if (result.token_type !== requested.toLowerCase()) {
     throw new PortcullisError(
       'ERR_TOKEN_REQUEST_FAILED',
-      'token request failed: the token_type is not Bearer',
-      {
-        status: 502,
-      },
+      `token request failed: the token_type is not ${requested}`,
+      { status: 502 },
     );
   }
   const lifetime =
@@ -81,7 +113,7 @@ export function issuedToken(result: oauth.TokenEndpointResponse, issuedAt: numbe
       : DEFAULT_TOKEN_LIFETIME;
   const token: IssuedToken = {
     access_token: result.access_token,
-    token_type: 'Bearer',
+    token_type: requested,
     issued_at: issuedAt,
     expires_at: expiresAt(result.access_token, issuedAt, lifetime),
   };

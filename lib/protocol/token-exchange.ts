@@ -4,8 +4,13 @@
  * on oauth4webapi's generic token endpoint functions; failures map like client credentials'.
  */
 import * as oauth from 'oauth4webapi';
-import { type IssuedToken, processIssuedToken } from './client-credentials.js';
-import { type HttpSettings, requestOptions } from './http.js';
+import {
+  type IssuedToken,
+  processIssuedToken,
+  type RequestedTokenType,
+  tokenRequestOptions,
+} from './client-credentials.js';
+import type { HttpSettings } from './http.js';
 
 export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
@@ -17,6 +22,7 @@ export function tokenExchangeRequest(
   subjectToken: string,
   params: ReadonlyArray<readonly [string, string]>,
   http: HttpSettings,
+  dpop?: oauth.DPoPHandle,
 ): Promise<Response> {
   return oauth.genericTokenEndpointRequest(
     as,
@@ -29,7 +35,7 @@ export function tokenExchangeRequest(
       ['requested_token_type', ACCESS_TOKEN_TYPE],
       ...params.map(([k, v]): [string, string] => [k, v]),
     ],
-    requestOptions(http, as.token_endpoint),
+    tokenRequestOptions(http, as, dpop),
   );
 }
 
@@ -38,6 +44,11 @@ export async function processTokenExchangeResponse(
   client: oauth.Client,
   response: Response,
   issuedAt: number,
+  requested: RequestedTokenType = 'Bearer',
 ): Promise<IssuedToken> {
-  return processIssuedToken(() => oauth.processGenericTokenEndpointResponse(as, client, response), issuedAt);
+  return processIssuedToken(
+    () => oauth.processGenericTokenEndpointResponse(as, client, response),
+    issuedAt,
+    requested,
+  );
 }

@@ -3,7 +3,9 @@
  * an optional peer: nothing here imports it; the instance is duck-typed by its `interceptors`, so
  * the agent loads and works where axios is not installed.
  */
+import { headerValue } from '../protocol/dpop-nonces.js';
 import { isInvalidTokenChallenge } from '../protocol/invalid-token-challenge.js';
+import type { CallCredentials } from './call-credentials.js';
 import type { EmitEvent } from './events.js';
 import { isReplayableBody } from './replayable-body.js';
 import type { TokenSource } from './token-source.js';
@@ -12,6 +14,9 @@ import type { TokenSource } from './token-source.js';
 export interface AxiosLikeRequestConfig {
   headers?: unknown;
   data?: unknown;
+  method?: string;
+  url?: string;
+  baseURL?: string;
 }
 
 /** The part of an axios response the agent reads. */
@@ -35,46 +40,73 @@ export interface AxiosLikeInstance {
     response: Interceptors<AxiosLikeResponse>;
   };
   request(config: AxiosLikeRequestConfig): Promise<unknown>;
+  /** The full URL of a request (base URL, path and query), for DPoP's `htu`. */
+  getUri?(config?: AxiosLikeRequestConfig): string;
 }
 
 /**
- * Marks a retried request. A string key, as axios-retry uses: axios copies unknown string keys into
- * the config of the request it sends again, while symbol keys are dropped by older 1.x releases.
+ * Marks on a request's config. String keys, as axios-retry uses: axios copies unknown string keys
+ * into the config of the request it sends again, while symbol keys are dropped by older 1.x releases.
  */
 const RETRIED = 'portcullisRetried';
-type Tagged = AxiosLikeRequestConfig & { [RETRIED]?: boolean };
+const NONCE_RETRIED = 'portcullisNonceRetried';
+const SENT_NONCE = 'portcullisDpopNonce';
+type Tagged = AxiosLikeRequestConfig & {
+  [RETRIED]?: boolean;
+  [NONCE_RETRIED]?: boolean;
+  [SENT_NONCE]?: string | undefined;
+};
 
-function setAuthorization(config: AxiosLikeRequestConfig, value: string): void {
+function setHeaders(config: AxiosLikeRequestConfig, added: Readonly<Record<string, string>>): void {
   const headers = config.headers as { set?: (name: string, value: string) => unknown } | undefined;
-  if (typeof headers?.set === 'function') headers.set('Authorization', value);
-  else
-    config.headers = {
-      ...((config.headers as Record<string, unknown> | undefined) ?? {}),
-      Authorization: value,
-    };
+  if (typeof headers?.set === 'function') {
+    for (const [name, value] of Object.entries(added)) headers.set(name, value);
+  } else {
+    config.headers = { ...((config.headers as Record<string, unknown> | undefined) ?? {}), ...added };
+  }
 }
 
-function header(headers: unknown, name: string): unknown {
-  if (headers === null || typeof headers !== 'object') return undefined;
-  const get = (headers as { get?: (n: string) => unknown }).get;
-  if (typeof get === 'function') return get.call(headers, name);
-  return (headers as Record<string, unknown>)[name];
+/** The request's absolute URL: axios's own `getUri()`, else base URL and path joined as axios does. */
+function requestUrl(instance: AxiosLikeInstance, config: AxiosLikeRequestConfig): string {
+  if (typeof instance.getUri === 'function') return instance.getUri(config);
+  const url = config.url ?? '';
+  if (/^[a-z][a-z\d+.-]*:/i.test(url) || config.baseURL === undefined) return url;
+  return url === '' ? config.baseURL : `${config.baseURL.replace(/\/+$/, '')}/${url.replace(/^\/+/, '')}`;
 }
+
+const SCHEME = /^(?:Bearer|DPoP) (.+)$/;
 
 export function attachAxios<T extends AxiosLikeInstance>(
   instance: T,
   source: TokenSource,
   emit: EmitEvent | undefined,
   key: string,
+  credentials: CallCredentials,
 ): T {
   if (typeof instance?.interceptors?.request?.use !== 'function' || typeof instance.request !== 'function') {
     throw new TypeError('attach() expects an axios instance, such as axios.create()');
   }
   instance.interceptors.request.use(async (config) => {
     const token = await source.get();
-    setAuthorization(config, `Bearer ${token.access_token}`);
+    const method = (config.method ?? 'get').toUpperCase();
+    const prepared = await credentials.prepare(token, method, requestUrl(instance, config));
+    setHeaders(config, prepared.headers);
+    (config as Tagged)[SENT_NONCE] = prepared.nonce;
     return config;
   });
+
+  /** RFC 9449 §9: the resource server wants a new nonce in the proof. Same token, once. */
+  function nonceRetry(status: number, headers: unknown, tagged: Tagged): boolean {
+    let url: string;
+    try {
+      url = requestUrl(instance, tagged);
+      new URL(url);
+    } catch {
+      return false;
+    }
+    const wanted = credentials.wantsNonceRetry(url, status, headers, tagged[SENT_NONCE]);
+    return wanted && tagged[NONCE_RETRIED] !== true;
+  }
 
   // A 401 reaches the error handler by default, or the success handler under a custom validateStatus.
   async function maybeRetry(
@@ -83,15 +115,23 @@ export function attachAxios<T extends AxiosLikeInstance>(
     config: unknown,
   ): Promise<AxiosLikeResponse | undefined> {
     const tagged = config as Tagged | undefined;
-    if (tagged === undefined || tagged[RETRIED] === true) return undefined;
-    if (!isInvalidTokenChallenge(status, header(headers, 'www-authenticate'))) return undefined;
+    if (tagged === undefined) return undefined;
+    if (nonceRetry(status, headers, tagged) && isReplayableBody(tagged.data)) {
+      tagged[NONCE_RETRIED] = true;
+      emit?.({ type: 'call_retried', key, status, reason: 'use_dpop_nonce' });
+      // Through the instance again: the request interceptor signs a proof with the new nonce.
+      return (await instance.request(tagged)) as AxiosLikeResponse;
+    }
+    if (tagged[RETRIED] === true) return undefined;
+    if (!isInvalidTokenChallenge(status, headerValue(headers, 'www-authenticate'))) return undefined;
     // The token this request carried: ours, since our interceptor set the header.
-    const sent = header(tagged.headers, 'authorization') ?? header(tagged.headers, 'Authorization');
-    if (typeof sent !== 'string' || !sent.startsWith('Bearer ')) return undefined;
+    const sent = headerValue(tagged.headers, 'authorization') ?? headerValue(tagged.headers, 'Authorization');
+    const token = sent === undefined ? undefined : SCHEME.exec(sent)?.[1];
+    if (token === undefined) return undefined;
     if (!isReplayableBody(tagged.data)) return undefined;
-    void source.drop(sent.slice(7));
+    void source.drop(token);
     tagged[RETRIED] = true;
-    emit?.({ type: 'call_retried', key, status });
+    emit?.({ type: 'call_retried', key, status, reason: 'invalid_token' });
     // Through the instance again: the request interceptor sets the new token.
     return (await instance.request(tagged)) as AxiosLikeResponse;
   }

@@ -31,8 +31,15 @@ export type ServiceAgentEvent =
   | (EventBase & { readonly type: 'cache_miss' })
   /** The shared cache failed or was slow; the in-process fallback is used. */
   | (EventBase & { readonly type: 'cache_error'; readonly operation: string; readonly message: string })
-  /** A call was answered 401 invalid_token: the token was dropped and the call retried once. */
-  | (EventBase & { readonly type: 'call_retried'; readonly status: number });
+  /**
+   * A call was retried once: after a 401 `invalid_token` with a new token (the old one dropped), or
+   * after a DPoP `use_dpop_nonce` challenge with the same token and a proof carrying the new nonce.
+   */
+  | (EventBase & {
+      readonly type: 'call_retried';
+      readonly status: number;
+      readonly reason: 'invalid_token' | 'use_dpop_nonce';
+    });
 
 export type EmitEvent = (event: ServiceAgentEvent) => void;
 

@@ -9,7 +9,7 @@ import {
   serviceOptionsFromEnv,
   validateServiceOptions,
 } from '../config/service.js';
-import { IdpUnavailableError, PortcullisError } from '../errors.js';
+import { IdpUnavailableError, OAuthResponseError, PortcullisError } from '../errors.js';
 import { withBackoff } from '../protocol/backoff.js';
 import { createClientAuth } from '../protocol/client-auth.js';
 import {
@@ -22,6 +22,7 @@ import { createDiscovery } from '../protocol/discovery.js';
 import type { FetchLike, HttpSettings } from '../protocol/http.js';
 import { processTokenExchangeResponse, tokenExchangeRequest } from '../protocol/token-exchange.js';
 import { type AxiosLikeInstance, attachAxios } from './axios.js';
+import { agentDpop, bearerCredentials, type CallCredentials } from './call-credentials.js';
 import { eventEmitter } from './events.js';
 import { createServiceFetch, type ServiceFetch } from './fetch.js';
 import { guardCache } from './guarded-cache.js';
@@ -32,7 +33,8 @@ import { TokenSource } from './token-source.js';
 /** A token as `getToken()` returns it. */
 export interface ServiceToken {
   readonly access_token: string;
-  readonly token_type: 'Bearer';
+  /** `DPoP` with `dpop` on: send it with `Authorization: DPoP` and a proof of the agent's key. */
+  readonly token_type: 'Bearer' | 'DPoP';
   /** Seconds since the epoch, like `req.oidc.accessToken.expires_at`. */
   readonly expires_at: number;
   readonly scope?: string;
@@ -43,7 +45,10 @@ export interface ServiceAgent {
   getToken(): Promise<ServiceToken>;
   /** Add the token to every request of this axios instance (only this one); returns the instance. */
   attach<T extends AxiosLikeInstance>(instance: T): T;
-  /** fetch with `Authorization: Bearer <token>`; one retry with a new token on a 401 invalid_token. */
+  /**
+   * fetch with `Authorization: Bearer <token>` (or `DPoP <token>` and a fresh proof); one retry with a
+   * new token on a 401 invalid_token, and one with the new nonce on a DPoP `use_dpop_nonce` challenge.
+   */
   fetch: ServiceFetch;
   /** Drop the cached token (here and in the shared cache): the next call fetches a new one. */
   invalidate(): Promise<void>;
@@ -61,6 +66,10 @@ export interface ServiceAgent {
 
 /** What `onBehalfOf()` returns: the agent's calls, with the exchanged token. */
 export type OnBehalfOfAgent = Pick<ServiceAgent, 'getToken' | 'attach' | 'fetch'>;
+
+function isUseDpopNonceError(err: unknown): boolean {
+  return err instanceof OAuthResponseError && err.error === 'use_dpop_nonce';
+}
 
 /** On-behalf-of token sources kept per process; the least recently used beyond this are dropped. */
 const MAX_SUBJECTS = 1000;
@@ -96,10 +105,14 @@ export function serviceAgent(options: ServiceAgentOptions = {}): ServiceAgent {
     config.issuer === undefined ? undefined : createDiscovery({ issuer: config.issuer, http });
   const clientAuth = createClientAuth(config.clientAuth);
   const client: oauth.Client = { client_id: config.clientAuth.clientID };
+  const dpop = config.dpop === undefined ? undefined : agentDpop(config.dpop, client);
+  const credentials: CallCredentials = dpop ?? bearerCredentials;
   const key = tokenCacheKey({
     endpoint: (config.tokenEndpoint ?? config.issuer)!.href,
     clientID: client.client_id,
     params: config.params,
+    // A DPoP-bound token is only of use to a holder of its key: processes with other keys never share.
+    dpopJkt: config.dpop?.thumbprint,
   });
   const emit = eventEmitter(config.onEvent);
 
@@ -120,31 +133,49 @@ export function serviceAgent(options: ServiceAgentOptions = {}): ServiceAgent {
     return metadata;
   }
 
-  async function requestToken(): Promise<IssuedToken> {
+  /** One token request (client credentials or token exchange), with a DPoP proof when `dpop` is on. */
+  async function tokenRequest(
+    send: (
+      as: oauth.AuthorizationServer,
+      auth: oauth.ClientAuth,
+      handle: oauth.DPoPHandle | undefined,
+    ) => Promise<Response>,
+    processResponse: typeof processClientCredentialsResponse,
+  ): Promise<IssuedToken> {
     const as = await authorizationServer();
-    const auth = await clientAuth();
-    const issuedAt = Date.now();
-    let response: Response;
+    const handle = await dpop?.handle();
+    const attempt = async (): Promise<IssuedToken> => {
+      const auth = await clientAuth();
+      const issuedAt = Date.now();
+      let response: Response;
+      try {
+        response = await send(as, auth, handle);
+      } catch (err) {
+        throw await tokenRequestError(err);
+      }
+      return processResponse(as, client, response, issuedAt, dpop === undefined ? 'Bearer' : 'DPoP');
+    };
     try {
-      response = await clientCredentialsRequest(as, client, auth, config.params, http);
+      return await attempt();
     } catch (err) {
-      throw await tokenRequestError(err);
+      // RFC 9449 §8: the IdP wants its nonce in the proof. oauth4webapi's handle has kept the
+      // DPoP-Nonce of that answer; exactly one more request, whose answer stands.
+      if (handle === undefined || !isUseDpopNonceError(err)) throw err;
+      return attempt();
     }
-    return processClientCredentialsResponse(as, client, response, issuedAt);
   }
 
-  async function exchangeToken(subjectToken: string): Promise<IssuedToken> {
-    const as = await authorizationServer();
-    const auth = await clientAuth();
-    const issuedAt = Date.now();
-    let response: Response;
-    try {
-      response = await tokenExchangeRequest(as, client, auth, subjectToken, config.params, http);
-    } catch (err) {
-      throw await tokenRequestError(err);
-    }
-    return processTokenExchangeResponse(as, client, response, issuedAt);
-  }
+  const requestToken = () =>
+    tokenRequest(
+      (as, auth, handle) => clientCredentialsRequest(as, client, auth, config.params, http, handle),
+      processClientCredentialsResponse,
+    );
+
+  const exchangeToken = (subjectToken: string) =>
+    tokenRequest(
+      (as, auth, handle) => tokenExchangeRequest(as, client, auth, subjectToken, config.params, http, handle),
+      processTokenExchangeResponse,
+    );
 
   const sourceFor = (sourceKey: string, fetchOnce: () => Promise<IssuedToken>) =>
     new TokenSource({
@@ -192,15 +223,15 @@ export function serviceAgent(options: ServiceAgentOptions = {}): ServiceAgent {
   const callsWith = (from: TokenSource, sourceKey: string): OnBehalfOfAgent => ({
     async getToken() {
       const token = await from.get();
-      const out = {
+      const out: ServiceToken = {
         access_token: token.access_token,
-        token_type: 'Bearer' as const,
+        token_type: token.token_type.toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer',
         expires_at: Math.floor(token.expires_at / 1000),
       };
       return token.scope === undefined ? out : { ...out, scope: token.scope };
     },
-    attach: (instance) => attachAxios(instance, from, emit, sourceKey),
-    fetch: createServiceFetch(from, () => config.fetch ?? globalThis.fetch, emit, sourceKey),
+    attach: (instance) => attachAxios(instance, from, emit, sourceKey, credentials),
+    fetch: createServiceFetch(from, () => config.fetch ?? globalThis.fetch, emit, sourceKey, credentials),
   });
 
   return {

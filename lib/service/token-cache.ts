@@ -45,8 +45,12 @@ export function tokenCacheKey(parts: {
   endpoint: string;
   clientID: string;
   params: ReadonlyArray<readonly [string, string]>;
+  /** The DPoP key's JWK thumbprint: bound tokens are shared only by processes holding that key. */
+  dpopJkt?: string | undefined;
 }): string {
-  const material = JSON.stringify([parts.endpoint, parts.clientID, parts.params]);
+  const base: unknown[] = [parts.endpoint, parts.clientID, parts.params];
+  // Left out without DPoP, so that keys (and fleets sharing them) stay as they were.
+  const material = JSON.stringify(parts.dpopJkt === undefined ? base : [...base, { dpop: parts.dpopJkt }]);
   return createHash('sha256').update(material).digest('base64url').slice(0, 32);
 }
 
