@@ -147,13 +147,11 @@ export function createDemoApp(config: DemoConfig): express.Express {
     res.redirect(303, '/profile');
   });
 
-  /** Call our own API on the user's behalf, with their access token. */
+  /** Call our own API on the user's behalf, with their access token (refreshed when it has expired). */
   async function callApi(req: Request, method: 'GET' | 'POST'): Promise<views.ApiResult> {
-    let token = req.oidc.accessToken;
-    if (token?.isExpired()) token = await req.oidc.refresh();
-    const res = await fetch(`${config.baseURL}/api/orders`, {
+    const res = await req.oidc.fetch(`${config.baseURL}/api/orders`, {
       method,
-      headers: { authorization: `Bearer ${token?.access_token ?? ''}`, 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json' },
       body: method === 'POST' ? '{}' : null,
     });
     const body = await res.json().catch(() => null);
