@@ -3,33 +3,29 @@
  * Express 5, Express 4 and plain node:http: a good proof per request passes and `req.auth.dpop`
  * names the key; the same token without its proof, or as a Bearer token, does not.
  */
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { beforeAll, describe, expect, test } from '@jest/globals';
 import * as jose from 'jose';
 import request from 'supertest';
 import type { BearerOptions } from '../../lib/index.js';
-import { boundToken, type DpopKey, dpopKey, plainToken, proof } from '../helpers/dpop-client.js';
-import { API_AUDIENCE, startIdp, type TestIdp } from '../helpers/idp.js';
+import {
+  DEFAULT_ALGS as ALGS,
+  API_BASE as BASE,
+  type DpopKey,
+  plainToken,
+  proof,
+  withBoundToken,
+} from '../helpers/dpop-client.js';
+import { API_AUDIENCE, type TestIdp } from '../helpers/idp.js';
 import { buildApp, buildNodeServer, close, HOSTS, listen } from './app.js';
 
-const BASE = 'https://api.example.test';
-const ALGS = 'ES256 ES384 ES512 EdDSA PS256 PS384 PS512 RS256 RS384 RS512';
-
-let idp: TestIdp;
+const fixture = withBoundToken();
 let key: DpopKey;
 let token: string;
-beforeAll(async () => {
-  idp = await startIdp();
-  key = await dpopKey();
-  token = await boundToken(idp, key);
+let idp: TestIdp;
+beforeAll(() => {
+  ({ key, token, idp } = fixture);
 });
-afterAll(() => idp.close());
-
-const options = (extra: Partial<BearerOptions> = {}): BearerOptions => ({
-  issuerBaseURL: idp.issuer,
-  audience: API_AUDIENCE,
-  baseURL: BASE,
-  ...extra,
-});
+const { options } = fixture;
 
 function appWithDpopRoute(host: (typeof HOSTS)[number], extra: Partial<BearerOptions> = {}) {
   const app = buildApp(host, options(extra));

@@ -3,8 +3,10 @@
  * header overridable, to forge bad ones), and DPoP-bound tokens from the real test IdP.
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { afterAll, beforeAll } from '@jest/globals';
 import * as jose from 'jose';
-import { SERVICE_SECRET, type TestIdp } from './idp.js';
+import type { BearerOptions } from '../../lib/index.js';
+import { API_AUDIENCE, SERVICE_SECRET, startIdp, type TestIdp } from './idp.js';
 
 export interface DpopKey {
   readonly alg: string;
@@ -90,4 +92,49 @@ export async function plainToken(idp: TestIdp, scope = 'orders:read'): Promise<s
   const body = (await res.json()) as { access_token?: string };
   if (body.access_token === undefined) throw new Error(`no token: ${JSON.stringify(body)}`);
   return body.access_token;
+}
+
+/** The API's public URL in the DPoP tests, and the proof algorithms bearer() offers by default. */
+export const API_BASE = 'https://api.example.test';
+export const DEFAULT_ALGS = 'ES256 ES384 ES512 EdDSA PS256 PS384 PS512 RS256 RS384 RS512';
+
+export interface BoundTokenFixture {
+  readonly idp: TestIdp;
+  /** The key the token is bound to, and another one. */
+  readonly key: DpopKey;
+  readonly other: DpopKey;
+  readonly token: string;
+  /** bearer() options for this IdP and {@link API_BASE}, with `extra` on top. */
+  options(extra?: Partial<BearerOptions>): BearerOptions;
+}
+
+/** Start the test IdP and get a DPoP-bound token from it before the file's tests (stopped after). */
+export function withBoundToken(): BoundTokenFixture {
+  const state: { idp?: TestIdp; key?: DpopKey; other?: DpopKey; token?: string } = {};
+  beforeAll(async () => {
+    state.idp = await startIdp();
+    [state.key, state.other] = await Promise.all([dpopKey(), dpopKey()]);
+    state.token = await boundToken(state.idp, state.key);
+  });
+  afterAll(() => state.idp?.close());
+  return {
+    get idp() {
+      return state.idp!;
+    },
+    get key() {
+      return state.key!;
+    },
+    get other() {
+      return state.other!;
+    },
+    get token() {
+      return state.token!;
+    },
+    options: (extra = {}) => ({
+      issuerBaseURL: state.idp!.issuer,
+      audience: API_AUDIENCE,
+      baseURL: API_BASE,
+      ...extra,
+    }),
+  };
 }

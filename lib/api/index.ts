@@ -1,5 +1,5 @@
 // Protected APIs: bearer() and the route checks. Re-exported from the package root.
-export type { BearerOptions, DpopOptions, IntrospectionOptions } from '../config/bearer.js';
+export type { BearerDpopOptions, BearerOptions, IntrospectionOptions } from '../config/bearer.js';
 export type { JwsAlgorithm } from '../protocol/algorithms.js';
 export { InvalidDpopProofError, UseDpopNonceError } from '../protocol/dpop-errors.js';
 export type { AuthenticatedRequest, AuthResult } from '../types/express.js';

@@ -31,7 +31,7 @@ export interface IntrospectionOptions extends ClientAuthOptions {
  * DPoP (RFC 9449) at this API. Proofs are checked whenever a request uses the `DPoP` scheme; a
  * DPoP-bound token (`cnf.jkt`) is never accepted as a plain Bearer token, whatever these say.
  */
-export interface DpopOptions {
+export interface BearerDpopOptions {
   /** [DPOP_REQUIRED] Refuse Bearer tokens: every request needs a DPoP-bound token and a proof. @default false */
   required?: boolean;
   /** [DPOP_NONCE] Demand a server-provided nonce in every proof (RFC 9449 §9). @default false */
@@ -71,7 +71,7 @@ export interface BearerOptions {
    * without `baseURL` proofs cannot be checked, so DPoP-bound tokens are refused. `false` turns the
    * DPoP scheme off (bound tokens are still refused).
    */
-  dpop?: boolean | DpopOptions;
+  dpop?: boolean | BearerDpopOptions;
   /**
    * [ALGORITHMS] Allowed JWS algorithms. @default every asymmetric one (RS, PS, ES, EdDSA); the
    * HMAC ones when only a `secret` is given. `none` is never accepted.
@@ -124,7 +124,7 @@ export interface BearerOptions {
   allowInsecureHttp?: boolean;
 }
 
-export interface DpopConfig {
+export interface BearerDpopConfig {
   readonly required: boolean;
   /** `undefined` when nonces are off. */
   readonly nonce: { readonly secret: KeyObject; readonly lifetime: number } | undefined;
@@ -143,7 +143,7 @@ export interface BearerConfig {
   readonly audiences: readonly string[];
   readonly baseURL: URL | undefined;
   /** `undefined`: the DPoP scheme is off (and DPoP-bound tokens are refused). */
-  readonly dpop: DpopConfig | undefined;
+  readonly dpop: BearerDpopConfig | undefined;
   readonly algorithms: readonly JwsAlgorithm[];
   readonly secret: KeyObject | undefined;
   readonly clockTolerance: number;
@@ -201,8 +201,8 @@ export function bearerOptionsFromEnv(options: BearerOptions, env: Env): BearerOp
   });
 }
 
-function dpopFromEnv(env: Env): DpopOptions | undefined {
-  const dpop = compact<DpopOptions>({
+function dpopFromEnv(env: Env): BearerDpopOptions | undefined {
+  const dpop = compact<BearerDpopOptions>({
     required: envBoolean(env, 'DPOP_REQUIRED'),
     nonce: envBoolean(env, 'DPOP_NONCE'),
     nonceSecret: envString(env, 'DPOP_NONCE_SECRET'),
@@ -302,7 +302,7 @@ function validateDpopAlgorithms(value: unknown): AsymmetricAlgorithm[] {
   return [...new Set(value as AsymmetricAlgorithm[])];
 }
 
-function validateDpop(value: unknown, baseURL: URL | undefined): DpopConfig | undefined {
+function validateDpop(value: unknown, baseURL: URL | undefined): BearerDpopConfig | undefined {
   if (value === false || (value === undefined && baseURL === undefined)) return undefined;
   if (
     value !== undefined &&
@@ -314,7 +314,7 @@ function validateDpop(value: unknown, baseURL: URL | undefined): DpopConfig | un
   if (baseURL === undefined) {
     throw new TypeError('"baseURL" (or BASE_URL) is required with "dpop": proofs are checked against it');
   }
-  const o: DpopOptions = typeof value === 'object' ? (value as DpopOptions) : {};
+  const o: BearerDpopOptions = typeof value === 'object' ? (value as BearerDpopOptions) : {};
   const nonce = optionalBoolean(o.nonce, 'dpop.nonce', false);
   const nonceSecret = validateSecret(o.nonceSecret, 'dpop.nonceSecret');
   const nonceLifetime = optionalNumber(o.nonceLifetime, 'dpop.nonceLifetime', 300, { min: 10, max: 86400 });
