@@ -36,6 +36,9 @@ export type PortcullisErrorCode =
   | 'ERR_INVALID_TOKEN'
   | 'ERR_INSUFFICIENT_SCOPE'
   | 'ERR_JWKS_UNAVAILABLE'
+  // DPoP at the API (RFC 9449 §7): lib/api/dpop-errors.ts
+  | 'ERR_INVALID_DPOP_PROOF'
+  | 'ERR_USE_DPOP_NONCE'
   // step-up (RFC 9470)
   | 'ERR_INSUFFICIENT_USER_AUTHENTICATION'
   | 'ERR_STEP_UP_FAILED'
@@ -151,6 +154,8 @@ export abstract class BearerChallengeError extends PortcullisError {
     | 'invalid_token'
     | 'insufficient_scope'
     | 'insufficient_user_authentication'
+    | 'invalid_dpop_proof'
+    | 'use_dpop_nonce'
     | undefined;
   readonly error_description: string;
   readonly realm: string | undefined;
@@ -169,6 +174,12 @@ export abstract class BearerChallengeError extends PortcullisError {
 
   /** The `WWW-Authenticate` header value for this error. */
   get wwwAuthenticate(): string {
+    const params = this.authParams();
+    return params.length > 0 ? `Bearer ${params.join(', ')}` : 'Bearer';
+  }
+
+  /** The challenge's auth-params, quoted (`realm`, `error`, ...): the same for Bearer and DPoP. */
+  authParams(): string[] {
     const params: string[] = [];
     if (this.realm !== undefined) params.push(`realm=${quote(this.realm)}`);
     if (this.error !== undefined) {
@@ -177,7 +188,7 @@ export abstract class BearerChallengeError extends PortcullisError {
     }
     if (this.scope !== undefined) params.push(`scope=${quote(this.scope)}`);
     params.push(...this.extraParams());
-    return params.length > 0 ? `Bearer ${params.join(', ')}` : 'Bearer';
+    return params;
   }
 
   /** Further auth-params of the challenge (RFC 9470's `acr_values` and `max_age`). */

@@ -12,7 +12,8 @@ export interface BenchIssuer {
   issuer: string;
   jwksUri: string;
   jwksHits: () => number;
-  token: (index: number, kid?: string) => string;
+  /** An access token; `extra` claims on top (`cnf` for a DPoP-bound one). */
+  token: (index: number, kid?: string, extra?: Record<string, unknown>) => string;
   close: () => void;
 }
 
@@ -34,7 +35,7 @@ export async function startIssuer(): Promise<BenchIssuer> {
     issuer,
     jwksUri: `${issuer}.well-known/jwks.json`,
     jwksHits: () => hits,
-    token(index, useKid = kid) {
+    token(index, useKid = kid, extra = {}) {
       const header = b64({ alg: 'RS256', typ: 'at+jwt', kid: useKid });
       const payload = b64({
         iss: issuer,
@@ -45,6 +46,7 @@ export async function startIssuer(): Promise<BenchIssuer> {
         iat: now,
         exp: now + 3600,
         scope: 'orders:read',
+        ...extra,
       });
       const input = `${header}.${payload}`;
       return `${input}.${sign('sha256', Buffer.from(input), privateKey).toString('base64url')}`;

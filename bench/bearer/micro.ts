@@ -4,7 +4,10 @@
  */
 import * as jose from 'jose';
 import { validateBearerOptions } from '../../lib/config/bearer.js';
+import { createDpopProofVerifier } from '../../lib/protocol/dpop-proof-verifier.js';
+import { createDpopReplayCache } from '../../lib/protocol/dpop-replay-cache.js';
 import { createTokenVerifier } from '../../lib/protocol/token-verifier.js';
+import { dpopClient } from './dpop.js';
 import { AUDIENCE, startIssuer } from './keys.js';
 
 const issuer = await startIssuer();
@@ -37,4 +40,34 @@ const jwks = jose.createRemoteJWKSet(new URL(issuer.jwksUri));
 await time('jose jwtVerify', 5000, (i) =>
   jose.jwtVerify(tokens[i % 2000]!, jwks, { issuer: issuer.issuer, audience: AUDIENCE, typ: 'at+jwt' }),
 );
+
+// DPoP: the proof check alone (a fresh proof per request), portcullis (node:crypto, the key imported
+// once per thumbprint) against jose (jwtVerify with EmbeddedJWK, plus the thumbprint).
+const dpop = dpopClient();
+const htu = 'https://api.bench.test/api/hello';
+const bound = issuer.token(0, undefined, { cnf: { jkt: dpop.jkt } });
+const proofs = dpop.proofs(20000, htu, bound);
+let next = 0; // every call takes a new proof (a replayed one would be refused), warm-up included
+const proofVerifier = createDpopProofVerifier({
+  algorithms: new Set(['ES256']),
+  iatWindow: 60,
+  clockTolerance: 5,
+  realm: 'api',
+  nonces: undefined,
+  replay: createDpopReplayCache(100_000),
+});
+await time('portcullis DPoP proof (ES256)', 8000, () =>
+  proofVerifier.verify(
+    proofs[next++]!,
+    { method: 'GET', htu, accessToken: bound, jkt: dpop.jkt },
+    Date.now(),
+  ),
+);
+await time('jose DPoP proof (ES256, EmbeddedJWK)', 8000, async () => {
+  const { protectedHeader } = await jose.jwtVerify(proofs[next++ % proofs.length]!, jose.EmbeddedJWK, {
+    typ: 'dpop+jwt',
+    algorithms: ['ES256'],
+  });
+  return jose.calculateJwkThumbprint(protectedHeader.jwk!);
+});
 issuer.close();

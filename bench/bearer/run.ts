@@ -5,13 +5,28 @@
  * autocannon drives each with three token mixes: one token reused by every request, 1,000 distinct
  * tokens round-robin, and 2,000 (more than any cache holds). Ratios are to the no-auth ceiling
  * measured in the same run. Then a junk flood: 500 tokens with random unknown kids at portcullis.
+ *
+ * DPoP mode (`portcullis-dpop`, one-token mix only): a DPoP-bound token and a fresh proof per
+ * request, pre-generated here before each run (each proof needs its own `jti`); its throughput is
+ * reported against plain `portcullis` of the same run.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import autocannon from 'autocannon';
+import { type BenchDpopClient, dpopClient } from './dpop.js';
 import { AUDIENCE, type BenchIssuer, startIssuer } from './keys.js';
 
-const ALL_KINDS = ['none', 'jose', 'express-oauth2-jwt-bearer', 'express-jwt', 'portcullis'];
+const ALL_KINDS = [
+  'none',
+  'jose',
+  'express-oauth2-jwt-bearer',
+  'express-jwt',
+  'portcullis',
+  'portcullis-dpop',
+];
+const DPOP_BASE_URL = 'https://api.bench.test';
+/** Proofs minted per second of load: more than any server here serves. */
+const PROOFS_PER_SECOND = 6000;
 // KINDS=none,portcullis,portcullis-nocache narrows (or widens) the run; `none` must stay in it.
 const KINDS = process.env.KINDS?.split(',') ?? ALL_KINDS;
 const ALL_MIXES = [
@@ -37,6 +52,7 @@ async function startServer(kind: string, issuer: BenchIssuer): Promise<Running> 
       ISSUER: issuer.issuer,
       JWKS_URI: issuer.jwksUri,
       AUDIENCE,
+      DPOP_BASE_URL,
       NODE_ENV: 'production',
     },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -54,12 +70,20 @@ async function stats(url: string): Promise<{ cpu: number; served: number }> {
   return (await (await fetch(url.replace('/api/hello', '/stats'))).json()) as { cpu: number; served: number };
 }
 
+/** DPoP mode: the bound token, and the client that mints its proofs. */
+interface DpopLoad {
+  client: BenchDpopClient;
+  token: string;
+}
+
 async function load(
   url: string,
   tokens: readonly string[],
   duration: number,
+  dpop?: DpopLoad,
 ): Promise<{ rps: number; non2xx: number; errors: number; cpuPerRequest: number }> {
   let i = 0;
+  const proofs = dpop?.client.proofs(PROOFS_PER_SECOND * duration, `${DPOP_BASE_URL}/api/hello`, dpop.token);
   const before = await stats(url);
   const result = await autocannon({
     url,
@@ -68,6 +92,10 @@ async function load(
     requests: [
       {
         setupRequest: (req) => {
+          if (dpop !== undefined && proofs !== undefined) {
+            const proof = proofs[i++ % proofs.length]!;
+            return { ...req, headers: { ...req.headers, authorization: `DPoP ${dpop.token}`, dpop: proof } };
+          }
           const token = tokens[i++ % tokens.length]!;
           return { ...req, headers: { ...req.headers, authorization: `Bearer ${token}` } };
         },
@@ -82,6 +110,11 @@ async function load(
 async function main(): Promise<void> {
   const issuer = await startIssuer();
   const all = Array.from({ length: 2000 }, (_, n) => issuer.token(n));
+  const client = dpopClient();
+  const dpop: DpopLoad = { client, token: issuer.token(0, undefined, { cnf: { jkt: client.jkt } }) };
+  // DPoP mode runs with the one-token mix only.
+  const kindsFor = (tokens: number) => KINDS.filter((kind) => tokens === 1 || kind !== 'portcullis-dpop');
+  const dpopOf = (kind: string) => (kind === 'portcullis-dpop' ? dpop : undefined);
   // All servers up at once (idle ones cost nothing), then the runs interleaved and repeated, the
   // best of each kept: other processes on the machine then disturb every server alike.
   const servers = new Map<string, Running>();
@@ -94,10 +127,12 @@ async function main(): Promise<void> {
   }
   for (const mix of MIXES) {
     const tokens = all.slice(0, mix.tokens);
-    for (const kind of KINDS) await load(servers.get(kind)!.url, tokens, 1); // warm-up: JIT, JWKS, caches
+    for (const kind of kindsFor(mix.tokens)) {
+      await load(servers.get(kind)!.url, tokens, 1, dpopOf(kind)); // warm-up: JIT, JWKS, caches
+    }
     for (let round = 0; round < ROUNDS; round++) {
-      for (const kind of KINDS) {
-        const r = await load(servers.get(kind)!.url, tokens, DURATION);
+      for (const kind of kindsFor(mix.tokens)) {
+        const r = await load(servers.get(kind)!.url, tokens, DURATION, dpopOf(kind));
         if (r.non2xx > 0 || r.errors > 0) {
           console.error(`${kind} ${mix.name}: ${r.non2xx} non-2xx, ${r.errors} errors`);
         }
@@ -121,7 +156,8 @@ async function main(): Promise<void> {
   console.log(`|---|${MIXES.map(() => '---').join('|')}|`);
   for (const kind of KINDS) {
     const cells = MIXES.map((m) => {
-      const rps = table[kind]![m.name]!;
+      const rps = table[kind]![m.name];
+      if (rps === undefined) return '—';
       const ratio = rps / table.none![m.name]!;
       return `${Math.round(rps).toLocaleString('en')} req/s (${ratio.toFixed(2)}x)`;
     });
@@ -134,10 +170,24 @@ async function main(): Promise<void> {
   console.log(`|---|${MIXES.map(() => '---').join('|')}|`);
   for (const kind of KINDS) {
     const cells = MIXES.map((m) => {
-      const us = cpu[kind]![m.name]!;
+      const us = cpu[kind]![m.name];
+      if (us === undefined) return '—';
       return `${Math.round(us)} µs (${(cpu.none![m.name]! / us).toFixed(2)}x)`;
     });
     console.log(`| ${kind} | ${cells.join(' | ')} |`);
+  }
+
+  const one = MIXES.find((m) => m.tokens === 1)?.name;
+  if (
+    one !== undefined &&
+    table['portcullis-dpop']?.[one] !== undefined &&
+    table.portcullis?.[one] !== undefined
+  ) {
+    const ratio = table['portcullis-dpop'][one]! / table.portcullis[one]!;
+    const cpuRatio = cpu.portcullis![one]! / cpu['portcullis-dpop']![one]!;
+    console.log(
+      `\nDPoP vs Bearer (one token, fresh proof per request): ${ratio.toFixed(2)}x the throughput, ${cpuRatio.toFixed(2)}x by CPU per request`,
+    );
   }
 
   // Junk flood: 500 tokens with random unknown kids, each sent once, at a fresh portcullis.

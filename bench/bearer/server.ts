@@ -1,7 +1,7 @@
 /**
  * One bench server, in its own process: `node --import tsx bench/bearer/server.ts <kind>`.
  * Every kind serves the same Express 5 route; only the auth in front of it differs.
- * Reads ISSUER, JWKS_URI and AUDIENCE from the environment; prints `listening <port>`.
+ * Reads ISSUER, JWKS_URI, AUDIENCE (and DPOP_BASE_URL) from the environment; prints `listening <port>`.
  */
 import type { AddressInfo } from 'node:net';
 import express, { type RequestHandler } from 'express';
@@ -48,6 +48,9 @@ const middlewares: Record<string, () => RequestHandler> = {
   portcullis: () => bearer({ issuer, jwksUri, audience }) as RequestHandler,
   // For finding where the time goes: the same without the verified-token cache.
   'portcullis-nocache': () => bearer({ issuer, jwksUri, audience, cacheMaxEntries: 0 }) as RequestHandler,
+  // DPoP (RFC 9449): the same, with DPoP-bound tokens and a fresh proof on every request.
+  'portcullis-dpop': () =>
+    bearer({ issuer, jwksUri, audience, baseURL: process.env.DPOP_BASE_URL! }) as RequestHandler,
 };
 
 const make = middlewares[kind];

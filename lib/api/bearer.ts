@@ -9,7 +9,8 @@ import { UnauthorizedError } from '../errors.js';
 import { createTokenVerifier } from '../protocol/token-verifier.js';
 import type { AuthResult } from '../types/express.js';
 import { setRealm } from './auth-source.js';
-import { getToken } from './get-token.js';
+import { createDpopGate } from './dpop.js';
+import { type Credentials, getCredentials } from './get-token.js';
 import { type Next, respondWithError } from './respond.js';
 
 /** A middleware on Node's request and response: `(req, res, next)`. */
@@ -18,12 +19,18 @@ export type NodeMiddleware = (req: IncomingMessage, res: ServerResponse, next: N
 /**
  * Protect routes with OAuth 2.0 bearer tokens (RFC 6750): JWT access tokens (RFC 9068) verified
  * against the IdP's JWKS, or opaque tokens by introspection (RFC 7662). On success sets
- * `req.auth = { token, header, payload, scopes }`; on failure answers 400/401 with a
- * `WWW-Authenticate: Bearer` challenge, or 503 with `Retry-After` when the IdP is unreachable.
+ * `req.auth = { token, header, payload, scopes }` (plus `dpop: { jkt }` for a DPoP-bound token); on
+ * failure answers 400/401 with a `WWW-Authenticate: Bearer` challenge (and `DPoP` when DPoP is on),
+ * or 503 with `Retry-After` when the IdP is unreachable.
+ *
+ * DPoP (RFC 9449): with `baseURL`, `Authorization: DPoP <token>` plus a `DPoP` proof is accepted
+ * for tokens bound by `cnf.jkt`; a bound token is never accepted as a Bearer token.
  *
  * @example
  * app.use('/api', bearer({ issuerBaseURL: 'https://idp.example.com', audience: 'https://api.example.com' }));
+ * app.use('/api', bearer({ issuerBaseURL, audience, baseURL: 'https://api.example.com', dpop: { required: true } }));
  * @see https://www.rfc-editor.org/rfc/rfc6750#section-3
+ * @see https://www.rfc-editor.org/rfc/rfc9449#section-7
  * @see https://www.rfc-editor.org/rfc/rfc9068#section-4
  */
 export function bearer(options: BearerOptions = {}): NodeMiddleware {
@@ -34,36 +41,55 @@ export function bearer(options: BearerOptions = {}): NodeMiddleware {
   }
   const config = validateBearerOptions(options);
   const verifier = createTokenVerifier(config);
+  const dpop = createDpopGate(config);
   const { realm } = config;
+
+  /** The token is good: check its binding (and DPoP proof), then go on. */
+  function accept(
+    req: IncomingMessage,
+    res: ServerResponse,
+    verified: AuthResult,
+    credentials: Credentials,
+    next: Next,
+  ): void {
+    let auth: AuthResult;
+    try {
+      auth = dpop.bind(req, res, verified, credentials);
+    } catch (err) {
+      respondWithError(res, err, next);
+      return;
+    }
+    // Outside the try: an error thrown further down the chain is not a token problem.
+    (req as IncomingMessage & { auth?: AuthResult }).auth = auth;
+    next();
+  }
 
   return function bearerMiddleware(req, res, next) {
     let verdict: AuthResult | Promise<AuthResult>;
+    let credentials: Credentials | undefined;
     try {
       setRealm(req, realm);
-      const token = getToken(req, config);
-      if (token === undefined) {
+      dpop.offer(req);
+      credentials = getCredentials(req, config);
+      if (credentials === undefined) {
         if (!config.authRequired) return next();
         return respondWithError(res, new UnauthorizedError('authentication required', { realm }), next);
       }
-      verdict = verifier.verify(token);
+      dpop.admit(req, credentials);
+      verdict = verifier.verify(credentials.token);
     } catch (err) {
       return respondWithError(res, err, next);
     }
-    // Outside the try: an error thrown further down the chain is not a token problem.
+    const found = credentials;
     if (verdict instanceof Promise) {
       verdict.then(
-        (auth) => accept(req, auth, next),
+        (auth) => accept(req, res, auth, found, next),
         (err: unknown) => respondWithError(res, err, next),
       );
     } else {
-      accept(req, verdict, next);
+      accept(req, res, verdict, found, next);
     }
   };
-}
-
-function accept(req: IncomingMessage, auth: AuthResult, next: Next): void {
-  (req as IncomingMessage & { auth?: AuthResult }).auth = auth;
-  next();
 }
 
 function isRequest(value: unknown): boolean {

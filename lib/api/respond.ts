@@ -1,10 +1,13 @@
 /**
  * Write an error the way RFC 6750 wants it, with Node's own `res` (no Express): the status, the
- * `WWW-Authenticate` challenge the error already holds, and a JSON `{ error, error_description }`.
+ * `WWW-Authenticate` challenge the error already holds (with DPoP's beside it when `bearer()` offers
+ * DPoP), and a JSON `{ error, error_description }`.
  * An unreachable IdP is a 503 with `Retry-After`. Anything else is not ours: it goes to `next`.
  */
 import type { ServerResponse } from 'node:http';
 import { BearerChallengeError, PortcullisError } from '../errors.js';
+import { UseDpopNonceError } from '../protocol/dpop-errors.js';
+import { challengeFor } from './challenge.js';
 
 export type Next = (err?: unknown) => void;
 
@@ -22,7 +25,9 @@ export function respondWithError(res: ServerResponse, err: unknown, next: Next):
   if (res.headersSent) {
     next(err);
   } else if (err instanceof BearerChallengeError) {
-    send(res, err.status, { 'WWW-Authenticate': err.wwwAuthenticate }, err.body);
+    const headers: Record<string, string> = { 'WWW-Authenticate': challengeFor(err, res.req) };
+    if (err instanceof UseDpopNonceError) headers['DPoP-Nonce'] = err.nonce;
+    send(res, err.status, headers, err.body);
   } else if (err instanceof PortcullisError && err.status >= 500) {
     const retryAfter = (err as { retryAfter?: unknown }).retryAfter;
     const status = err.status;

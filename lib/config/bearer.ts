@@ -2,9 +2,10 @@
  * `bearer()` options: merged with the environment, validated once at start-up (one TypeError
  * naming the option), frozen and fully defaulted. Durations in options are seconds.
  */
-import { createSecretKey, type KeyObject } from 'node:crypto';
+import { createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
 import {
   ASYMMETRIC_ALGORITHMS,
+  type AsymmetricAlgorithm,
   HMAC_ALGORITHMS,
   isHmac,
   isJwsAlgorithm,
@@ -26,6 +27,30 @@ export interface IntrospectionOptions extends ClientAuthOptions {
   endpoint?: string | URL;
 }
 
+/**
+ * DPoP (RFC 9449) at this API. Proofs are checked whenever a request uses the `DPoP` scheme; a
+ * DPoP-bound token (`cnf.jkt`) is never accepted as a plain Bearer token, whatever these say.
+ */
+export interface BearerDpopOptions {
+  /** [DPOP_REQUIRED] Refuse Bearer tokens: every request needs a DPoP-bound token and a proof. @default false */
+  required?: boolean;
+  /** [DPOP_NONCE] Demand a server-provided nonce in every proof (RFC 9449 §9). @default false */
+  nonce?: boolean;
+  /**
+   * [DPOP_NONCE_SECRET] The key nonces are derived from (32 bytes or more). Give every process of a
+   * fleet the same one, so that a nonce from one is accepted by all. @default random, per process
+   */
+  nonceSecret?: string | Uint8Array;
+  /** [DPOP_NONCE_LIFETIME] Seconds a nonce is current; the previous one is accepted as long again. @default 300 */
+  nonceLifetime?: number;
+  /** [DPOP_ALGORITHMS] Proof algorithms accepted (asymmetric only). @default ES256, ES384, ES512, EdDSA, PS256–512, RS256–512 */
+  algorithms?: string[];
+  /** [DPOP_IAT_WINDOW] Seconds a proof's `iat` may be from now, either way, plus `clockTolerance`. @default 60 */
+  iatWindow?: number;
+  /** [DPOP_REPLAY_CACHE_MAX_ENTRIES] Proofs (`jti`) remembered to refuse replays. @default 100000 */
+  replayCacheMaxEntries?: number;
+}
+
 export interface BearerOptions {
   /** [ISSUER_BASE_URL] The IdP; its discovery document gives `issuer` and `jwks_uri`. */
   issuerBaseURL?: string | URL;
@@ -35,6 +60,18 @@ export interface BearerOptions {
   jwksUri?: string | URL;
   /** [AUDIENCE] Required: the `aud` this API accepts (one of a list). */
   audience?: string | string[];
+  /**
+   * [BASE_URL] The API's public URL, as clients call it (`https://api.example.com`). DPoP proofs'
+   * `htu` is compared with it plus the request's path, never with the `Host` header. Setting it
+   * turns DPoP on (with `dpop`'s defaults).
+   */
+  baseURL?: string | URL;
+  /**
+   * DPoP (RFC 9449): `true` or options. @default on (not required, no nonce) when `baseURL` is set;
+   * without `baseURL` proofs cannot be checked, so DPoP-bound tokens are refused. `false` turns the
+   * DPoP scheme off (bound tokens are still refused).
+   */
+  dpop?: boolean | BearerDpopOptions;
   /**
    * [ALGORITHMS] Allowed JWS algorithms. @default every asymmetric one (RS, PS, ES, EdDSA); the
    * HMAC ones when only a `secret` is given. `none` is never accepted.
@@ -87,11 +124,26 @@ export interface BearerOptions {
   allowInsecureHttp?: boolean;
 }
 
+export interface BearerDpopConfig {
+  readonly required: boolean;
+  /** `undefined` when nonces are off. */
+  readonly nonce: { readonly secret: KeyObject; readonly lifetime: number } | undefined;
+  readonly algorithms: readonly AsymmetricAlgorithm[];
+  /** Seconds. */
+  readonly iatWindow: number;
+  readonly replayCacheMaxEntries: number;
+  /** `baseURL` without its trailing slash: the request's path is appended to it for `htu`. */
+  readonly htuBase: string;
+}
+
 export interface BearerConfig {
   readonly issuerBaseURL: URL | undefined;
   readonly issuers: readonly string[] | undefined;
   readonly jwksUri: URL | undefined;
   readonly audiences: readonly string[];
+  readonly baseURL: URL | undefined;
+  /** `undefined`: the DPoP scheme is off (and DPoP-bound tokens are refused). */
+  readonly dpop: BearerDpopConfig | undefined;
   readonly algorithms: readonly JwsAlgorithm[];
   readonly secret: KeyObject | undefined;
   readonly clockTolerance: number;
@@ -127,6 +179,8 @@ export function bearerOptionsFromEnv(options: BearerOptions, env: Env): BearerOp
     issuer: o.issuer ?? envList(env, 'ISSUER'),
     jwksUri: o.jwksUri ?? envString(env, 'JWKS_URI'),
     audience: o.audience ?? envList(env, 'AUDIENCE'),
+    baseURL: o.baseURL ?? envString(env, 'BASE_URL'),
+    dpop: o.dpop ?? dpopFromEnv(env),
     algorithms: o.algorithms ?? envList(env, 'ALGORITHMS'),
     secret: o.secret ?? envString(env, 'BEARER_SECRET'),
     clockTolerance: o.clockTolerance ?? envNumber(env, 'CLOCK_TOLERANCE'),
@@ -145,6 +199,19 @@ export function bearerOptionsFromEnv(options: BearerOptions, env: Env): BearerOp
     httpTimeout: o.httpTimeout ?? envNumber(env, 'HTTP_TIMEOUT'),
     allowInsecureHttp: o.allowInsecureHttp ?? envBoolean(env, 'ALLOW_INSECURE_HTTP'),
   });
+}
+
+function dpopFromEnv(env: Env): BearerDpopOptions | undefined {
+  const dpop = compact<BearerDpopOptions>({
+    required: envBoolean(env, 'DPOP_REQUIRED'),
+    nonce: envBoolean(env, 'DPOP_NONCE'),
+    nonceSecret: envString(env, 'DPOP_NONCE_SECRET'),
+    nonceLifetime: envNumber(env, 'DPOP_NONCE_LIFETIME'),
+    algorithms: envList(env, 'DPOP_ALGORITHMS'),
+    iatWindow: envNumber(env, 'DPOP_IAT_WINDOW'),
+    replayCacheMaxEntries: envNumber(env, 'DPOP_REPLAY_CACHE_MAX_ENTRIES'),
+  });
+  return Object.keys(dpop).length === 0 ? undefined : dpop;
 }
 
 function stringList(value: unknown, option: string, envName: string): string[] {
@@ -178,13 +245,95 @@ function validateAlgorithms(value: unknown, hasSecret: boolean): JwsAlgorithm[] 
   return [...new Set(value as JwsAlgorithm[])];
 }
 
-function validateSecret(value: unknown): KeyObject | undefined {
+function validateSecret(value: unknown, option = 'secret'): KeyObject | undefined {
   if (value === undefined) return undefined;
   const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
   if (!(bytes instanceof Uint8Array) || bytes.length < 32) {
-    throw new TypeError('"secret" must be a string or bytes of at least 32 bytes');
+    throw new TypeError(`"${option}" must be a string or bytes of at least 32 bytes`);
   }
   return createSecretKey(bytes);
+}
+
+/** The API's public URL: absolute http(s), no credentials, query or fragment. Never called. */
+function validateBaseURL(value: unknown): URL | undefined {
+  if (value === undefined) return undefined;
+  const text = value instanceof URL ? value.href : value;
+  let url: URL | undefined;
+  try {
+    url = typeof text === 'string' ? new URL(text) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+    throw new TypeError('"baseURL" must be an absolute http(s) URL (or the BASE_URL environment variable)');
+  }
+  if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
+    throw new TypeError('"baseURL" must not contain credentials, a query or a fragment');
+  }
+  return url;
+}
+
+/** Proof algorithms, strongest-supported first as `algs` lists them: EC, EdDSA, then RSA. */
+const DPOP_ALGORITHMS: readonly AsymmetricAlgorithm[] = [
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'PS256',
+  'PS384',
+  'PS512',
+  'RS256',
+  'RS384',
+  'RS512',
+];
+
+function validateDpopAlgorithms(value: unknown): AsymmetricAlgorithm[] {
+  if (value === undefined) return [...DPOP_ALGORITHMS];
+  if (!Array.isArray(value) || value.length === 0) {
+    throw new TypeError('"dpop.algorithms" must be a non-empty list of asymmetric JWS algorithms');
+  }
+  for (const alg of value) {
+    if (!(ASYMMETRIC_ALGORITHMS as readonly unknown[]).includes(alg)) {
+      throw new TypeError(
+        '"dpop.algorithms" may contain only asymmetric JWS algorithms (no "none", no HMAC)',
+      );
+    }
+  }
+  return [...new Set(value as AsymmetricAlgorithm[])];
+}
+
+function validateDpop(value: unknown, baseURL: URL | undefined): BearerDpopConfig | undefined {
+  if (value === false || (value === undefined && baseURL === undefined)) return undefined;
+  if (
+    value !== undefined &&
+    value !== true &&
+    (typeof value !== 'object' || value === null || Array.isArray(value))
+  ) {
+    throw new TypeError('"dpop" must be a boolean or an object ({ required, nonce, ... })');
+  }
+  if (baseURL === undefined) {
+    throw new TypeError('"baseURL" (or BASE_URL) is required with "dpop": proofs are checked against it');
+  }
+  const o: BearerDpopOptions = typeof value === 'object' ? (value as BearerDpopOptions) : {};
+  const nonce = optionalBoolean(o.nonce, 'dpop.nonce', false);
+  const nonceSecret = validateSecret(o.nonceSecret, 'dpop.nonceSecret');
+  const nonceLifetime = optionalNumber(o.nonceLifetime, 'dpop.nonceLifetime', 300, { min: 10, max: 86400 });
+  return Object.freeze({
+    required: optionalBoolean(o.required, 'dpop.required', false),
+    nonce: nonce
+      ? Object.freeze({
+          secret: nonceSecret ?? createSecretKey(randomBytes(32)),
+          lifetime: nonceLifetime * 1000,
+        })
+      : undefined,
+    algorithms: Object.freeze(validateDpopAlgorithms(o.algorithms)),
+    iatWindow: optionalNumber(o.iatWindow, 'dpop.iatWindow', 60, { min: 1, max: 3600 }),
+    replayCacheMaxEntries: optionalNumber(o.replayCacheMaxEntries, 'dpop.replayCacheMaxEntries', 100_000, {
+      min: 1000,
+      max: 10_000_000,
+    }),
+    htuBase: `${baseURL.origin}${baseURL.pathname.replace(/\/+$/, '')}`,
+  });
 }
 
 function validateIntrospection(
@@ -212,6 +361,8 @@ export function validateBearerOptions(input: BearerOptions, env: Env = process.e
   const o = bearerOptionsFromEnv(input, env);
   const allowInsecureHttp = optionalBoolean(o.allowInsecureHttp, 'allowInsecureHttp', false);
   const audiences = stringList(o.audience, 'audience', 'AUDIENCE');
+  const baseURL = validateBaseURL(o.baseURL);
+  const dpop = validateDpop(o.dpop, baseURL);
   const secret = validateSecret(o.secret);
   const algorithms = validateAlgorithms(o.algorithms, secret !== undefined);
   const needsKeys = algorithms.some((alg) => !isHmac(alg));
@@ -246,6 +397,8 @@ export function validateBearerOptions(input: BearerOptions, env: Env = process.e
     issuers: issuers === undefined ? undefined : Object.freeze(issuers),
     jwksUri,
     audiences: Object.freeze(audiences),
+    baseURL,
+    dpop,
     algorithms: Object.freeze(algorithms),
     secret,
     clockTolerance: optionalNumber(o.clockTolerance, 'clockTolerance', 5, { max: 3600 }),

@@ -11,4 +11,9 @@ export interface AuthResult {
   readonly payload: Readonly<JWTPayload>;
   /** Granted scopes, from `scope` (space separated), `scp` and, when enabled, `permissions`. */
   readonly scopes: readonly string[];
+  /**
+   * Set when the token is DPoP-bound and came with a valid proof (RFC 9449): the thumbprint of the
+   * client's key, equal to the token's `cnf.jkt`.
+   */
+  readonly dpop?: { readonly jkt: string };
 }
