@@ -29,14 +29,12 @@ export type PortcullisErrorCode =
   | 'ERR_NO_REFRESH_TOKEN'
   | 'ERR_REFRESH_FAILED'
   | 'ERR_USERINFO_FAILED'
-  // DPoP (RFC 9449), sign-in and service agent
-  | 'ERR_DPOP_NOT_BOUND'
   // API protection (RFC 6750)
   | 'ERR_INVALID_REQUEST'
   | 'ERR_INVALID_TOKEN'
   | 'ERR_INSUFFICIENT_SCOPE'
   | 'ERR_JWKS_UNAVAILABLE'
-  // DPoP at the API (RFC 9449 §7): lib/api/dpop-errors.ts
+  // DPoP at the API (RFC 9449 §7): lib/protocol/dpop-errors.ts
   | 'ERR_INVALID_DPOP_PROOF'
   | 'ERR_USE_DPOP_NONCE'
   // step-up (RFC 9470)
@@ -44,7 +42,7 @@ export type PortcullisErrorCode =
   | 'ERR_STEP_UP_FAILED'
   // service agent
   | 'ERR_TOKEN_REQUEST_FAILED'
-  // service agent DPoP (RFC 9449)
+  // DPoP clients, sign-in and service agent (RFC 9449)
   | 'ERR_DPOP_NOT_BOUND'
   | 'ERR_DPOP_PROOF_FAILED';
 

@@ -5,7 +5,7 @@
  * signature and `at_hash`) and maps failures to portcullis errors.
  */
 import * as oauth from 'oauth4webapi';
-import { OAuthResponseError, PortcullisError } from '../errors.js';
+import { DpopNotBoundError, OAuthResponseError, PortcullisError } from '../errors.js';
 import type { ClientAuthConfig } from './client-auth.js';
 import { createClientAuth } from './client-auth.js';
 import { createDiscovery, type Discovery, type IssuerMetadata } from './discovery.js';
@@ -67,10 +67,8 @@ function withDpop<T extends object>(
 /** RFC 9449 §5: asked for a bound token, the IdP must say `token_type: DPoP`; a Bearer token is refused. */
 function checkBound(response: oauth.TokenEndpointResponse, dpop: oauth.DPoPHandle | undefined): void {
   if (dpop !== undefined && response.token_type !== 'dpop') {
-    throw new PortcullisError(
-      'ERR_DPOP_NOT_BOUND',
+    throw new DpopNotBoundError(
       'DPoP is on, but the IdP issued a token that is not DPoP-bound (token_type is not "DPoP")',
-      { status: 502 },
     );
   }
 }
