@@ -2,7 +2,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { validateBearerOptions } from '../../lib/config/bearer.js';
 import { type BearerOptions, bearer } from '../../lib/index.js';
-import { createDpopReplayCache } from '../../lib/protocol/dpop-replay-cache.js';
+import { createDpopReplayCache } from '../../lib/protocol/dpop/replay-cache.js';
 
 const base: BearerOptions = {
   issuer: 'https://idp.example.com/',

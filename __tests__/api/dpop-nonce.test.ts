@@ -8,7 +8,7 @@ import { createSecretKey } from 'node:crypto';
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import request from 'supertest';
 import type { BearerDpopOptions } from '../../lib/index.js';
-import { createDpopNonceSource } from '../../lib/protocol/dpop-nonce.js';
+import { createDpopNonceSource } from '../../lib/protocol/dpop/nonce-source.js';
 import {
   DEFAULT_ALGS as ALGS,
   API_BASE as BASE,

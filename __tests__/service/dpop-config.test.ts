@@ -8,9 +8,9 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import * as jose from 'jose';
 import { serviceOptionsFromEnv, validateServiceOptions } from '../../lib/config/service.js';
 import { serviceAgent } from '../../lib/index.js';
-import { dpopKey, jwkThumbprint } from '../../lib/protocol/dpop-key.js';
-import { DpopNonces, isUseDpopNonceChallenge } from '../../lib/protocol/dpop-nonces.js';
-import { accessTokenHash, createDpopProof } from '../../lib/protocol/dpop-proof.js';
+import { dpopKey, jwkThumbprint } from '../../lib/protocol/dpop/key-pair.js';
+import { DpopNonces, isUseDpopNonceChallenge } from '../../lib/protocol/dpop/nonce-memory.js';
+import { accessTokenHash, createDpopProof } from '../../lib/protocol/dpop/proof.js';
 import { type RogueIdp, startRogueIdp } from '../helpers/rogue-idp.js';
 
 const base = { tokenEndpoint: 'https://idp.example.test/token', clientID: 'svc', clientSecret: 'secret' };

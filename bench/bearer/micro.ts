@@ -4,8 +4,8 @@
  */
 import * as jose from 'jose';
 import { validateBearerOptions } from '../../lib/config/bearer.js';
-import { createDpopProofVerifier } from '../../lib/protocol/dpop-proof-verifier.js';
-import { createDpopReplayCache } from '../../lib/protocol/dpop-replay-cache.js';
+import { createDpopProofVerifier } from '../../lib/protocol/dpop/proof-verifier.js';
+import { createDpopReplayCache } from '../../lib/protocol/dpop/replay-cache.js';
 import { createTokenVerifier } from '../../lib/protocol/token-verifier.js';
 import { dpopClient } from './dpop.js';
 import { AUDIENCE, startIssuer } from './keys.js';

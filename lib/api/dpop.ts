@@ -8,10 +8,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BearerConfig } from '../config/bearer.js';
 import { InvalidTokenError, UnauthorizedError } from '../errors.js';
 import type { AuthResult } from '../protocol/auth-result.js';
-import { InvalidDpopProofError } from '../protocol/dpop-errors.js';
-import { createDpopNonceSource } from '../protocol/dpop-nonce.js';
-import { createDpopProofVerifier, normalizeHtu } from '../protocol/dpop-proof-verifier.js';
-import { createDpopReplayCache } from '../protocol/dpop-replay-cache.js';
+import { InvalidDpopProofError } from '../protocol/dpop/errors.js';
+import { createDpopNonceSource } from '../protocol/dpop/nonce-source.js';
+import { createDpopProofVerifier, normalizeHtu } from '../protocol/dpop/proof-verifier.js';
+import { createDpopReplayCache } from '../protocol/dpop/replay-cache.js';
 import { type DpopOffer, setDpopOffer, setScheme } from './challenge.js';
 import type { Credentials } from './get-token.js';
 

@@ -1,7 +1,7 @@
 // Protected APIs: bearer() and the route checks. Re-exported from the package root.
 export type { BearerDpopOptions, BearerOptions, IntrospectionOptions } from '../config/bearer.js';
 export type { JwsAlgorithm } from '../protocol/algorithms.js';
-export { InvalidDpopProofError, UseDpopNonceError } from '../protocol/dpop-errors.js';
+export { InvalidDpopProofError, UseDpopNonceError } from '../protocol/dpop/errors.js';
 export type { AuthenticatedRequest, AuthResult } from '../types/express.js';
 export type { SignedInAccessToken, SignedInContext } from './auth-source.js';
 export { bearer, type NodeMiddleware } from './bearer.js';

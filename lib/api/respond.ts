@@ -6,7 +6,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import { BearerChallengeError, PortcullisError } from '../errors.js';
-import { UseDpopNonceError } from '../protocol/dpop-errors.js';
+import { UseDpopNonceError } from '../protocol/dpop/errors.js';
 import { challengeFor } from './challenge.js';
 
 export type Next = (err?: unknown) => void;

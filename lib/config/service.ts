@@ -15,7 +15,7 @@ import {
   type DpopKey,
   type DpopKeyInput,
   dpopKey,
-} from '../protocol/dpop-key.js';
+} from '../protocol/dpop/key-pair.js';
 import { DEFAULT_HTTP_TIMEOUT, type FetchLike } from '../protocol/http.js';
 import type { ServiceAgentEvent } from '../service/events.js';
 import type { TokenCache } from '../service/token-cache.js';

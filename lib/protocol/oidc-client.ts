@@ -9,7 +9,7 @@ import { DpopNotBoundError, OAuthResponseError, PortcullisError } from '../error
 import type { ClientAuthConfig } from './client-auth.js';
 import { createClientAuth } from './client-auth.js';
 import { createDiscovery, type Discovery, type IssuerMetadata } from './discovery.js';
-import { DpopKeyRing } from './dpop-session-key.js';
+import { DpopKeyRing } from './dpop/session-keys.js';
 import { type HttpSettings, requestOptions, safeCause, toPortcullisError } from './http.js';
 import {
   checkAtHash,

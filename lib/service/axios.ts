@@ -3,7 +3,7 @@
  * an optional peer: nothing here imports it; the instance is duck-typed by its `interceptors`, so
  * the agent loads and works where axios is not installed.
  */
-import { headerValue } from '../protocol/dpop-nonces.js';
+import { headerValue } from '../protocol/dpop/nonce-memory.js';
 import { isInvalidTokenChallenge } from '../protocol/invalid-token-challenge.js';
 import type { CallCredentials } from './call-credentials.js';
 import type { EmitEvent } from './events.js';

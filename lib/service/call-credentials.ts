@@ -6,9 +6,9 @@
  */
 import * as oauth from 'oauth4webapi';
 import { PortcullisError } from '../errors.js';
-import type { DpopKey } from '../protocol/dpop-key.js';
-import { DpopNonces, headerValue, isUseDpopNonceChallenge } from '../protocol/dpop-nonces.js';
-import { createDpopProof } from '../protocol/dpop-proof.js';
+import type { DpopKey } from '../protocol/dpop/key-pair.js';
+import { DpopNonces, headerValue, isUseDpopNonceChallenge } from '../protocol/dpop/nonce-memory.js';
+import { createDpopProof } from '../protocol/dpop/proof.js';
 import { safeCause } from '../protocol/http.js';
 import type { CachedToken } from './token-cache.js';
 

@@ -6,7 +6,7 @@ import type { Request, Response } from 'express';
 import * as oauth from 'oauth4webapi';
 import { type AuthorizationParams, checkAuthorizationParams } from '../config/signin.js';
 import { PortcullisError } from '../errors.js';
-import { generateDpopKey } from '../protocol/dpop-session-key.js';
+import { generateDpopKey } from '../protocol/dpop/session-keys.js';
 import { redirect } from './respond.js';
 import { safeReturnTo } from './return-to.js';
 import type { SigninRuntime } from './runtime.js';

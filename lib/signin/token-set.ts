@@ -3,7 +3,7 @@
  * reaches the browser), and when the login happened, for the absolute session lifetime.
  */
 import type * as oauth from 'oauth4webapi';
-import type { StoredDpopKey } from '../protocol/dpop-session-key.js';
+import type { StoredDpopKey } from '../protocol/dpop/session-keys.js';
 
 export interface TokenSet {
   id_token: string;

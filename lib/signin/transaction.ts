@@ -15,7 +15,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Store } from 'express-session';
 import { PortcullisError } from '../errors.js';
-import type { StoredDpopKey } from '../protocol/dpop-session-key.js';
+import type { StoredDpopKey } from '../protocol/dpop/session-keys.js';
 import { isLoopbackHost } from '../protocol/url-policy.js';
 import { appendSetCookie, readCookie, serializeCookie } from './cookies.js';
 import { storeDestroy, storeGet, storeSet } from './store.js';

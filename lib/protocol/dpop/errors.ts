@@ -4,7 +4,7 @@
  * for {@link UseDpopNonceError}, a `DPoP-Nonce` header. Descriptions name the failed check, never
  * the proof, the token or a claim's value.
  */
-import { BearerChallengeError } from '../errors.js';
+import { BearerChallengeError } from '../../errors.js';
 
 /** 401 `invalid_dpop_proof`: the `DPoP` header is missing, doubled, malformed, or a check failed. */
 export class InvalidDpopProofError extends BearerChallengeError {

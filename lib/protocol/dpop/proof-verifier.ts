@@ -17,14 +17,14 @@
  * makes are all made here.
  */
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
-import { InvalidTokenError } from '../errors.js';
-import { type AsymmetricAlgorithm, keyShapeOf } from './algorithms.js';
-import { InvalidDpopProofError, UseDpopNonceError } from './dpop-errors.js';
-import type { DpopNonceSource } from './dpop-nonce.js';
-import type { DpopReplayCache } from './dpop-replay-cache.js';
-import { type DecodedJws, decodeJws } from './jwt-decode.js';
-import { tokenHash } from './token-cache.js';
-import { verifyAsymmetric } from './verify-signature.js';
+import { InvalidTokenError } from '../../errors.js';
+import { type AsymmetricAlgorithm, keyShapeOf } from '../algorithms.js';
+import { type DecodedJws, decodeJws } from '../jwt-decode.js';
+import { tokenHash } from '../token-cache.js';
+import { verifyAsymmetric } from '../verify-signature.js';
+import { InvalidDpopProofError, UseDpopNonceError } from './errors.js';
+import type { DpopNonceSource } from './nonce-source.js';
+import type { DpopReplayCache } from './replay-cache.js';
 
 export interface DpopProofSettings {
   readonly algorithms: ReadonlySet<AsymmetricAlgorithm>;
