@@ -18,6 +18,8 @@ export interface DemoConfig {
   workerClient: { id: string; secret: string };
   apiAudience: string;
   responseMode: 'query' | 'form_post';
+  /** DPoP-bound tokens (RFC 9449) for users and the worker; the API accepts both kinds either way. */
+  dpop: boolean;
   sessionStore?: session.Store | undefined;
   sessionSecret: string;
 }
@@ -41,7 +43,8 @@ function ordersApi(config: DemoConfig): express.Router {
     { id: 1, item: 'Portcullis (oak, 3 m)', by: 'seed', at: new Date(0).toISOString() },
   ];
   const api = express.Router();
-  api.use(bearer({ issuerBaseURL: config.issuer, audience: config.apiAudience }));
+  // baseURL turns DPoP on: proofs are checked against this public URL, never the Host header.
+  api.use(bearer({ issuerBaseURL: config.issuer, audience: config.apiAudience, baseURL: config.baseURL }));
   api.get('/orders', requireScope('orders:read'), (_req, res) => {
     res.json({ orders });
   });
@@ -109,6 +112,7 @@ export function createDemoApp(config: DemoConfig): express.Express {
       clientID: config.webClient.id,
       clientSecret: config.webClient.secret,
       idpLogout: true,
+      dpop: config.dpop,
       authorizationParams: {
         scope: 'openid profile email offline_access orders:read orders:write',
         resource: config.apiAudience,
@@ -136,6 +140,7 @@ export function createDemoApp(config: DemoConfig): express.Express {
         ...page(req, 'Profile'),
         claims: req.oidc.user ?? {},
         expiresAt: token?.expires_at,
+        tokenType: token?.token_type,
         scopes: token?.scope?.split(' ').filter(Boolean) ?? [],
         apiResult,
       }),
@@ -178,6 +183,7 @@ export function createDemoApp(config: DemoConfig): express.Express {
     clientSecret: config.workerClient.secret,
     resource: config.apiAudience,
     scope: 'orders:read',
+    dpop: config.dpop,
   });
   const workerApi = worker.attach(
     axios.create({ baseURL: `${config.baseURL}/api`, validateStatus: () => true }),

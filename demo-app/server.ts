@@ -15,6 +15,7 @@ const port = Number(env['PORT'] ?? 3000);
 const baseURL = (env['BASE_URL'] ?? `http://localhost:${port}`).replace(/\/$/, '');
 const apiAudience = env['AUDIENCE'] ?? `${baseURL}/api`;
 const responseMode = env['RESPONSE_MODE'] === 'form_post' ? 'form_post' : 'query';
+const dpop = env['DPOP'] !== 'false';
 const webClient = {
   id: env['CLIENT_ID'] ?? 'demo-web',
   secret: env['CLIENT_SECRET'] ?? 'demo-web-secret-change-me',
@@ -58,6 +59,7 @@ const app = createDemoApp({
   workerClient,
   apiAudience,
   responseMode,
+  dpop,
   sessionStore,
   sessionSecret: env['SESSION_SECRET'] ?? 'demo-session-secret-change-me',
 });

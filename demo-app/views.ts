@@ -55,6 +55,7 @@ export function profile(
   ctx: PageContext & {
     claims: Record<string, unknown>;
     expiresAt: number | undefined;
+    tokenType: string | undefined;
     scopes: string[];
     apiResult?: ApiResult | undefined;
   },
@@ -75,7 +76,8 @@ export function profile(
 <section><h2>Claims from your ID token</h2><table id="claims">${rows}</table></section>
 <section><h2>Your access token</h2>
 <p>Kept on the server; your browser only holds the session cookie.</p>
-<dl><dt>Expires</dt><dd id="expires-at">${esc(expires)}</dd>
+<dl><dt>Type</dt><dd id="token-type">${ctx.tokenType?.toLowerCase() === 'dpop' ? 'DPoP: bound to a key this server holds for your session' : esc(ctx.tokenType ?? 'unknown')}</dd>
+<dt>Expires</dt><dd id="expires-at">${esc(expires)}</dd>
 <dt>Scopes</dt><dd id="scopes">${ctx.scopes.map((s) => `<code>${esc(s)}</code>`).join(' ') || 'none'}</dd></dl>
 <form method="post" action="/refresh">${csrf}<button id="refresh">Refresh tokens</button></form></section>
 <section><h2>Call the orders API as you</h2>

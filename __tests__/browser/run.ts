@@ -128,6 +128,8 @@ async function flow(browser: Browser, baseURL: string, mode: string): Promise<vo
       const scopes = (await page.textContent('#scopes')) ?? '';
       assert(scopes.includes('orders:read'), `scopes: ${scopes}`);
       assert(scopes.includes('orders:write') === canWrite, `orders:write for ${user}: ${scopes}`);
+      const tokenType = (await page.textContent('#token-type')) ?? '';
+      assert(tokenType.startsWith('DPoP'), `the demo's tokens are DPoP-bound: ${tokenType}`);
       const html = await page.content();
       assert(!/eyJ[A-Za-z0-9_-]{10,}\./.test(html), 'no token in the page');
       const cookies = await context.cookies(baseURL);
