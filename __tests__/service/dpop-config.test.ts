@@ -176,7 +176,41 @@ describe('createDpopProof', () => {
     const key = dpopKey(pair);
     expect(key.alg).toBe('EdDSA');
     expect(await key.keyPair()).toBe(pair);
+    // The per-call proofs sign with node:crypto through the same, still non-extractable, key.
+    const proof = await createDpopProof({
+      privateKey: await key.signingKey(),
+      publicJwk: key.publicJwk,
+      alg: key.alg,
+      htm: 'GET',
+      htu: 'https://a.test/',
+    });
+    await expect(jose.jwtVerify(proof, jose.EmbeddedJWK, { typ: 'dpop+jwt' })).resolves.toBeDefined();
   });
+
+  test.each(['ES256', 'ES384', 'ES512', 'EdDSA', 'PS256', 'RS256'] as const)(
+    'a %s proof signed with node:crypto verifies with jose',
+    async (alg) => {
+      const key = dpopKey(undefined, alg);
+      const proof = await createDpopProof({
+        privateKey: await key.signingKey(),
+        publicJwk: key.publicJwk,
+        alg: key.alg,
+        htm: 'DELETE',
+        htu: 'https://api.example.test/orders/7?x=1',
+        accessToken: 'tok',
+      });
+      const { payload, protectedHeader } = await jose.jwtVerify(proof, jose.EmbeddedJWK, {
+        typ: 'dpop+jwt',
+        algorithms: [alg],
+      });
+      expect(protectedHeader.jwk).toEqual(key.publicJwk);
+      expect(payload).toMatchObject({
+        htm: 'DELETE',
+        htu: 'https://api.example.test/orders/7',
+        ath: accessTokenHash('tok'),
+      });
+    },
+  );
 });
 
 describe('DpopNonces', () => {

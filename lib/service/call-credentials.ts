@@ -61,7 +61,7 @@ export function agentDpop(key: DpopKey, client: oauth.Client): AgentDpop {
       let proof: string;
       try {
         proof = await createDpopProof({
-          keyPair: await key.keyPair(),
+          privateKey: await key.signingKey(),
           publicJwk: key.publicJwk,
           alg: key.alg,
           htm: method,

@@ -23,6 +23,8 @@ export interface DpopKey {
   readonly thumbprint: string;
   /** The WebCrypto key pair, imported once on first use; the private key is not extractable. */
   keyPair(): Promise<CryptoKeyPair>;
+  /** The private key as a Node KeyObject, for the per-call proofs (signed with node:crypto). */
+  signingKey(): Promise<KeyObject>;
 }
 
 const PUBLIC_MEMBERS: Record<string, readonly string[]> = {
@@ -118,7 +120,12 @@ function privateKeyObject(input: jose.JWK | string | KeyObject): KeyObject {
   }
 }
 
-function build(publicKey: KeyObject, alg: DpopAlgorithm, keyPair: () => Promise<CryptoKeyPair>): DpopKey {
+function build(
+  publicKey: KeyObject,
+  alg: DpopAlgorithm,
+  keyPair: () => Promise<CryptoKeyPair>,
+  privateKey: KeyObject | undefined,
+): DpopKey {
   const { kty, crv, x, y, e, n } = publicKey.export({ format: 'jwk' }) as jose.JWK;
   const publicJwk = Object.fromEntries(
     Object.entries({ kty, crv, x, y, e, n }).filter(([, v]) => v !== undefined),
@@ -132,6 +139,8 @@ function build(publicKey: KeyObject, alg: DpopAlgorithm, keyPair: () => Promise<
       pending ??= keyPair();
       return pending;
     },
+    // A supplied WebCrypto key stays a CryptoKey; KeyObject.from wraps it without extracting it.
+    signingKey: async () => privateKey ?? KeyObject.from((await keyPair()).privateKey),
   });
 }
 
@@ -143,17 +152,22 @@ export function dpopKey(input: DpopKeyInput | undefined, requestedAlg?: DpopAlgo
   if (input === undefined) {
     const alg = requestedAlg ?? 'ES256';
     const pair = generateForAlg(alg);
-    return build(pair.publicKey, algFor(pair.publicKey, alg), () => importPair(pair.privateKey, alg));
+    return build(
+      pair.publicKey,
+      algFor(pair.publicKey, alg),
+      () => importPair(pair.privateKey, alg),
+      pair.privateKey,
+    );
   }
   if (isCryptoKeyPair(input)) {
     const { publicKey, keyPair } = fromCryptoKeyPair(input);
-    return build(publicKey, algFor(publicKey, requestedAlg), keyPair);
+    return build(publicKey, algFor(publicKey, requestedAlg), keyPair, undefined);
   }
   const privateKey = privateKeyObject(input);
   if (privateKey.type !== 'private') throw new TypeError('"dpop.key" must be a private key');
   const publicKey = createPublicKey(privateKey);
   const alg = algFor(publicKey, requestedAlg);
-  return build(publicKey, alg, () => importPair(privateKey, alg));
+  return build(publicKey, alg, () => importPair(privateKey, alg), privateKey);
 }
 
 function generateForAlg(alg: DpopAlgorithm): { privateKey: KeyObject; publicKey: KeyObject } {
@@ -174,8 +188,7 @@ function generateForAlg(alg: DpopAlgorithm): { privateKey: KeyObject; publicKey:
 }
 
 /**
- * Import as WebCrypto keys (what oauth4webapi's DPoP handle takes). The private key becomes
- * non-extractable; a generated one exists as a KeyObject only until this import.
+ * Import as WebCrypto keys (what oauth4webapi's DPoP handle takes), the private one non-extractable.
  */
 async function importPair(privateKey: KeyObject, alg: DpopAlgorithm): Promise<CryptoKeyPair> {
   const jwk = privateKey.export({ format: 'jwk' }) as jose.JWK;

@@ -3,7 +3,7 @@
  * but calls to resource servers need a proof for arbitrary URLs. Generic on purpose: the service
  * agent and sign-in both use it.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { constants, createHash, type KeyObject, randomBytes, sign } from 'node:crypto';
 import * as jose from 'jose';
 
 export interface DpopProofOptions {
@@ -58,11 +58,41 @@ export async function createDpopProof(options: DpopProofOptions): Promise<string
   };
   if (options.accessToken !== undefined) payload.ath = accessTokenHash(options.accessToken);
   if (options.nonce !== undefined) payload.nonce = options.nonce;
-  return new jose.SignJWT(payload)
-    .setProtectedHeader({
-      alg: options.alg ?? defaultAlg(options.publicJwk),
-      typ: 'dpop+jwt',
-      jwk: options.publicJwk,
-    })
-    .sign(key);
+  const header = {
+    alg: options.alg ?? defaultAlg(options.publicJwk),
+    typ: 'dpop+jwt',
+    jwk: options.publicJwk,
+  };
+  if (isKeyObject(key)) return signWithKeyObject(header, payload, key);
+  return new jose.SignJWT(payload).setProtectedHeader(header).sign(key);
+}
+
+function isKeyObject(key: CryptoKey | KeyObject): key is KeyObject {
+  return typeof (key as KeyObject).asymmetricKeyType === 'string';
+}
+
+const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+/**
+ * The same compact JWS, signed with `node:crypto` on a KeyObject. Why not jose here: a proof goes
+ * with every outbound call, and jose's WebCrypto signing costs ~160 µs of CPU per ES256 proof on our
+ * 2-core machines against ~47 µs for `crypto.sign` (measured in the session 2 note). The JWS is the
+ * simplest one there is: a fixed header, a flat payload, one signature.
+ */
+function signWithKeyObject(header: { alg: string }, payload: jose.JWTPayload, key: KeyObject): string {
+  const input = `${b64(header)}.${b64(payload)}`;
+  const data = Buffer.from(input);
+  const alg = header.alg;
+  const signature = alg.startsWith('ES')
+    ? sign(`sha${alg.slice(2)}`, data, { key, dsaEncoding: 'ieee-p1363' })
+    : alg === 'EdDSA' || alg === 'Ed25519'
+      ? sign(null, data, key)
+      : alg.startsWith('PS')
+        ? sign(`sha${alg.slice(2)}`, data, {
+            key,
+            padding: constants.RSA_PKCS1_PSS_PADDING,
+            saltLength: constants.RSA_PSS_SALTLEN_DIGEST,
+          })
+        : sign(`sha${alg.slice(2)}`, data, key);
+  return `${input}.${signature.toString('base64url')}`;
 }
