@@ -62,6 +62,22 @@ describe('introspection', () => {
     expect(ks.introspectionHits).toBe(1);
   });
 
+  test('an inactive token is remembered: sent again, it is refused without asking the IdP again', async () => {
+    const server = app();
+    const dead = opaque({ active: false });
+    for (let i = 0; i < 5; i++) {
+      const res = await request(server).get('/api/me').set('authorization', `Bearer ${dead}`);
+      expect(res.status).toBe(401);
+      expect(res.body).toEqual({ error: 'invalid_token', error_description: 'the token is not active' });
+    }
+    expect(ks.introspectionHits).toBe(1);
+    // A token that is merely expired is not remembered as dead: only `active: false` is final.
+    const expired = opaque(active({ exp: now() - 60 }));
+    await request(server).get('/api/me').set('authorization', `Bearer ${expired}`);
+    await request(server).get('/api/me').set('authorization', `Bearer ${expired}`);
+    expect(ks.introspectionHits).toBe(3);
+  });
+
   test('inactive, foreign, expired and refresh tokens are invalid_token', async () => {
     const server = app();
     const cases: [Record<string, unknown>, RegExp][] = [

@@ -1,7 +1,9 @@
 /**
  * Opaque access tokens: RFC 7662 token introspection, as a request/process pair. The verdict gets
  * the same checks as a JWT's claims (active, `iss`, `aud`, times) and the same cache; concurrent
- * requests carrying one token share one call to the IdP.
+ * requests carrying one token share one call to the IdP. An inactive token is remembered too (a
+ * revoked, expired or made-up token never becomes active again), so that a client retrying a dead
+ * token, or a flood of junk ones repeated, does not turn every request into a call to the IdP.
  */
 import type { JWTPayload } from 'jose';
 import * as oauth from 'oauth4webapi';
@@ -12,12 +14,18 @@ import { createClientAuth } from './client-auth.js';
 import { type HttpSettings, requestOptions, toPortcullisError } from './http.js';
 import { checkAudience, checkIssuer, checkTimes, type JwtPolicy } from './jwt-checks.js';
 import { scopesOf } from './scopes.js';
+import { createTokenCache } from './token-cache.js';
 
 export interface IntrospectionTarget {
   readonly endpoint: URL;
   readonly issuer: string;
   readonly client: ClientAuthConfig;
   readonly http: HttpSettings;
+}
+
+/** `active: false`: final for this token, unlike a time check that a later request may pass. */
+class InactiveTokenError extends InvalidTokenError {
+  override name = 'InvalidTokenError'; // the same error to the outside; the subclass is a private mark
 }
 
 /** POST the token to the introspection endpoint. Only sends; {@link processIntrospection} checks. */
@@ -47,7 +55,7 @@ export async function processIntrospection(
   const as = { issuer: target.issuer, introspection_endpoint: target.endpoint.href };
   const body = await oauth.processIntrospectionResponse(as, { client_id: target.client.clientID }, response);
   const realm = policy.realm;
-  if (body.active !== true) throw new InvalidTokenError('the token is not active', { realm });
+  if (body.active !== true) throw new InactiveTokenError('the token is not active', { realm });
   if (body.token_type !== undefined && /refresh/i.test(body.token_type)) {
     throw new InvalidTokenError('the token is not an access token', { realm });
   }
@@ -67,6 +75,10 @@ export interface Introspector {
   introspect(token: string, hash: string): Promise<AuthResult>;
 }
 
+/** How long an inactive verdict is remembered, and how many. */
+const INACTIVE_TTL_MS = 60_000;
+const INACTIVE_MAX_ENTRIES = 10_000;
+
 export function createIntrospector(
   target: IntrospectionTarget,
   policy: () => JwtPolicy,
@@ -74,8 +86,11 @@ export function createIntrospector(
 ): Introspector {
   const clientAuth = createClientAuth(target.client);
   const inFlight = new Map<string, Promise<AuthResult>>();
+  const inactive = createTokenCache<true>(INACTIVE_MAX_ENTRIES);
+  const notActive = () => new InvalidTokenError('the token is not active', { realm: policy().realm });
   return {
     introspect(token, hash) {
+      if (inactive.get(hash, options.now()) === true) return Promise.reject(notActive());
       let pending = inFlight.get(hash);
       if (pending === undefined) {
         pending = introspectionRequest(target, clientAuth, token)
@@ -83,6 +98,12 @@ export function createIntrospector(
             throw toPortcullisError(err, 'token introspection failed', 'ERR_IDP_UNAVAILABLE', 503);
           })
           .then((response) => processIntrospection(target, response, token, policy(), options))
+          .catch((err: unknown) => {
+            if (err instanceof InactiveTokenError) {
+              inactive.set(hash, true, options.now() + INACTIVE_TTL_MS, undefined);
+            }
+            throw err;
+          })
           .catch((err: unknown) => {
             if (err instanceof InvalidTokenError) throw err;
             throw toPortcullisError(err, 'token introspection failed', 'ERR_IDP_UNAVAILABLE', 503);
