@@ -117,11 +117,14 @@ export class OAuthResponseError extends PortcullisError {
 
 /** The IdP could not be reached or answered 5xx: retry later (503 with `Retry-After`). */
 export class IdpUnavailableError extends PortcullisError {
-  /** Seconds after which a retry makes sense. */
+  /** Seconds after which a retry makes sense: the IdP's `Retry-After` when it sent one, else 5. */
   readonly retryAfter: number;
-  constructor(message: string, options: PortcullisErrorOptions & { retryAfter?: number } = {}) {
+  /** True when `retryAfter` is the IdP's own (a 429 or 503 with `Retry-After`), not our default. */
+  readonly retryAfterFromIdp: boolean;
+  constructor(message: string, options: PortcullisErrorOptions & { retryAfter?: number | undefined } = {}) {
     super('ERR_IDP_UNAVAILABLE', message, { status: 503, ...options });
     this.retryAfter = options.retryAfter ?? 5;
+    this.retryAfterFromIdp = options.retryAfter !== undefined;
   }
 }
 

@@ -17,6 +17,7 @@ export type Fault =
   | '500' // 500 with an OAuth-style JSON body
   | '503-html' // 503 with an HTML body
   | 'reset' // the connection is destroyed without an answer
+  | { status: 429; retryAfter?: string } // rate limited, with or without Retry-After
   | 'invalid_client' // 401 with a JSON error body and a Basic challenge
   | 'invalid_scope' // 400 with a JSON error body
   | { delayMs: number }; // answer normally, but this late
@@ -106,8 +107,13 @@ export async function startTokenServer(
     state.bodies.push(body);
     const fault = state.faults.shift();
     if (state.delayMs > 0) await sleep(state.delayMs);
-    if (typeof fault === 'object') await sleep(fault.delayMs);
+    if (typeof fault === 'object' && 'delayMs' in fault) await sleep(fault.delayMs);
     if (fault === 'reset') return req.socket.destroy();
+    if (typeof fault === 'object' && 'status' in fault) {
+      const headers: Record<string, string> =
+        fault.retryAfter === undefined ? {} : { 'retry-after': fault.retryAfter };
+      return json(res, 429, { error: 'slow_down', error_description: 'injected' }, headers);
+    }
     if (fault === '500') return json(res, 500, { error: 'server_error', error_description: 'injected' });
     if (fault === '503-html') {
       res.writeHead(503, { 'content-type': 'text/html' });

@@ -7,6 +7,7 @@ import {
   type ServiceAgentEvent,
   serviceAgent,
 } from '../../lib/index.js';
+import { retryAfterSeconds } from '../../lib/protocol/http.js';
 import { CLIENT_ID, CLIENT_SECRET, startTokenServer, type TokenServer } from '../helpers/token-server.js';
 
 let tokens: TokenServer;
@@ -58,6 +59,31 @@ describe('token endpoint failures', () => {
     expect(
       events.filter((e) => e.type === 'token_retry').map((e) => (e as { attempt: number }).attempt),
     ).toEqual([1, 2]);
+  });
+
+  test('429 with Retry-After: the agent waits as long as asked, then gets its token', async () => {
+    tokens.faults.push({ status: 429, retryAfter: '1' });
+    const started = Date.now();
+    const token = await agent().getToken();
+    expect(token.access_token).toMatch(/^tok-/);
+    expect(tokens.requests).toBe(2);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+  });
+
+  test('429 asking for longer than the backoff cap: a 503 at once, carrying the IdP’s Retry-After', async () => {
+    tokens.faults.push({ status: 429, retryAfter: '120' });
+    const err = await agent()
+      .getToken()
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(IdpUnavailableError);
+    expect(err).toMatchObject({ code: 'ERR_IDP_UNAVAILABLE', status: 503, retryAfter: 120 });
+    expect(tokens.requests).toBe(1);
+  });
+
+  test('429 without Retry-After is retried with backoff, like a 5xx', async () => {
+    tokens.faults.push({ status: 429 });
+    await agent().getToken();
+    expect(tokens.requests).toBe(2);
   });
 
   test('a reset connection is retried', async () => {
@@ -160,5 +186,23 @@ describe('token endpoint failures', () => {
       },
     });
     await expect(billing.getToken()).resolves.toMatchObject({ token_type: 'Bearer' });
+  });
+});
+
+describe('Retry-After (RFC 9110 §10.2.3)', () => {
+  const now = Date.parse('2026-11-25T12:00:00Z');
+  const headers = (value?: string) => new Headers(value === undefined ? {} : { 'retry-after': value });
+  test.each([
+    ['7', 7],
+    ['0', 0],
+    ['Wed, 25 Nov 2026 12:00:30 GMT', 30],
+    ['Wed, 25 Nov 2026 11:00:00 GMT', 0], // in the past: now
+    ['99999999', 3600], // capped
+    ['soon', undefined],
+    ['-5', undefined],
+    ['', undefined],
+    [undefined, undefined],
+  ])('%p → %p seconds', (value, seconds) => {
+    expect(retryAfterSeconds(headers(value), now)).toBe(seconds);
   });
 });

@@ -13,6 +13,11 @@ export interface BackoffOptions {
   readonly cap?: number;
   /** Only errors for which this is true are retried; others are thrown at once. */
   readonly retryable: (err: unknown) => boolean;
+  /**
+   * The wait the server asked for (a `Retry-After`), in milliseconds: waited at least that long, and
+   * when it is longer than `cap` the error is thrown at once rather than waited out by the caller.
+   */
+  readonly serverDelay?: (err: unknown) => number | undefined;
   /** Told before each wait (for hooks). */
   readonly onRetry?: (attempt: number, delayMs: number, err: unknown) => void;
 }
@@ -27,7 +32,9 @@ export async function withBackoff<T>(fn: () => Promise<T>, options: BackoffOptio
       return await fn();
     } catch (err) {
       if (attempt >= options.retries || !options.retryable(err)) throw err;
-      const delay = backoffDelay(attempt, options.base, options.cap);
+      const asked = options.serverDelay?.(err);
+      if (asked !== undefined && asked > (options.cap ?? 2000)) throw err;
+      const delay = Math.max(asked ?? 0, backoffDelay(attempt, options.base, options.cap));
       options.onRetry?.(attempt + 1, delay, err);
       await new Promise((resolve) => setTimeout(resolve, delay));
     }

@@ -78,6 +78,44 @@ export function isNetworkError(err: unknown): boolean {
  * `ERR_IDP_UNAVAILABLE`; an OAuth error body → {@link OAuthResponseError} with the IdP's `error`;
  * anything else (a malformed answer) → `fallbackCode`, naming the rule that failed.
  */
+/** 5xx, and 429 (RFC 6585): the IdP cannot serve us now, so a later try may work. */
+function unavailable(status: number): boolean {
+  return status >= 500 || status === 429;
+}
+
+/** The longest `Retry-After` we take from an IdP, in seconds; anything longer is capped. */
+const MAX_RETRY_AFTER = 3600;
+
+/**
+ * `Retry-After` (RFC 9110 §10.2.3), as seconds from now: delay-seconds or an HTTP date. Undefined when
+ * absent or unreadable.
+ */
+export function retryAfterSeconds(headers: unknown, now = Date.now()): number | undefined {
+  const value = (headers as { get?: (name: string) => string | null } | undefined)?.get?.('retry-after');
+  if (typeof value !== 'string' || value.trim() === '') return undefined;
+  const text = value.trim();
+  // An HTTP date names its day and month; anything else that Date.parse would take ("-5") is junk.
+  const seconds = /^\d+$/.test(text)
+    ? Number(text)
+    : /^[A-Za-z]{3}, /.test(text)
+      ? (Date.parse(text) - now) / 1000
+      : Number.NaN;
+  if (!Number.isFinite(seconds)) return undefined;
+  return Math.min(MAX_RETRY_AFTER, Math.max(0, Math.ceil(seconds)));
+}
+
+function unavailableError(
+  what: string,
+  status: number,
+  response: { headers?: unknown } | undefined,
+  err: unknown,
+): IdpUnavailableError {
+  return new IdpUnavailableError(`${what}: the IdP answered ${status}`, {
+    cause: safeCause(err),
+    retryAfter: retryAfterSeconds(response?.headers),
+  });
+}
+
 export function toPortcullisError(
   err: unknown,
   what: string,
@@ -96,9 +134,7 @@ export function toPortcullisError(
     );
   }
   if (err instanceof oauth.ResponseBodyError) {
-    if (err.status >= 500) {
-      return new IdpUnavailableError(`${what}: the IdP answered ${err.status}`, { cause: safeCause(err) });
-    }
+    if (unavailable(err.status)) return unavailableError(what, err.status, err.response, err);
     return new OAuthResponseError(
       'ERR_OAUTH_RESPONSE',
       `${what}: the IdP answered "${err.error}"`,
@@ -108,9 +144,7 @@ export function toPortcullisError(
   }
   if (err instanceof oauth.WWWAuthenticateChallengeError) {
     // A 401 with a challenge (invalid_client at the token endpoint, invalid_token at userinfo).
-    if (err.status >= 500) {
-      return new IdpUnavailableError(`${what}: the IdP answered ${err.status}`, { cause: safeCause(err) });
-    }
+    if (unavailable(err.status)) return unavailableError(what, err.status, err.response, err);
     const params = err.cause[0]?.parameters;
     const error = params?.error ?? (err.status === 401 ? 'invalid_client' : 'invalid_request');
     return new OAuthResponseError(
@@ -121,9 +155,10 @@ export function toPortcullisError(
     );
   }
   if (err instanceof oauth.OperationProcessingError) {
-    const status = (err.cause as { status?: unknown } | undefined)?.status;
-    if (typeof status === 'number' && status >= 500) {
-      return new IdpUnavailableError(`${what}: the IdP answered ${status}`, { cause: safeCause(err) });
+    const response = err.cause as { status?: unknown; headers?: unknown } | undefined;
+    const status = response?.status;
+    if (typeof status === 'number' && unavailable(status)) {
+      return unavailableError(what, status, response, err);
     }
   }
   const message = isErrorLike(err) ? err.message : String(err);

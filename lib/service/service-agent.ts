@@ -190,6 +190,9 @@ export function serviceAgent(options: ServiceAgentOptions = {}): ServiceAgent {
         withBackoff(fetchOnce, {
           retries: config.retries,
           retryable: (err) => err instanceof IdpUnavailableError,
+          // A 429 or 503 with Retry-After: wait as asked, or give up at once when that is too long.
+          serverDelay: (err) =>
+            err instanceof IdpUnavailableError && err.retryAfterFromIdp ? err.retryAfter * 1000 : undefined,
           onRetry: (attempt, delayMs) =>
             emit?.({ type: 'token_retry', key: sourceKey, attempt, delayMs: Math.round(delayMs) }),
         }),
