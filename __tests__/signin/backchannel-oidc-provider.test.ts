@@ -1,22 +1,42 @@
 /**
  * Back-channel logout with the real oidc-provider: the user logs out at the IdP, the IdP POSTs its
- * logout token (with sid) to the app, and the app's session ends.
+ * logout token (with sid) to the app, and the app's session ends, also when the sessions live in
+ * Redis and the POST reaches another process than the one the user logged in through.
  */
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import { RedisStore } from 'connect-redis';
 import { startIdp, type TestIdp } from '../helpers/idp.js';
+import { connectRedis, uniquePrefix } from '../service/fixtures/redis.js';
 import { loginAs, type SigninApp, startSigninApp, TestBrowser } from './harness.js';
 
-let idp: TestIdp;
-let app: SigninApp;
-beforeAll(async () => {
-  // The client's backchannel_logout_uri is fixed when the IdP starts: reserve the app's port first.
-  const port = await new Promise<number>((resolve) => {
+/** The client's backchannel_logout_uri is fixed when the IdP starts: reserve the app's port first. */
+function freePort(): Promise<number> {
+  return new Promise<number>((resolve) => {
     const probe = createServer().listen(0, '127.0.0.1', () => {
       const { port: p } = probe.address() as { port: number };
       probe.close(() => resolve(p));
     });
   });
+}
+
+/** Log out at the IdP's own page, confirmed as the user would; returns the IdP's delivery outcomes. */
+async function logoutAtIdp(idp: TestIdp, browser: TestBrowser): Promise<string[]> {
+  const delivered: string[] = [];
+  idp.provider.on('backchannel.success', () => delivered.push('ok'));
+  idp.provider.on('backchannel.error', (_ctx, err) => delivered.push(String((err as Error).message)));
+  const page = await browser.get(`${idp.issuer}/session/end?client_id=web`);
+  const action = /<form[^>]*action="([^"]+)"/.exec(page.body)?.[1];
+  const xsrf = /name="xsrf" value="([^"]+)"/.exec(page.body)?.[1];
+  expect(action !== undefined && xsrf !== undefined).toBe(true);
+  await browser.post(new URL(action!, idp.issuer).href, { xsrf: xsrf!, logout: 'yes' });
+  return delivered;
+}
+
+let idp: TestIdp;
+let app: SigninApp;
+beforeAll(async () => {
+  const port = await freePort();
   idp = await startIdp({ backchannelLogoutUri: `http://127.0.0.1:${port}/backchannel-logout` });
   app = await startSigninApp(idp, { options: { backchannelLogout: true }, port });
 });
@@ -32,17 +52,37 @@ test('logging out at the IdP ends the session in the app', async () => {
   expect(me.authenticated).toBe(true);
   expect(typeof me.claims.sid).toBe('string');
 
-  const delivered: string[] = [];
-  idp.provider.on('backchannel.success', () => delivered.push('ok'));
-  idp.provider.on('backchannel.error', (_ctx, err) => delivered.push(String((err as Error).message)));
-
-  // The IdP's own logout page, confirmed as the user would.
-  const page = await browser.get(`${idp.issuer}/session/end?client_id=web`);
-  const action = /<form[^>]*action="([^"]+)"/.exec(page.body)?.[1];
-  const xsrf = /name="xsrf" value="([^"]+)"/.exec(page.body)?.[1];
-  expect(action !== undefined && xsrf !== undefined).toBe(true);
-  await browser.post(new URL(action!, idp.issuer).href, { xsrf: xsrf!, logout: 'yes' });
-
-  expect(delivered).toEqual(['ok']);
+  expect(await logoutAtIdp(idp, browser)).toEqual(['ok']);
   expect(JSON.parse((await browser.get(`${app.baseURL}/me`)).body).authenticated).toBe(false);
+});
+
+test('sessions in Redis: the logout token reaches one process, the session made by another ends', async () => {
+  const prefix = `${uniquePrefix()}sess:`;
+  const [redisA, redisB] = [await connectRedis(), await connectRedis()];
+  const portB = await freePort();
+  const fleetIdp = await startIdp({ backchannelLogoutUri: `http://127.0.0.1:${portB}/backchannel-logout` });
+  const options = { backchannelLogout: true };
+  const a = await startSigninApp(fleetIdp, { options, store: new RedisStore({ client: redisA, prefix }) });
+  const b = await startSigninApp(fleetIdp, {
+    options,
+    store: new RedisStore({ client: redisB, prefix }),
+    port: portB,
+  });
+  try {
+    const browser = new TestBrowser();
+    await loginAs(browser, a);
+    const { sessionID } = JSON.parse((await browser.get(`${a.baseURL}/me`)).body) as { sessionID: string };
+    expect(await redisA.exists(`${prefix}${sessionID}`)).toBe(1);
+
+    expect(await logoutAtIdp(fleetIdp, browser)).toEqual(['ok']); // delivered to process B
+    expect(await redisA.exists(`${prefix}${sessionID}`)).toBe(0);
+    expect(JSON.parse((await browser.get(`${a.baseURL}/me`)).body).authenticated).toBe(false);
+  } finally {
+    await a.close();
+    await b.close();
+    await fleetIdp.close();
+    const keys = await redisA.keys(`${prefix}*`);
+    if (keys.length > 0) await redisA.del(keys);
+    await Promise.all([redisA.quit(), redisB.quit()]);
+  }
 });
