@@ -44,6 +44,8 @@ export interface IdpSettings {
    * Read at start-up.
    */
   acrValues?: string[];
+  /** More claims for JWT access tokens (merged over acr / auth_time), e.g. a grant's `act`. Read per token. */
+  extraTokenClaims?: (ctx: KoaContextWithOIDC, token: object) => Record<string, unknown> | undefined;
   /** The `acr` of the next sign-in at the IdP's login form. Read per login. */
   loginAcr: () => string;
   /** Support DPoP at all (false: an IdP that ignores DPoP proofs and issues Bearer tokens). Read at start-up. */
@@ -308,10 +310,11 @@ export async function startIdp(overrides: Partial<IdpSettings> = {}): Promise<Te
         ? {}
         : { acrValues: settings.acrValues, interactions: { policy: stepUpPolicy() } }),
       // RFC 9068 §2.2.1: JWT access tokens carry the login's acr and auth_time, for requireAcr().
-      extraTokenClaims: (ctx: KoaContextWithOIDC) => {
+      extraTokenClaims: (ctx: KoaContextWithOIDC, token: object) => {
         const entities = ctx.oidc.entities as Record<string, { acr?: string; authTime?: number } | undefined>;
         const origin = entities['AuthorizationCode'] ?? entities['RefreshToken'];
-        return origin === undefined ? {} : { acr: origin.acr, auth_time: origin.authTime };
+        const login = origin === undefined ? {} : { acr: origin.acr, auth_time: origin.authTime };
+        return { ...login, ...settings.extraTokenClaims?.(ctx, token) };
       },
       ttl: {
         AccessToken: () => settings.accessTokenTTL,

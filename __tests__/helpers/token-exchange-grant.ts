@@ -52,29 +52,8 @@ interface DpopHelpers {
 const DPOP_HELPERS = 'oidc-provider/lib/helpers/validate_dpop.js';
 const dpopHelpers = import(DPOP_HELPERS) as Promise<DpopHelpers>;
 
-/**
- * Where oidc-provider keeps a Provider's configuration. A deployment would set `extraTokenClaims`
- * in its configuration; idp.ts is shared, so the hook is wrapped here, for exchanged tokens only.
- */
-type ExtraTokenClaims = (ctx: unknown, token: object) => Promise<Record<string, unknown> | undefined>;
-interface ProviderInternals {
-  default: (provider: Provider) => { configuration: { extraTokenClaims: ExtraTokenClaims } };
-}
-const INTERNALS = 'oidc-provider/lib/helpers/weak_cache.js';
-const internals = import(INTERNALS) as Promise<ProviderInternals>;
-
-/** The `act` claim of each exchanged token, until it is formatted. */
+/** The `act` claim of each exchanged token, until it is formatted (idp.ts's extraTokenClaims reads it). */
 const actClaims = new WeakMap<object, unknown>();
-
-async function addActClaim(provider: Provider): Promise<void> {
-  const { configuration } = (await internals).default(provider);
-  const original = configuration.extraTokenClaims;
-  configuration.extraTokenClaims = async (ctx, token) => {
-    const extra = await original(ctx, token);
-    const act = actClaims.get(token);
-    return act === undefined ? extra : { ...extra, act };
-  };
-}
 
 function publicKeys(idp: TestIdp): jose.JSONWebKeySet {
   return {
@@ -119,12 +98,14 @@ export function registerTokenExchangeGrant(
     return (type === TOKEN_EXCHANGE_GRANT && clients.includes(this.clientId)) || allowed.call(this, type);
   };
 
-  const ready = addActClaim(provider);
+  idp.settings.extraTokenClaims = (_ctx, token) => {
+    const act = actClaims.get(token);
+    return act === undefined ? undefined : { act };
+  };
 
   provider.registerGrantType(
     TOKEN_EXCHANGE_GRANT,
     async (ctx) => {
-      await ready;
       const { params, client } = ctx.oidc;
       const p = params as Record<string, unknown>;
       if (p.subject_token_type !== ACCESS_TOKEN_TYPE) {
