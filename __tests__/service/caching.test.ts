@@ -1,35 +1,23 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
-import { type ServiceAgent, type ServiceAgentEvent, serviceAgent } from '../../lib/index.js';
+import type { ServiceAgentEvent } from '../../lib/index.js';
 import {
-  CLIENT_ID,
-  CLIENT_SECRET,
   type ResourceServer,
   startResourceServer,
   startTokenServer,
   type TokenServer,
 } from '../helpers/token-server.js';
+import { agentsOn } from './fixtures/agents.js';
 
 let tokens: TokenServer;
 let api: ResourceServer;
-const agents: ServiceAgent[] = [];
-
-function agent(extra: Parameters<typeof serviceAgent>[0] = {}): ServiceAgent {
-  const a = serviceAgent({
-    tokenEndpoint: tokens.tokenEndpoint,
-    clientID: CLIENT_ID,
-    clientSecret: CLIENT_SECRET,
-    ...extra,
-  });
-  agents.push(a);
-  return a;
-}
+const { agent, closeAgents } = agentsOn(() => tokens);
 
 beforeAll(async () => {
   tokens = await startTokenServer();
   api = await startResourceServer(tokens);
 });
 afterEach(async () => {
-  await Promise.all(agents.splice(0).map((a) => a.close()));
+  await closeAgents();
   tokens.requests = 0;
   tokens.expiresIn = 3600;
   tokens.delayMs = 0;

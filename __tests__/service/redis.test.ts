@@ -1,37 +1,21 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
-import {
-  redisTokenCache,
-  type ServiceAgent,
-  type ServiceAgentOptions,
-  serviceAgent,
-  type TokenCache,
-} from '../../lib/index.js';
-import { CLIENT_ID, CLIENT_SECRET, startTokenServer, type TokenServer } from '../helpers/token-server.js';
+import { redisTokenCache, type TokenCache } from '../../lib/index.js';
+import { startTokenServer, type TokenServer } from '../helpers/token-server.js';
+import { agentsOn } from './fixtures/agents.js';
 import { connectRedis, REDIS_URL, type Redis, startThrowawayRedis, uniquePrefix } from './fixtures/redis.js';
 
 let tokens: TokenServer;
 let redis: Redis;
-const agents: ServiceAgent[] = [];
-
-function agent(extra: ServiceAgentOptions): ServiceAgent {
-  const a = serviceAgent({
-    tokenEndpoint: tokens.tokenEndpoint,
-    clientID: CLIENT_ID,
-    clientSecret: CLIENT_SECRET,
-    ...extra,
-  });
-  agents.push(a);
-  return a;
-}
+const { agent, closeAgents } = agentsOn(() => tokens);
 
 beforeAll(async () => {
   redis = await connectRedis();
   tokens = await startTokenServer();
 });
 afterEach(async () => {
-  await Promise.all(agents.splice(0).map((a) => a.close()));
+  await closeAgents();
   tokens.requests = 0;
   tokens.expiresIn = 3600;
   tokens.delayMs = 0;
