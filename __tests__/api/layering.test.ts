@@ -6,10 +6,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from '@jest/globals';
 
-const files = (dir: string) =>
-  readdirSync(dir)
-    .filter((f) => f.endsWith('.ts'))
-    .map((f) => ({ name: `${dir}/${f}`, text: readFileSync(join(dir, f), 'utf8') }));
+/** Every .ts file under `dir`, subfolders (lib/protocol/dpop/…) included. */
+const files = (dir: string): Array<{ name: string; text: string }> =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return files(path);
+    return entry.name.endsWith('.ts') ? [{ name: path, text: readFileSync(path, 'utf8') }] : [];
+  });
 
 const imports = (text: string) => [...text.matchAll(/^import (type )?.*? from '([^']+)';$/gms)];
 
@@ -27,9 +30,13 @@ describe('layering', () => {
     expect(seen).toBeGreaterThan(10); // the pattern does find the imports
   });
 
-  test('protocol code never imports the API glue', () => {
-    for (const { name, text } of files('lib/protocol')) {
-      for (const [, , from] of imports(text)) expect([name, from?.includes('/api/')]).toEqual([name, false]);
+  test('protocol code never imports the API glue, nor a product', () => {
+    const all = files('lib/protocol');
+    expect(all.some((f) => f.name.includes('/dpop/'))).toBe(true); // subfolders are read
+    for (const { name, text } of all) {
+      for (const [, , from] of imports(text)) {
+        expect([name, /\/(api|service|signin)\//.test(from ?? '')]).toEqual([name, false]);
+      }
     }
   });
 });

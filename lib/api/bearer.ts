@@ -52,16 +52,21 @@ export function bearer(options: BearerOptions = {}): NodeMiddleware {
     credentials: Credentials,
     next: Next,
   ): void {
-    let auth: AuthResult;
+    let auth: AuthResult | Promise<AuthResult>;
     try {
       auth = dpop.bind(req, res, verified, credentials);
     } catch (err) {
       respondWithError(res, err, next);
       return;
     }
-    // Outside the try: an error thrown further down the chain is not a token problem.
-    (req as IncomingMessage & { auth?: AuthResult }).auth = auth;
-    next();
+    if (auth instanceof Promise) {
+      auth.then(
+        (bound) => proceed(req, bound, next),
+        (err: unknown) => respondWithError(res, err, next),
+      );
+    } else {
+      proceed(req, auth, next);
+    }
   }
 
   return function bearerMiddleware(req, res, next) {
@@ -90,6 +95,12 @@ export function bearer(options: BearerOptions = {}): NodeMiddleware {
       accept(req, res, verdict, found, next);
     }
   };
+}
+
+/** Outside any try: an error thrown further down the chain is not a token problem. */
+function proceed(req: IncomingMessage, auth: AuthResult, next: Next): void {
+  (req as IncomingMessage & { auth?: AuthResult }).auth = auth;
+  next();
 }
 
 function isRequest(value: unknown): boolean {

@@ -19,7 +19,13 @@ export interface DpopGate {
   /** Before the token is verified: record the scheme, and refuse Bearer when DPoP is required. */
   admit(req: IncomingMessage, credentials: Credentials): void;
   /** After: the token's binding and, for the DPoP scheme, the proof. Returns what `req.auth` becomes. */
-  bind(req: IncomingMessage, res: ServerResponse, auth: AuthResult, credentials: Credentials): AuthResult;
+  /** The verdict with its DPoP binding checked; a promise only when the replay store is shared. */
+  bind(
+    req: IncomingMessage,
+    res: ServerResponse,
+    auth: AuthResult,
+    credentials: Credentials,
+  ): AuthResult | Promise<AuthResult>;
   /** Mark the request so that every challenge offers DPoP too (no-op when DPoP is off). */
   offer(req: IncomingMessage): void;
 }
@@ -83,7 +89,7 @@ export function createDpopGate(config: BearerConfig, now: () => number = Date.no
     clockTolerance: config.clockTolerance,
     realm,
     nonces,
-    replay: createDpopReplayCache(dpop.replayCacheMaxEntries),
+    replay: dpop.replayStore ?? createDpopReplayCache(dpop.replayCacheMaxEntries),
   });
   const offer: DpopOffer = Object.freeze({ algs: dpop.algorithms.join(' '), required: dpop.required });
 
@@ -117,9 +123,12 @@ export function createDpopGate(config: BearerConfig, now: () => number = Date.no
         throw new InvalidTokenError('the token is not DPoP-bound (no "cnf.jkt")', { realm });
       const proof = singleProof(req, realm);
       const request = { method: req.method ?? '', htu: htuOf(req), accessToken: token, jkt };
-      const { nextNonce } = verifier.verify(proof, request, now());
-      if (nextNonce !== undefined) res.setHeader('DPoP-Nonce', nextNonce);
-      return Object.freeze({ ...auth, dpop: Object.freeze({ jkt }) });
+      const bound = ({ nextNonce }: { nextNonce: string | undefined }): AuthResult => {
+        if (nextNonce !== undefined) res.setHeader('DPoP-Nonce', nextNonce);
+        return Object.freeze({ ...auth, dpop: Object.freeze({ jkt }) });
+      };
+      const verified = verifier.verify(proof, request, now());
+      return verified instanceof Promise ? verified.then(bound) : bound(verified);
     },
   };
 }

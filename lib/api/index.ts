@@ -2,6 +2,11 @@
 export type { BearerDpopOptions, BearerOptions, IntrospectionOptions } from '../config/bearer.js';
 export type { JwsAlgorithm } from '../protocol/algorithms.js';
 export { InvalidDpopProofError, UseDpopNonceError } from '../protocol/dpop/errors.js';
+export {
+  type RedisDpopReplayStoreOptions,
+  redisDpopReplayStore,
+} from '../protocol/dpop/redis-replay-store.js';
+export type { DpopReplayStore } from '../protocol/dpop/replay-cache.js';
 export type { AuthenticatedRequest, AuthResult } from '../types/express.js';
 export type { SignedInAccessToken, SignedInContext } from './auth-source.js';
 export { bearer, type NodeMiddleware } from './bearer.js';

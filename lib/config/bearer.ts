@@ -2,6 +2,7 @@
  * `bearer()` options: merged with the environment, validated once at start-up (one TypeError
  * naming the option), frozen and fully defaulted. Durations in options are seconds.
  */
+
 import { createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
 import {
   ASYMMETRIC_ALGORITHMS,
@@ -17,6 +18,7 @@ import {
   clientAuthFromEnv,
   validateClientAuth,
 } from '../protocol/client-auth.js';
+import type { DpopReplayStore } from '../protocol/dpop/replay-cache.js';
 import { DEFAULT_HTTP_TIMEOUT, type FetchLike, type HttpSettings } from '../protocol/http.js';
 import { compact, envBoolean, envList, envNumber, envString } from './env.js';
 import { optionalBoolean, optionalNumber, optionalString, requireCallableUrl } from './validate.js';
@@ -49,6 +51,11 @@ export interface BearerDpopOptions {
   iatWindow?: number;
   /** [DPOP_REPLAY_CACHE_MAX_ENTRIES] Proofs (`jti`) remembered to refuse replays. @default 100000 */
   replayCacheMaxEntries?: number;
+  /**
+   * Where seen proofs are kept. On a fleet, `redisDpopReplayStore(redisClient)`, so that a proof
+   * replayed to another process is refused too. @default this process's memory
+   */
+  replayStore?: DpopReplayStore;
 }
 
 export interface BearerOptions {
@@ -132,6 +139,8 @@ export interface BearerDpopConfig {
   /** Seconds. */
   readonly iatWindow: number;
   readonly replayCacheMaxEntries: number;
+  /** A shared store, or `undefined` for the in-process cache. */
+  readonly replayStore: DpopReplayStore | undefined;
   /** `baseURL` without its trailing slash: the request's path is appended to it for `htu`. */
   readonly htuBase: string;
 }
@@ -332,8 +341,19 @@ function validateDpop(value: unknown, baseURL: URL | undefined): BearerDpopConfi
       min: 1000,
       max: 10_000_000,
     }),
+    replayStore: validateReplayStore(o.replayStore),
     htuBase: `${baseURL.origin}${baseURL.pathname.replace(/\/+$/, '')}`,
   });
+}
+
+function validateReplayStore(value: unknown): DpopReplayStore | undefined {
+  if (value === undefined) return undefined;
+  if (typeof (value as { admit?: unknown } | null)?.admit !== 'function') {
+    throw new TypeError(
+      '"dpop.replayStore" must have an admit(key, expiresAt, now) method (redisDpopReplayStore())',
+    );
+  }
+  return value as DpopReplayStore;
 }
 
 function validateIntrospection(

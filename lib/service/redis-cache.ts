@@ -8,21 +8,10 @@
  * not ready fails at once rather than queueing, so a Redis outage costs calls nothing.
  */
 import { randomUUID } from 'node:crypto';
+import type { RedisClientLike } from '../protocol/redis-client.js';
 import { isCachedToken, type TokenCache } from './token-cache.js';
 
-/** The commands used, as node-redis v5 spells them. */
-export interface RedisClientLike {
-  get(key: string): Promise<unknown>;
-  set(
-    key: string,
-    value: string,
-    options?: { expiration?: { type: 'EX' | 'PX'; value: number }; condition?: 'NX' },
-  ): Promise<unknown>;
-  del(key: string): Promise<unknown>;
-  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
-  /** node-redis: false while disconnected (commands would queue until it reconnects). */
-  readonly isReady?: boolean;
-}
+export type { RedisClientLike };
 
 export interface RedisTokenCacheOptions {
   /** Prepended to every key. @default 'portcullis:token:' */

@@ -24,7 +24,7 @@ import { tokenHash } from '../token-cache.js';
 import { verifyAsymmetric } from '../verify-signature.js';
 import { InvalidDpopProofError, UseDpopNonceError } from './errors.js';
 import type { DpopNonceSource } from './nonce-source.js';
-import type { DpopReplayCache } from './replay-cache.js';
+import type { DpopReplayStore } from './replay-cache.js';
 
 export interface DpopProofSettings {
   readonly algorithms: ReadonlySet<AsymmetricAlgorithm>;
@@ -33,7 +33,7 @@ export interface DpopProofSettings {
   readonly clockTolerance: number;
   readonly realm: string;
   readonly nonces: DpopNonceSource | undefined;
-  readonly replay: DpopReplayCache;
+  readonly replay: DpopReplayStore;
 }
 
 /** What the request says, to compare the proof with. */
@@ -54,8 +54,11 @@ export interface VerifiedDpopProof {
 }
 
 export interface DpopProofVerifier {
-  /** Check `proof` against `request`; throws `invalid_dpop_proof`, `invalid_token` or `use_dpop_nonce`. */
-  verify(proof: string, request: DpopRequest, now: number): VerifiedDpopProof;
+  /**
+   * Check `proof` against `request`; throws (or rejects with) `invalid_dpop_proof`, `invalid_token`
+   * or `use_dpop_nonce`. Asynchronous only when the replay store is (a shared one).
+   */
+  verify(proof: string, request: DpopRequest, now: number): VerifiedDpopProof | Promise<VerifiedDpopProof>;
 }
 
 const MAX_PROOF_LENGTH = 8192;
@@ -198,10 +201,11 @@ export function createDpopProofVerifier(settings: DpopProofSettings): DpopProofV
       }
       const nextNonce = checkNonce(claims.nonce, now);
       const expiresAt = (iat + settings.iatWindow + settings.clockTolerance) * 1000;
-      if (!settings.replay.admit(tokenHash(`${claims.jti as string} ${jkt}`), expiresAt, now)) {
-        fail('the DPoP proof was already used ("jti" replayed)');
-      }
-      return { jkt, nextNonce };
+      const verified: VerifiedDpopProof = { jkt, nextNonce };
+      const fresh = settings.replay.admit(tokenHash(`${claims.jti as string} ${jkt}`), expiresAt, now);
+      const replayed = () => fail('the DPoP proof was already used ("jti" replayed)');
+      if (fresh instanceof Promise) return fresh.then((ok) => (ok ? verified : replayed()));
+      return fresh ? verified : replayed();
     },
   };
 }
