@@ -8,7 +8,7 @@ import { csrfSync } from 'csrf-sync';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import session from 'express-session';
 import helmet from 'helmet';
-import { auth, bearer, requireScope, requiresAuth, serviceAgent } from 'portcullis';
+import { auth, bearer, type DpopReplayStore, requireScope, requiresAuth, serviceAgent } from 'portcullis';
 import * as views from './views.js';
 
 export interface DemoConfig {
@@ -21,6 +21,8 @@ export interface DemoConfig {
   /** DPoP-bound tokens (RFC 9449) for users and the worker; the API accepts both kinds either way. */
   dpop: boolean;
   sessionStore?: session.Store | undefined;
+  /** With Redis: DPoP proofs seen by any process of the fleet are refused by all. */
+  dpopReplayStore?: DpopReplayStore | undefined;
   sessionSecret: string;
 }
 
@@ -44,7 +46,14 @@ function ordersApi(config: DemoConfig): express.Router {
   ];
   const api = express.Router();
   // baseURL turns DPoP on: proofs are checked against this public URL, never the Host header.
-  api.use(bearer({ issuerBaseURL: config.issuer, audience: config.apiAudience, baseURL: config.baseURL }));
+  api.use(
+    bearer({
+      issuerBaseURL: config.issuer,
+      audience: config.apiAudience,
+      baseURL: config.baseURL,
+      ...(config.dpopReplayStore === undefined ? {} : { dpop: { replayStore: config.dpopReplayStore } }),
+    }),
+  );
   api.get('/orders', requireScope('orders:read'), (_req, res) => {
     res.json({ orders });
   });

@@ -6,7 +6,7 @@
  */
 import type { Server } from 'node:http';
 import type session from 'express-session';
-import { guardSessionStore } from 'portcullis';
+import { type DpopReplayStore, guardSessionStore, redisDpopReplayStore } from 'portcullis';
 import { createDemoApp } from './app.js';
 import { type DemoIdp, startDemoIdp } from './idp.js';
 
@@ -40,6 +40,7 @@ if (issuer === undefined || issuer === '') {
 }
 
 let sessionStore: session.Store | undefined;
+let dpopReplayStore: DpopReplayStore | undefined;
 let redis: { quit(): Promise<unknown> } | undefined;
 if (env['REDIS_URL']) {
   const { createClient } = await import('redis');
@@ -50,6 +51,7 @@ if (env['REDIS_URL']) {
   await client.connect();
   redis = client;
   sessionStore = guardSessionStore(new RedisStore({ client, prefix: 'portcullis-demo:' }));
+  dpopReplayStore = redisDpopReplayStore(client, { prefix: 'portcullis-demo:dpop-jti:' });
 }
 
 const app = createDemoApp({
@@ -61,6 +63,7 @@ const app = createDemoApp({
   responseMode,
   dpop,
   sessionStore,
+  dpopReplayStore,
   sessionSecret: env['SESSION_SECRET'] ?? 'demo-session-secret-change-me',
 });
 const server: Server = app.listen(port, () => {
