@@ -6,7 +6,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import axios, { type AxiosError } from 'axios';
 import { type ServiceAgent, type ServiceAgentEvent, serviceAgent } from '../../lib/index.js';
-import { accessTokenHash } from '../../lib/protocol/dpop/proof.js';
+import { accessTokenHash } from '../../lib/protocol/dpop/jwk.js';
 import { API_AUDIENCE, SERVICE_SECRET, startIdp, type TestIdp } from '../helpers/idp.js';
 import { type DpopResourceServer, startDpopResourceServer } from './fixtures/dpop-resource-server.js';
 import { streamInit } from './fixtures/stream-body.js';

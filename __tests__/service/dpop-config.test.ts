@@ -8,9 +8,10 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import * as jose from 'jose';
 import { serviceOptionsFromEnv, validateServiceOptions } from '../../lib/config/service.js';
 import { serviceAgent } from '../../lib/index.js';
-import { dpopKey, jwkThumbprint } from '../../lib/protocol/dpop/key-pair.js';
+import { accessTokenHash, jwkThumbprint } from '../../lib/protocol/dpop/jwk.js';
+import { dpopKey } from '../../lib/protocol/dpop/key-pair.js';
 import { DpopNonces, isUseDpopNonceChallenge } from '../../lib/protocol/dpop/nonce-memory.js';
-import { accessTokenHash, createDpopProof } from '../../lib/protocol/dpop/proof.js';
+import { createDpopProof } from '../../lib/protocol/dpop/proof.js';
 import { type RogueIdp, startRogueIdp } from '../helpers/rogue-idp.js';
 
 const base = { tokenEndpoint: 'https://idp.example.test/token', clientID: 'svc', clientSecret: 'secret' };

@@ -4,8 +4,9 @@
  * JWK thumbprint is known at once, for cache keys); turned into WebCrypto keys lazily, the private
  * one non-extractable.
  */
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject } from 'node:crypto';
 import * as jose from 'jose';
+import { jwkThumbprint } from './jwk.js';
 
 /** A key the user may supply: a WebCrypto key pair, a private JWK (object or JSON), a PKCS#8 PEM or a private KeyObject. */
 export type DpopKeyInput = CryptoKeyPair | jose.JWK | string | KeyObject;
@@ -25,22 +26,6 @@ export interface DpopKey {
   keyPair(): Promise<CryptoKeyPair>;
   /** The private key as a Node KeyObject, for the per-call proofs (signed with node:crypto). */
   signingKey(): Promise<KeyObject>;
-}
-
-const PUBLIC_MEMBERS: Record<string, readonly string[]> = {
-  EC: ['crv', 'kty', 'x', 'y'],
-  OKP: ['crv', 'kty', 'x'],
-  RSA: ['e', 'kty', 'n'],
-};
-
-/** RFC 7638 thumbprint, synchronously: the required members in lexicographic order, SHA-256. */
-export function jwkThumbprint(jwk: jose.JWK): string {
-  const members = PUBLIC_MEMBERS[jwk.kty ?? ''];
-  if (members === undefined) throw new TypeError('unsupported key type');
-  const canonical = JSON.stringify(
-    Object.fromEntries(members.map((m) => [m, (jwk as Record<string, unknown>)[m]])),
-  );
-  return createHash('sha256').update(canonical).digest('base64url');
 }
 
 function algFor(publicKey: KeyObject, requested: DpopAlgorithm | undefined): DpopAlgorithm {

@@ -16,13 +16,14 @@
  * on every call (asynchronous, ~3x the CPU for ES256; see bench/bearer/micro.ts). The checks jose
  * makes are all made here.
  */
-import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { InvalidTokenError } from '../../errors.js';
 import { type AsymmetricAlgorithm, keyShapeOf } from '../algorithms.js';
 import { type DecodedJws, decodeJws } from '../jwt-decode.js';
 import { tokenHash } from '../token-cache.js';
 import { verifyAsymmetric } from '../verify-signature.js';
 import { InvalidDpopProofError, UseDpopNonceError } from './errors.js';
+import { accessTokenHash, jwkThumbprint, THUMBPRINT_MEMBERS } from './jwk.js';
 import type { DpopNonceSource } from './nonce-source.js';
 import type { DpopReplayStore } from './replay-cache.js';
 
@@ -63,12 +64,6 @@ export interface DpopProofVerifier {
 
 const MAX_PROOF_LENGTH = 8192;
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
-/** RFC 7638 §3.2: the required members of each key type, in lexicographic order. */
-const THUMBPRINT_MEMBERS: Record<string, readonly string[]> = {
-  EC: ['crv', 'kty', 'x', 'y'],
-  OKP: ['crv', 'kty', 'x'],
-  RSA: ['e', 'kty', 'n'],
-};
 const KEY_CACHE_MAX_ENTRIES = 1000;
 
 /**
@@ -85,11 +80,6 @@ export function normalizeHtu(value: string): string | undefined {
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
   return `${url.protocol}//${url.host}${url.pathname}`;
-}
-
-/** base64url(SHA-256(accessToken)): the `ath` a proof for this token must carry. */
-export function accessTokenHash(accessToken: string): string {
-  return createHash('sha256').update(accessToken).digest('base64url');
 }
 
 export function createDpopProofVerifier(settings: DpopProofSettings): DpopProofVerifier {
@@ -140,7 +130,7 @@ export function createDpopProofVerifier(settings: DpopProofSettings): DpopProofV
       publicJwk[name] = value;
     }
     // The thumbprint covers exactly the members the key is imported from, so it names the key.
-    const jkt = createHash('sha256').update(JSON.stringify(publicJwk)).digest('base64url');
+    const jkt = jwkThumbprint(publicJwk);
     let key = keys.get(jkt);
     if (key === undefined) {
       try {

@@ -3,8 +3,9 @@
  * but calls to resource servers need a proof for arbitrary URLs. Generic on purpose: the service
  * agent and sign-in both use it.
  */
-import { constants, createHash, type KeyObject, randomBytes, sign } from 'node:crypto';
+import { constants, type KeyObject, randomBytes, sign } from 'node:crypto';
 import * as jose from 'jose';
+import { accessTokenHash } from './jwk.js';
 
 export interface DpopProofOptions {
   /** The signing key: a WebCrypto private key (or a key pair), or a Node KeyObject. */
@@ -28,11 +29,6 @@ export interface DpopProofOptions {
 export function dpopHtu(url: string | URL): string {
   const u = new URL(url);
   return `${u.origin}${u.pathname}`;
-}
-
-/** `ath`: base64url SHA-256 of the access token. */
-export function accessTokenHash(accessToken: string): string {
-  return createHash('sha256').update(accessToken).digest('base64url');
 }
 
 function defaultAlg(jwk: jose.JWK): string {
