@@ -56,7 +56,7 @@ export async function startLogin(
 
   // RFC 9449 §10: `dpop_jkt` binds the authorization code to this login's key, so that a stolen
   // code cannot be redeemed with another.
-  const dpopKey = rt.config.dpop ? await generateDpopKey() : undefined;
+  const dpopKey = rt.config.dpop ? generateDpopKey() : undefined;
   if (dpopKey !== undefined) search.set('dpop_jkt', dpopKey.jkt);
 
   const url = await rt.client.authorizationUrl(search, {

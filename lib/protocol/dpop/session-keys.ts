@@ -4,12 +4,15 @@
  * read. The key is therefore kept as a JWK pair in the session store (server-side, never in a
  * cookie) and turned back into an oauth4webapi DPoP handle when a request needs it.
  *
- * Importing a key costs a WebCrypto round trip, and a handle remembers the servers' DPoP nonces,
- * so handles are kept per key thumbprint in a small LRU: a busy session signs its proofs without
- * re-importing and without being asked for a fresh nonce on every call.
+ * A stored key is read back through the same checks as a key given to serviceAgent({ dpop })
+ * (key-pair.ts). Importing it costs a WebCrypto round trip, and a handle remembers the servers'
+ * DPoP nonces, so handles are kept per key thumbprint in a small LRU: a busy session signs its
+ * proofs without re-importing and without being asked for a fresh nonce on every call.
  */
-import * as jose from 'jose';
+import { generateKeyPairSync } from 'node:crypto';
+import type * as jose from 'jose';
 import * as oauth from 'oauth4webapi';
+import { dpopKey } from './key-pair.js';
 
 /** The DPoP key of one session, as stored. `jkt` is the RFC 7638 thumbprint of `publicJwk`. */
 export interface StoredDpopKey {
@@ -24,11 +27,11 @@ const ALGORITHM = 'ES256';
 const MAX_HANDLES = 1000;
 
 /** A fresh key pair for a new login. */
-export async function generateDpopKey(): Promise<StoredDpopKey> {
-  const { privateKey, publicKey } = await jose.generateKeyPair(ALGORITHM, { extractable: true });
-  const privateJwk = await jose.exportJWK(privateKey);
-  const publicJwk = await jose.exportJWK(publicKey);
-  return { privateJwk, publicJwk, jkt: await jose.calculateJwkThumbprint(publicJwk, 'sha256') };
+export function generateDpopKey(): StoredDpopKey {
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const privateJwk = privateKey.export({ format: 'jwk' }) as jose.JWK;
+  const key = dpopKey(privateJwk, ALGORITHM);
+  return { privateJwk, publicJwk: key.publicJwk, jkt: key.thumbprint };
 }
 
 function isStoredKey(value: unknown): value is StoredDpopKey {
@@ -66,13 +69,10 @@ export class DpopKeyRing {
     }
     let handle: oauth.DPoPHandle;
     try {
+      const key = dpopKey(stored.privateJwk, ALGORITHM);
       // The thumbprint names the handle in the LRU: it must be this key's, not whatever was stored.
-      if ((await jose.calculateJwkThumbprint(stored.publicJwk, 'sha256')) !== stored.jkt) return undefined;
-      const privateKey = (await jose.importJWK(stored.privateJwk, ALGORITHM)) as CryptoKey;
-      const publicKey = (await jose.importJWK(stored.publicJwk, ALGORITHM, {
-        extractable: true,
-      })) as CryptoKey;
-      handle = oauth.DPoP(this.#client, { privateKey, publicKey });
+      if (key.thumbprint !== stored.jkt) return undefined;
+      handle = oauth.DPoP(this.#client, await key.keyPair());
     } catch {
       return undefined;
     }
