@@ -20,6 +20,7 @@ import {
 } from '../protocol/client-auth.js';
 import type { DpopReplayStore } from '../protocol/dpop/replay-cache.js';
 import { DEFAULT_HTTP_TIMEOUT, type FetchLike, type HttpSettings } from '../protocol/http.js';
+import { type Logger, validateLogger } from '../protocol/logger.js';
 import { compact, envBoolean, envList, envNumber, envString } from './env.js';
 import { optionalBoolean, optionalNumber, optionalString, requireCallableUrl } from './validate.js';
 
@@ -129,6 +130,12 @@ export interface BearerOptions {
    * > [!WARNING] Keys fetched over http can be replaced in transit.
    */
   allowInsecureHttp?: boolean;
+  /**
+   * A pino-compatible logger (`pino()`, or `console`): start-up warnings of weakened checks, and why
+   * each token was refused (at `info`), with what was expected and what was received.
+   * @default warnings to `console.warn`, nothing else
+   */
+  logger?: Logger;
 }
 
 export interface BearerDpopConfig {
@@ -175,6 +182,7 @@ export interface BearerConfig {
     | { readonly client: ClientAuthConfig; readonly endpoint: URL | undefined }
     | undefined;
   readonly http: HttpSettings;
+  readonly logger: Logger;
 }
 
 type Env = Record<string, string | undefined>;
@@ -441,5 +449,6 @@ export function validateBearerOptions(input: BearerOptions, env: Env = process.e
       timeout: optionalNumber(o.httpTimeout, 'httpTimeout', DEFAULT_HTTP_TIMEOUT, { min: 1, max: 120_000 }),
       allowInsecureHttp,
     }),
+    logger: validateLogger(o.logger),
   });
 }
