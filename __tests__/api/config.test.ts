@@ -19,7 +19,7 @@ describe('bearer() configuration', () => {
     [{ audience: 'api' }, '"issuerBaseURL" (or "issuer" with "jwksUri") is required (or ISSUER_BASE_URL)'],
     [
       { ...base, jwksUri: undefined },
-      '"jwksUri" is required with "issuer" when there is no "issuerBaseURL" (or JWKS_URI)',
+      '"jwksUri" is required with "issuer" when there is no "issuerBaseURL" (or API_JWKS_URI)',
     ],
     [
       { ...base, issuerBaseURL: 'http://idp.example.com' },
@@ -42,7 +42,10 @@ describe('bearer() configuration', () => {
     [{ ...base, cacheMaxEntries: -1 }, '"cacheMaxEntries" must be a number from 0 to 1000000'],
     [{ ...base, jwksCooldown: 'soon' }, '"jwksCooldown" must be a number from 0 to 86400'],
     [{ ...base, introspection: 'yes' }, '"introspection" must be true or an object with client credentials'],
-    [{ ...base, introspection: {} }, '"clientID" is required (or the CLIENT_ID environment variable)'],
+    [
+      { ...base, introspection: {} },
+      '"introspection.clientID" is required (or the API_CLIENT_ID environment variable)',
+    ],
     [
       { ...base, introspection: { clientID: 'rs', clientSecret: 's' } },
       '"introspection.endpoint" is required when there is no "issuerBaseURL"',
@@ -88,14 +91,14 @@ describe('bearer() configuration', () => {
       {
         ISSUER_BASE_URL: 'https://idp.example.com',
         AUDIENCE: 'from-env',
-        ALGORITHMS: 'RS256,ES256',
-        CLOCK_TOLERANCE: '10',
-        MAX_TOKEN_AGE: '600',
-        ALLOW_JWT_TYP: 'true',
-        REALM: 'orders',
-        TOKEN_CACHE_MAX_ENTRIES: '50',
-        JWKS_COOLDOWN: '5',
-        ISSUER: 'https://a.example/ https://b.example/',
+        API_ALGORITHMS: 'RS256,ES256',
+        API_CLOCK_TOLERANCE: '10',
+        API_MAX_TOKEN_AGE: '600',
+        API_ALLOW_JWT_TYP: 'true',
+        API_REALM: 'orders',
+        API_TOKEN_CACHE_MAX_ENTRIES: '50',
+        API_JWKS_COOLDOWN: '5',
+        API_ISSUER: 'https://a.example/ https://b.example/',
       },
     );
     expect(config.issuerBaseURL?.href).toBe('https://idp.example.com/');
@@ -110,8 +113,8 @@ describe('bearer() configuration', () => {
       cacheMaxEntries: 50,
       jwksCooldown: 5000,
     });
-    expect(() => validateBearerOptions(base, { CLOCK_TOLERANCE: 'soon' })).toThrow(
-      new TypeError('environment variable CLOCK_TOLERANCE must be a number'),
+    expect(() => validateBearerOptions(base, { API_CLOCK_TOLERANCE: 'soon' })).toThrow(
+      new TypeError('environment variable API_CLOCK_TOLERANCE must be a number'),
     );
   });
 

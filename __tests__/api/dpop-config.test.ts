@@ -15,12 +15,12 @@ describe('DPoP options', () => {
     [
       'a relative baseURL',
       { baseURL: '/api' },
-      '"baseURL" must be an absolute http(s) URL (or the BASE_URL environment variable)',
+      '"baseURL" must be an absolute http(s) URL (or the API_BASE_URL environment variable)',
     ],
     [
       'a non-http baseURL',
       { baseURL: 'ftp://api.example.com' },
-      '"baseURL" must be an absolute http(s) URL (or the BASE_URL environment variable)',
+      '"baseURL" must be an absolute http(s) URL (or the API_BASE_URL environment variable)',
     ],
     [
       'a baseURL with a query',
@@ -35,7 +35,7 @@ describe('DPoP options', () => {
     [
       'dpop without baseURL',
       { dpop: true },
-      '"baseURL" (or BASE_URL) is required with "dpop": proofs are checked against it',
+      '"baseURL" (or API_BASE_URL) is required with "dpop": proofs are checked against it',
     ],
     [
       'dpop of the wrong shape',
@@ -108,14 +108,14 @@ describe('DPoP options', () => {
 
   test('environment variables fill what the options leave out', () => {
     const config = validateBearerOptions(base, {
-      BASE_URL: 'https://api.example.com',
-      DPOP_REQUIRED: 'true',
-      DPOP_NONCE: 'yes',
-      DPOP_NONCE_SECRET: 'fleet-nonce-secret-0123456789-abcdef',
-      DPOP_NONCE_LIFETIME: '120',
-      DPOP_ALGORITHMS: 'ES256,EdDSA',
-      DPOP_IAT_WINDOW: '30',
-      DPOP_REPLAY_CACHE_MAX_ENTRIES: '5000',
+      API_BASE_URL: 'https://api.example.com',
+      API_DPOP_REQUIRED: 'true',
+      API_DPOP_NONCE: 'yes',
+      API_DPOP_NONCE_SECRET: 'fleet-nonce-secret-0123456789-abcdef',
+      API_DPOP_NONCE_LIFETIME: '120',
+      API_DPOP_ALGORITHMS: 'ES256,EdDSA',
+      API_DPOP_IAT_WINDOW: '30',
+      API_DPOP_REPLAY_CACHE_MAX_ENTRIES: '5000',
     });
     expect(config.baseURL?.href).toBe('https://api.example.com/');
     expect(config.dpop).toMatchObject({
@@ -125,8 +125,8 @@ describe('DPoP options', () => {
       iatWindow: 30,
       replayCacheMaxEntries: 5000,
     });
-    expect(() => validateBearerOptions(base, { DPOP_REQUIRED: 'true' })).toThrow(
-      '"baseURL" (or BASE_URL) is required with "dpop"',
+    expect(() => validateBearerOptions(base, { API_DPOP_REQUIRED: 'true' })).toThrow(
+      '"baseURL" (or API_BASE_URL) is required with "dpop"',
     );
   });
 });

@@ -20,7 +20,7 @@ describe('serviceAgent configuration', () => {
   test.each<[ServiceAgentOptions, string]>([
     [
       { clientID: 'x', clientSecret: 's' },
-      '"issuerBaseURL" or "tokenEndpoint" is required (or the ISSUER_BASE_URL or TOKEN_ENDPOINT environment variable)',
+      '"issuerBaseURL" or "tokenEndpoint" is required (or the ISSUER_BASE_URL or SERVICE_TOKEN_ENDPOINT environment variable)',
     ],
     [{ ...base, tokenEndpoint: 'not a url' }, '"tokenEndpoint" must be an absolute URL'],
     [
@@ -33,11 +33,11 @@ describe('serviceAgent configuration', () => {
     ],
     [
       { ...base, clientID: undefined as never },
-      '"clientID" is required (or the CLIENT_ID environment variable)',
+      '"clientID" is required (or the SERVICE_CLIENT_ID environment variable)',
     ],
     [
       { ...base, clientSecret: undefined as never },
-      '"clientSecret" is required for the "clientAuthMethod" "client_secret_basic" (or the CLIENT_SECRET environment variable)',
+      '"clientSecret" is required for the "clientAuthMethod" "client_secret_basic" (or the SERVICE_CLIENT_SECRET environment variable)',
     ],
     [{ ...base, scope: ['a', ''] }, '"scope" must be a string or a list of non-empty strings'],
     [{ ...base, resource: 'orders' }, '"resource" must be absolute URIs without a fragment'],
@@ -54,7 +54,10 @@ describe('serviceAgent configuration', () => {
       '"cache" must implement get, set and delete (see the TokenCache contract)',
     ],
     [{ ...base, onEvent: 'log' as never }, '"onEvent" must be a function'],
-    [{ ...base, logger: {} as never }, '"logger" must have a warn(message) method'],
+    [
+      { ...base, logger: {} as never },
+      '"logger" must be a pino-compatible logger with warn(details, message) (pino() or console will do)',
+    ],
   ])('%# %j', (options, message) => fails(options, message));
 
   test('plain http is fine for loopback, and elsewhere only with allowInsecureHttp', () => {
@@ -93,23 +96,23 @@ describe('serviceAgent configuration', () => {
 
   test('every option may come from the environment; explicit options win', () => {
     const env = {
-      TOKEN_ENDPOINT: 'https://idp.example.test/token',
+      SERVICE_TOKEN_ENDPOINT: 'https://idp.example.test/token',
       ISSUER_BASE_URL: 'https://idp.example.test',
-      CLIENT_ID: 'from-env',
-      CLIENT_SECRET: 'env-secret',
+      SERVICE_CLIENT_ID: 'from-env',
+      SERVICE_CLIENT_SECRET: 'env-secret',
       SERVICE_AUDIENCE: 'https://aud.test',
       SERVICE_RESOURCE: 'https://r1.test https://r2.test',
       SERVICE_SCOPE: 'orders:read',
-      TOKEN_PARAMS: 'organization=o&x=1',
-      TOKEN_REFRESH_RATIO: '0.5',
-      TOKEN_EXPIRY_MARGIN: '10',
-      HTTP_TIMEOUT: '1000',
-      TOKEN_REQUEST_RETRIES: '1',
-      ALLOW_INSECURE_HTTP: 'false',
+      SERVICE_TOKEN_PARAMS: 'organization=o&x=1',
+      SERVICE_TOKEN_REFRESH_RATIO: '0.5',
+      SERVICE_TOKEN_EXPIRY_MARGIN: '10',
+      SERVICE_HTTP_TIMEOUT: '1000',
+      SERVICE_TOKEN_REQUEST_RETRIES: '1',
+      SERVICE_ALLOW_INSECURE_HTTP: 'false',
     };
     const merged = serviceOptionsFromEnv({ clientID: 'explicit' }, env);
     expect(merged).toEqual({
-      tokenEndpoint: env.TOKEN_ENDPOINT,
+      tokenEndpoint: env.SERVICE_TOKEN_ENDPOINT,
       issuerBaseURL: env.ISSUER_BASE_URL,
       clientID: 'explicit',
       clientSecret: 'env-secret',
@@ -129,7 +132,7 @@ describe('serviceAgent configuration', () => {
   test('an explicit issuerBaseURL or tokenEndpoint is never mixed with the other from the environment', () => {
     const env = {
       ISSUER_BASE_URL: 'https://sign-in.example.test',
-      TOKEN_ENDPOINT: 'https://other.test/token',
+      SERVICE_TOKEN_ENDPOINT: 'https://other.test/token',
     };
     const merged = serviceOptionsFromEnv({ tokenEndpoint: 'https://idp.example.test/token' }, env);
     expect(merged.tokenEndpoint).toBe('https://idp.example.test/token');
@@ -137,14 +140,14 @@ describe('serviceAgent configuration', () => {
   });
 
   test('serviceAgent() reads process.env and fails at start-up, not on a call', () => {
-    const saved = process.env.TOKEN_ENDPOINT;
-    process.env.TOKEN_ENDPOINT = 'https://idp.example.test/token';
+    const saved = process.env.SERVICE_TOKEN_ENDPOINT;
+    process.env.SERVICE_TOKEN_ENDPOINT = 'https://idp.example.test/token';
     try {
       expect(() => serviceAgent({ clientID: 'x', clientSecret: 's' })).not.toThrow();
       expect(() => serviceAgent({ clientID: 'x', clientSecret: 's', refreshRatio: 2 })).toThrow(TypeError);
     } finally {
-      if (saved === undefined) delete process.env.TOKEN_ENDPOINT;
-      else process.env.TOKEN_ENDPOINT = saved;
+      if (saved === undefined) delete process.env.SERVICE_TOKEN_ENDPOINT;
+      else process.env.SERVICE_TOKEN_ENDPOINT = saved;
     }
   });
 });

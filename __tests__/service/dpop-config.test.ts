@@ -28,7 +28,7 @@ const privateJwk = (type: 'ec' | 'ed25519' | 'rsa' = 'ec') => {
 describe('the "dpop" option', () => {
   test.each([
     ['yes', '"dpop" must be a boolean or an object { key?, alg? }'],
-    [{ keyPair: {} }, '"dpop" has no option "keyPair" (only "key" and "alg")'],
+    [{ keyPair: {} }, 'serviceAgent() has no option "dpop.keyPair"; did you mean "dpop.key"?'],
     [{ alg: 'HS256' }, '"dpop.alg" must be one of ES256, ES384, ES512, EdDSA, Ed25519, PS256, RS256'],
     [{ key: 42 }, '"dpop.key" must be a CryptoKeyPair, a private JWK, a PKCS#8 PEM or a private KeyObject'],
     [

@@ -138,7 +138,7 @@ describe('when Redis fails', () => {
     const client = await connectRedis(own.url);
     const warnings: string[] = [];
     tokens.expiresIn = 2;
-    const billing = agent({ cache: redisTokenCache(client), logger: { warn: (m) => warnings.push(m) } });
+    const billing = agent({ cache: redisTokenCache(client), logger: { warn: (_d, m) => warnings.push(m) } });
     try {
       await billing.getToken();
       await own.kill();
@@ -155,7 +155,7 @@ describe('when Redis fails', () => {
       }
       expect(seen.size).toBeGreaterThanOrEqual(2);
       expect(warnings).toHaveLength(1);
-      expect(warnings[0]).toMatch(/^portcullis serviceAgent: the token cache failed on /);
+      expect(warnings[0]).toMatch(/^serviceAgent\(\): the token cache failed on /);
     } finally {
       client.destroy();
       await own.kill();
@@ -171,12 +171,12 @@ describe('when Redis fails', () => {
       lock: () => never,
     };
     const warnings: string[] = [];
-    const billing = agent({ cache: hanging, logger: { warn: (m) => warnings.push(m) } });
+    const billing = agent({ cache: hanging, logger: { warn: (_d, m) => warnings.push(m) } });
     const results = await Promise.all(Array.from({ length: 10 }, () => billing.getToken()));
     expect(new Set(results.map((t) => t.access_token)).size).toBe(1);
     expect(tokens.requests).toBe(1);
     expect(warnings).toEqual([
-      'portcullis serviceAgent: the token cache failed on get (no answer within 500 ms); using the in-process cache until it recovers',
+      'serviceAgent(): the token cache failed on get (no answer within 500 ms); using the in-process cache until it recovers, so each process may fetch its own token meanwhile',
     ]);
   });
 });

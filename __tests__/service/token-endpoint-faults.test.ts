@@ -24,7 +24,7 @@ function agent(extra: Parameters<typeof serviceAgent>[0] = {}): ServiceAgent {
     clientSecret: CLIENT_SECRET,
     httpTimeout: 200,
     onEvent: (e) => events.push(e),
-    logger: { warn: (m) => logged.push(m) },
+    logger: { warn: (_d, m) => logged.push(m) },
     ...extra,
   });
   agents.push(a);

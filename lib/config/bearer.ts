@@ -15,18 +15,19 @@ import {
 import {
   type ClientAuthConfig,
   type ClientAuthOptions,
-  clientAuthFromEnv,
   validateClientAuth,
 } from '../protocol/client-auth.js';
 import type { DpopReplayStore } from '../protocol/dpop/replay-cache.js';
 import { DEFAULT_HTTP_TIMEOUT, type FetchLike, type HttpSettings } from '../protocol/http.js';
 import { type Logger, validateLogger } from '../protocol/logger.js';
-import { compact, envBoolean, envList, envNumber, envString } from './env.js';
+import { BEARER_OPTIONS, INTROSPECTION_OPTIONS } from './bearer-options.js';
+import { clientAuthFromEnv } from './client-auth-options.js';
+import { checkKnownOptions, envValue, readEnv, warnWeakenedChecks } from './option-spec.js';
 import { optionalBoolean, optionalNumber, optionalString, requireCallableUrl } from './validate.js';
 
 /** Introspection (RFC 7662) for opaque tokens: the client credentials `bearer()` calls it with. */
 export interface IntrospectionOptions extends ClientAuthOptions {
-  /** [INTROSPECTION_ENDPOINT] Defaults to the IdP's advertised `introspection_endpoint`. */
+  /** [API_INTROSPECTION_ENDPOINT] Defaults to the IdP's advertised `introspection_endpoint`. */
   endpoint?: string | URL;
 }
 
@@ -35,22 +36,22 @@ export interface IntrospectionOptions extends ClientAuthOptions {
  * DPoP-bound token (`cnf.jkt`) is never accepted as a plain Bearer token, whatever these say.
  */
 export interface BearerDpopOptions {
-  /** [DPOP_REQUIRED] Refuse Bearer tokens: every request needs a DPoP-bound token and a proof. @default false */
+  /** [API_DPOP_REQUIRED] Refuse Bearer tokens: every request needs a DPoP-bound token and a proof. @default false */
   required?: boolean;
-  /** [DPOP_NONCE] Demand a server-provided nonce in every proof (RFC 9449 §9). @default false */
+  /** [API_DPOP_NONCE] Demand a server-provided nonce in every proof (RFC 9449 §9). @default false */
   nonce?: boolean;
   /**
-   * [DPOP_NONCE_SECRET] The key nonces are derived from (32 bytes or more). Give every process of a
+   * [API_DPOP_NONCE_SECRET] The key nonces are derived from (32 bytes or more). Give every process of a
    * fleet the same one, so that a nonce from one is accepted by all. @default random, per process
    */
   nonceSecret?: string | Uint8Array;
-  /** [DPOP_NONCE_LIFETIME] Seconds a nonce is current; the previous one is accepted as long again. @default 300 */
+  /** [API_DPOP_NONCE_LIFETIME] Seconds a nonce is current; the previous one is accepted as long again. @default 300 */
   nonceLifetime?: number;
-  /** [DPOP_ALGORITHMS] Proof algorithms accepted (asymmetric only). @default ES256, ES384, ES512, EdDSA, PS256–512, RS256–512 */
+  /** [API_DPOP_ALGORITHMS] Proof algorithms accepted (asymmetric only). @default ES256, ES384, ES512, EdDSA, PS256–512, RS256–512 */
   algorithms?: string[];
-  /** [DPOP_IAT_WINDOW] Seconds a proof's `iat` may be from now, either way, plus `clockTolerance`. @default 60 */
+  /** [API_DPOP_IAT_WINDOW] Seconds a proof's `iat` may be from now, either way, plus `clockTolerance`. @default 60 */
   iatWindow?: number;
-  /** [DPOP_REPLAY_CACHE_MAX_ENTRIES] Proofs (`jti`) remembered to refuse replays. @default 100000 */
+  /** [API_DPOP_REPLAY_CACHE_MAX_ENTRIES] Proofs (`jti`) remembered to refuse replays. @default 100000 */
   replayCacheMaxEntries?: number;
   /**
    * Where seen proofs are kept. On a fleet, `redisDpopReplayStore(redisClient)`, so that a proof
@@ -62,14 +63,14 @@ export interface BearerDpopOptions {
 export interface BearerOptions {
   /** [ISSUER_BASE_URL] The IdP; its discovery document gives `issuer` and `jwks_uri`. */
   issuerBaseURL?: string | URL;
-  /** [ISSUER] The expected `iss`, or several (multi-tenant). Overrides the discovered issuer. */
+  /** [API_ISSUER] The expected `iss`, or several (multi-tenant). Overrides the discovered issuer. */
   issuer?: string | string[];
-  /** [JWKS_URI] The IdP's keys, when there is no discovery. */
+  /** [API_JWKS_URI] The IdP's keys, when there is no discovery. */
   jwksUri?: string | URL;
   /** [AUDIENCE] Required: the `aud` this API accepts (one of a list). */
   audience?: string | string[];
   /**
-   * [BASE_URL] The API's public URL, as clients call it (`https://api.example.com`). DPoP proofs'
+   * [API_BASE_URL] The API's public URL, as clients call it (`https://api.example.com`). DPoP proofs'
    * `htu` is compared with it plus the request's path, never with the `Host` header. Setting it
    * turns DPoP on (with `dpop`'s defaults).
    */
@@ -81,52 +82,52 @@ export interface BearerOptions {
    */
   dpop?: boolean | BearerDpopOptions;
   /**
-   * [ALGORITHMS] Allowed JWS algorithms. @default every asymmetric one (RS, PS, ES, EdDSA); the
+   * [API_ALGORITHMS] Allowed JWS algorithms. @default every asymmetric one (RS, PS, ES, EdDSA); the
    * HMAC ones when only a `secret` is given. `none` is never accepted.
    */
   algorithms?: string[];
   /**
-   * [BEARER_SECRET] A shared secret (32 bytes or more) for HS256/384/512 tokens.
+   * [API_SECRET] A shared secret (32 bytes or more) for HS256/384/512 tokens.
    * > [!WARNING] Anyone holding the secret can mint tokens; prefer asymmetric keys.
    */
   secret?: string | Uint8Array;
-  /** [CLOCK_TOLERANCE] Seconds of leeway on `exp`, `nbf` and `iat`. @default 5 */
+  /** [API_CLOCK_TOLERANCE] Seconds of leeway on `exp`, `nbf` and `iat`. @default 5 */
   clockTolerance?: number;
-  /** [MAX_TOKEN_AGE] Refuse tokens issued (`iat`) longer ago than this many seconds. */
+  /** [API_MAX_TOKEN_AGE] Refuse tokens issued (`iat`) longer ago than this many seconds. */
   maxTokenAge?: number;
   /**
-   * [ALLOW_JWT_TYP] Also accept `typ: JWT` or no `typ`, besides RFC 9068's `at+jwt`. @default false
+   * [API_ALLOW_JWT_TYP] Also accept `typ: JWT` or no `typ`, besides RFC 9068's `at+jwt`. @default false
    * > [!WARNING] Lets an ID token signed by the same IdP pass as an access token if its `aud` matches.
    */
   allowJWTTyp?: boolean;
-  /** [REALM] The `realm` of `WWW-Authenticate` challenges. @default 'api' */
+  /** [API_REALM] The `realm` of `WWW-Authenticate` challenges. @default 'api' */
   realm?: string;
-  /** [AUTH_REQUIRED] When false, a request without a token goes on without `req.auth`. @default true */
+  /** [API_AUTH_REQUIRED] When false, a request without a token goes on without `req.auth`. @default true */
   authRequired?: boolean;
-  /** [ALLOW_QUERY_TOKEN] Also read `?access_token=` (RFC 6750 §2.3). @default false */
+  /** [API_ALLOW_QUERY_TOKEN] Also read `?access_token=` (RFC 6750 §2.3). @default false */
   allowQueryToken?: boolean;
-  /** [ALLOW_BODY_TOKEN] Also read a parsed urlencoded `req.body.access_token` (§2.2). @default false */
+  /** [API_ALLOW_BODY_TOKEN] Also read a parsed urlencoded `req.body.access_token` (§2.2). @default false */
   allowBodyToken?: boolean;
-  /** [MAX_TOKEN_LENGTH] Longer tokens are refused before any parsing. @default 8192 */
+  /** [API_MAX_TOKEN_LENGTH] Longer tokens are refused before any parsing. @default 8192 */
   maxTokenLength?: number;
-  /** [PERMISSIONS_AS_SCOPES] Count the `permissions` claim as scopes. @default false */
+  /** [API_PERMISSIONS_AS_SCOPES] Count the `permissions` claim as scopes. @default false */
   permissionsAsScopes?: boolean;
-  /** [JWKS_COOLDOWN] Seconds between JWKS refetches caused by unknown `kid`s. @default 30 */
+  /** [API_JWKS_COOLDOWN] Seconds between JWKS refetches caused by unknown `kid`s. @default 30 */
   jwksCooldown?: number;
-  /** [JWKS_CACHE_MAX_AGE] Seconds after which the JWKS is refreshed in the background. @default 600 */
+  /** [API_JWKS_CACHE_MAX_AGE] Seconds after which the JWKS is refreshed in the background. @default 600 */
   jwksCacheMaxAge?: number;
-  /** [TOKEN_CACHE_MAX_ENTRIES] Verified tokens remembered (0 turns the cache off). @default 1000 */
+  /** [API_TOKEN_CACHE_MAX_ENTRIES] Verified tokens remembered (0 turns the cache off). @default 1000 */
   cacheMaxEntries?: number;
-  /** [TOKEN_CACHE_MAX_AGE] Seconds a verdict is reused at most (never past `exp`). @default 300 */
+  /** [API_TOKEN_CACHE_MAX_AGE] Seconds a verdict is reused at most (never past `exp`). @default 300 */
   cacheMaxAge?: number;
   /** Validate opaque (non-JWT) tokens at the IdP's introspection endpoint; `true` reads CLIENT_ID etc. */
   introspection?: boolean | IntrospectionOptions;
   /** The fetch used to reach the IdP (proxies, custom CAs). @default globalThis.fetch */
   fetch?: FetchLike;
-  /** [HTTP_TIMEOUT] Milliseconds before a call to the IdP is abandoned. @default 5000 */
+  /** [API_HTTP_TIMEOUT] Milliseconds before a call to the IdP is abandoned. @default 5000 */
   httpTimeout?: number;
   /**
-   * [ALLOW_INSECURE_HTTP] Allow plain http to non-loopback hosts.
+   * [API_ALLOW_INSECURE_HTTP] Allow plain http to non-loopback hosts.
    * > [!WARNING] Keys fetched over http can be replaced in transit.
    */
   allowInsecureHttp?: boolean;
@@ -187,50 +188,6 @@ export interface BearerConfig {
 
 type Env = Record<string, string | undefined>;
 
-/** Explicit options win; the environment fills what they leave out. */
-export function bearerOptionsFromEnv(options: BearerOptions, env: Env): BearerOptions {
-  const o = options;
-  return compact<BearerOptions>({
-    ...o,
-    issuerBaseURL: o.issuerBaseURL ?? envString(env, 'ISSUER_BASE_URL'),
-    issuer: o.issuer ?? envList(env, 'ISSUER'),
-    jwksUri: o.jwksUri ?? envString(env, 'JWKS_URI'),
-    audience: o.audience ?? envList(env, 'AUDIENCE'),
-    baseURL: o.baseURL ?? envString(env, 'BASE_URL'),
-    dpop: o.dpop ?? dpopFromEnv(env),
-    algorithms: o.algorithms ?? envList(env, 'ALGORITHMS'),
-    secret: o.secret ?? envString(env, 'BEARER_SECRET'),
-    clockTolerance: o.clockTolerance ?? envNumber(env, 'CLOCK_TOLERANCE'),
-    maxTokenAge: o.maxTokenAge ?? envNumber(env, 'MAX_TOKEN_AGE'),
-    allowJWTTyp: o.allowJWTTyp ?? envBoolean(env, 'ALLOW_JWT_TYP'),
-    realm: o.realm ?? envString(env, 'REALM'),
-    authRequired: o.authRequired ?? envBoolean(env, 'AUTH_REQUIRED'),
-    allowQueryToken: o.allowQueryToken ?? envBoolean(env, 'ALLOW_QUERY_TOKEN'),
-    allowBodyToken: o.allowBodyToken ?? envBoolean(env, 'ALLOW_BODY_TOKEN'),
-    maxTokenLength: o.maxTokenLength ?? envNumber(env, 'MAX_TOKEN_LENGTH'),
-    permissionsAsScopes: o.permissionsAsScopes ?? envBoolean(env, 'PERMISSIONS_AS_SCOPES'),
-    jwksCooldown: o.jwksCooldown ?? envNumber(env, 'JWKS_COOLDOWN'),
-    jwksCacheMaxAge: o.jwksCacheMaxAge ?? envNumber(env, 'JWKS_CACHE_MAX_AGE'),
-    cacheMaxEntries: o.cacheMaxEntries ?? envNumber(env, 'TOKEN_CACHE_MAX_ENTRIES'),
-    cacheMaxAge: o.cacheMaxAge ?? envNumber(env, 'TOKEN_CACHE_MAX_AGE'),
-    httpTimeout: o.httpTimeout ?? envNumber(env, 'HTTP_TIMEOUT'),
-    allowInsecureHttp: o.allowInsecureHttp ?? envBoolean(env, 'ALLOW_INSECURE_HTTP'),
-  });
-}
-
-function dpopFromEnv(env: Env): BearerDpopOptions | undefined {
-  const dpop = compact<BearerDpopOptions>({
-    required: envBoolean(env, 'DPOP_REQUIRED'),
-    nonce: envBoolean(env, 'DPOP_NONCE'),
-    nonceSecret: envString(env, 'DPOP_NONCE_SECRET'),
-    nonceLifetime: envNumber(env, 'DPOP_NONCE_LIFETIME'),
-    algorithms: envList(env, 'DPOP_ALGORITHMS'),
-    iatWindow: envNumber(env, 'DPOP_IAT_WINDOW'),
-    replayCacheMaxEntries: envNumber(env, 'DPOP_REPLAY_CACHE_MAX_ENTRIES'),
-  });
-  return Object.keys(dpop).length === 0 ? undefined : dpop;
-}
-
 function stringList(value: unknown, option: string, envName: string): string[] {
   const list = typeof value === 'string' ? [value] : value;
   if (
@@ -282,7 +239,9 @@ function validateBaseURL(value: unknown): URL | undefined {
     url = undefined;
   }
   if (url === undefined || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
-    throw new TypeError('"baseURL" must be an absolute http(s) URL (or the BASE_URL environment variable)');
+    throw new TypeError(
+      '"baseURL" must be an absolute http(s) URL (or the API_BASE_URL environment variable)',
+    );
   }
   if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
     throw new TypeError('"baseURL" must not contain credentials, a query or a fragment');
@@ -329,7 +288,7 @@ function validateDpop(value: unknown, baseURL: URL | undefined): BearerDpopConfi
     throw new TypeError('"dpop" must be a boolean or an object ({ required, nonce, ... })');
   }
   if (baseURL === undefined) {
-    throw new TypeError('"baseURL" (or BASE_URL) is required with "dpop": proofs are checked against it');
+    throw new TypeError('"baseURL" (or API_BASE_URL) is required with "dpop": proofs are checked against it');
   }
   const o: BearerDpopOptions = typeof value === 'object' ? (value as BearerDpopOptions) : {};
   const nonce = optionalBoolean(o.nonce, 'dpop.nonce', false);
@@ -374,8 +333,11 @@ function validateIntrospection(
     throw new TypeError('"introspection" must be true or an object with client credentials');
   }
   const given = value === true ? {} : (value as IntrospectionOptions);
-  const client = validateClientAuth(clientAuthFromEnv(given, env));
-  const endpointValue = given.endpoint ?? envString(env, 'INTROSPECTION_ENDPOINT');
+  const client = validateClientAuth(clientAuthFromEnv(given, env, INTROSPECTION_OPTIONS), {
+    envPrefix: 'API_',
+    optionPrefix: 'introspection.',
+  });
+  const endpointValue = given.endpoint ?? envValue(INTROSPECTION_OPTIONS.endpoint, env);
   const endpoint =
     endpointValue === undefined
       ? undefined
@@ -386,7 +348,14 @@ function validateIntrospection(
 /** Validate `bearer()` options; throws one TypeError naming the option. */
 export function validateBearerOptions(input: BearerOptions, env: Env = process.env): BearerConfig {
   if (typeof input !== 'object' || input === null) throw new TypeError('bearer() options must be an object');
-  const o = bearerOptionsFromEnv(input, env);
+  checkKnownOptions('bearer()', BEARER_OPTIONS, input);
+  // Where the keys come from is taken whole: `issuer` + `jwksUri` in code never meet an
+  // ISSUER_BASE_URL set for sign-in, which would add a discovery the app did not ask for.
+  const explicitKeys = input.issuer !== undefined || input.jwksUri !== undefined;
+  const o = readEnv(BEARER_OPTIONS, input, env);
+  if (explicitKeys && input.issuerBaseURL === undefined) delete o.issuerBaseURL;
+  const logger = validateLogger(o.logger);
+  warnWeakenedChecks('bearer()', BEARER_OPTIONS, o, logger);
   const allowInsecureHttp = optionalBoolean(o.allowInsecureHttp, 'allowInsecureHttp', false);
   const audiences = stringList(o.audience, 'audience', 'AUDIENCE');
   const baseURL = validateBaseURL(o.baseURL);
@@ -402,16 +371,18 @@ export function validateBearerOptions(input: BearerOptions, env: Env = process.e
           allowInsecureHttp,
           envName: 'ISSUER_BASE_URL',
         });
-  const issuers = o.issuer === undefined ? undefined : stringList(o.issuer, 'issuer', 'ISSUER');
+  const issuers = o.issuer === undefined ? undefined : stringList(o.issuer, 'issuer', 'API_ISSUER');
   const jwksUri =
     o.jwksUri === undefined
       ? undefined
-      : requireCallableUrl(o.jwksUri, 'jwksUri', { allowInsecureHttp, envName: 'JWKS_URI' });
+      : requireCallableUrl(o.jwksUri, 'jwksUri', { allowInsecureHttp, envName: 'API_JWKS_URI' });
   if (issuerBaseURL === undefined && issuers === undefined) {
     throw new TypeError('"issuerBaseURL" (or "issuer" with "jwksUri") is required (or ISSUER_BASE_URL)');
   }
   if (issuerBaseURL === undefined && needsKeys && jwksUri === undefined) {
-    throw new TypeError('"jwksUri" is required with "issuer" when there is no "issuerBaseURL" (or JWKS_URI)');
+    throw new TypeError(
+      '"jwksUri" is required with "issuer" when there is no "issuerBaseURL" (or API_JWKS_URI)',
+    );
   }
   const fetchImpl = o.fetch ?? globalThis.fetch;
   if (typeof fetchImpl !== 'function') throw new TypeError('"fetch" must be a function');
@@ -449,6 +420,6 @@ export function validateBearerOptions(input: BearerOptions, env: Env = process.e
       timeout: optionalNumber(o.httpTimeout, 'httpTimeout', DEFAULT_HTTP_TIMEOUT, { min: 1, max: 120_000 }),
       allowInsecureHttp,
     }),
-    logger: validateLogger(o.logger),
+    logger,
   });
 }

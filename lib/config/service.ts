@@ -6,7 +6,6 @@
 import {
   type ClientAuthConfig,
   type ClientAuthOptions,
-  clientAuthFromEnv,
   validateClientAuth,
 } from '../protocol/client-auth.js';
 import {
@@ -17,15 +16,14 @@ import {
   dpopKey,
 } from '../protocol/dpop/key-pair.js';
 import { DEFAULT_HTTP_TIMEOUT, type FetchLike } from '../protocol/http.js';
+import { type Logger, validateLogger } from '../protocol/logger.js';
 import type { ServiceAgentEvent } from '../service/events.js';
 import type { TokenCache } from '../service/token-cache.js';
-import { compact, envBoolean, envList, envNumber, envString } from './env.js';
+import { clientAuthFromEnv } from './client-auth-options.js';
+import { compact } from './env.js';
+import { checkKnownOptions, envValue, readEnv, warnWeakenedChecks } from './option-spec.js';
+import { SERVICE_DPOP_OPTIONS, SERVICE_OPTIONS } from './service-options.js';
 import { optionalBoolean, optionalFunction, optionalNumber, requireCallableUrl } from './validate.js';
-
-/** Where warnings go (Redis fell back to the in-process cache, and back). Never given a secret. */
-export interface ServiceAgentLogger {
-  warn(message: string): void;
-}
 
 /** `dpop: { ... }`: the key to bind tokens to, when it is not a fresh one per agent. */
 export interface ServiceAgentDpopOptions {
@@ -43,7 +41,7 @@ export interface ServiceAgentDpopOptions {
 export interface ServiceAgentOptions extends ClientAuthOptions {
   /** [ISSUER_BASE_URL] The IdP; its token endpoint comes from discovery. Or give `tokenEndpoint`. */
   issuerBaseURL?: string | URL;
-  /** [TOKEN_ENDPOINT] The token endpoint, when the IdP has no discovery document. Wins over discovery. */
+  /** [SERVICE_TOKEN_ENDPOINT] The token endpoint, when the IdP has no discovery document. Wins over discovery. */
   tokenEndpoint?: string | URL;
   /** [SERVICE_AUDIENCE] The `audience` token parameter (Auth0, Okta and others). */
   audience?: string;
@@ -51,26 +49,26 @@ export interface ServiceAgentOptions extends ClientAuthOptions {
   resource?: string | string[];
   /** [SERVICE_SCOPE] Space separated string or a list. */
   scope?: string | string[];
-  /** [TOKEN_PARAMS] Extra token request parameters (env: a query string, `a=1&b=2`). */
+  /** [SERVICE_TOKEN_PARAMS] Extra token request parameters (env: a query string, `a=1&b=2`). */
   tokenParams?: Record<string, string>;
   /** The token cache. @default an in-process `memoryTokenCache()` for this agent */
   cache?: TokenCache;
   /**
-   * [TOKEN_REFRESH_RATIO] Share of a token's lifetime after which the next call refreshes it in
+   * [SERVICE_TOKEN_REFRESH_RATIO] Share of a token's lifetime after which the next call refreshes it in
    * the background while the current one keeps being sent. @default 0.8
    */
   refreshRatio?: number;
   /**
-   * [TOKEN_EXPIRY_MARGIN] Seconds before expiry within which a token is never sent; capped at a
+   * [SERVICE_TOKEN_EXPIRY_MARGIN] Seconds before expiry within which a token is never sent; capped at a
    * tenth of the token's lifetime so that short-lived tokens still get used. @default 30
    */
   expiryMargin?: number;
-  /** [HTTP_TIMEOUT] Milliseconds per token request before it is abandoned. @default 5000 */
+  /** [SERVICE_HTTP_TIMEOUT] Milliseconds per token request before it is abandoned. @default 5000 */
   httpTimeout?: number;
-  /** [TOKEN_REQUEST_RETRIES] Retries of a token request after a network error or a 5xx. @default 2 */
+  /** [SERVICE_TOKEN_REQUEST_RETRIES] Retries of a token request after a network error or a 5xx. @default 2 */
   retries?: number;
   /**
-   * [TOKEN_EXCHANGE] Enable `onBehalfOf(subjectToken)`: tokens from the RFC 8693 token-exchange grant
+   * [SERVICE_TOKEN_EXCHANGE] Enable `onBehalfOf(subjectToken)`: tokens from the RFC 8693 token-exchange grant
    * for the signed-in user, cached per subject token and audience. @default false
    */
   tokenExchange?: boolean;
@@ -84,7 +82,7 @@ export interface ServiceAgentOptions extends ClientAuthOptions {
    */
   dpop?: boolean | ServiceAgentDpopOptions;
   /**
-   * [ALLOW_INSECURE_HTTP] Allow plain http to non-loopback hosts.
+   * [SERVICE_ALLOW_INSECURE_HTTP] Allow plain http to non-loopback hosts.
    * > [!WARNING] Tokens and client secrets then cross the network in clear text.
    * @default false
    */
@@ -93,8 +91,11 @@ export interface ServiceAgentOptions extends ClientAuthOptions {
   fetch?: FetchLike;
   /** Observability hook: token fetched, refreshed, failed, cache hit/miss. Payloads hold no secret. */
   onEvent?: (event: ServiceAgentEvent) => void;
-  /** @default console */
-  logger?: ServiceAgentLogger;
+  /**
+   * A pino-compatible logger (`pino()`, or `console`): start-up warnings, and when a shared cache
+   * fails or recovers. Never given a secret. @default warnings to `console.warn`
+   */
+  logger?: Logger;
 }
 
 export interface ServiceAgentConfig {
@@ -114,12 +115,7 @@ export interface ServiceAgentConfig {
   readonly allowInsecureHttp: boolean;
   readonly fetch: FetchLike | undefined;
   readonly onEvent: ((event: ServiceAgentEvent) => void) | undefined;
-  readonly logger: ServiceAgentLogger;
-}
-
-function tokenParamsFromEnv(env: Record<string, string | undefined>): Record<string, string> | undefined {
-  const text = envString(env, 'TOKEN_PARAMS');
-  return text === undefined ? undefined : Object.fromEntries(new URLSearchParams(text));
+  readonly logger: Logger;
 }
 
 /**
@@ -132,8 +128,8 @@ function dpopWithEnv(
   env: Record<string, string | undefined>,
 ): ServiceAgentOptions['dpop'] {
   if (option !== undefined && option !== true) return option;
-  const key = envString(env, 'SERVICE_DPOP_KEY');
-  const on = option ?? envBoolean(env, 'SERVICE_DPOP');
+  const key = envValue(SERVICE_DPOP_OPTIONS.key, env) as string | undefined;
+  const on = option ?? (envValue(SERVICE_OPTIONS.dpop, env) as boolean | undefined);
   if (key !== undefined && on !== false) return { key };
   return on;
 }
@@ -143,25 +139,16 @@ export function serviceOptionsFromEnv(
   options: ServiceAgentOptions,
   env: Record<string, string | undefined>,
 ): ServiceAgentOptions {
+  checkKnownOptions('serviceAgent()', SERVICE_OPTIONS, options);
   // Where tokens come from is taken whole: an explicit issuerBaseURL or tokenEndpoint is never mixed
   // with an ISSUER_BASE_URL meant for auth() (it would become the private_key_jwt audience).
   const explicitEndpoint = options.issuerBaseURL !== undefined || options.tokenEndpoint !== undefined;
+  const merged = readEnv(SERVICE_OPTIONS, { ...options, dpop: dpopWithEnv(options.dpop, env) }, env);
   return compact<ServiceAgentOptions>({
-    ...options,
-    ...clientAuthFromEnv(options, env),
-    issuerBaseURL: explicitEndpoint ? options.issuerBaseURL : envString(env, 'ISSUER_BASE_URL'),
-    tokenEndpoint: explicitEndpoint ? options.tokenEndpoint : envString(env, 'TOKEN_ENDPOINT'),
-    audience: options.audience ?? envString(env, 'SERVICE_AUDIENCE'),
-    resource: options.resource ?? envList(env, 'SERVICE_RESOURCE'),
-    scope: options.scope ?? envString(env, 'SERVICE_SCOPE'),
-    tokenParams: options.tokenParams ?? tokenParamsFromEnv(env),
-    refreshRatio: options.refreshRatio ?? envNumber(env, 'TOKEN_REFRESH_RATIO'),
-    expiryMargin: options.expiryMargin ?? envNumber(env, 'TOKEN_EXPIRY_MARGIN'),
-    httpTimeout: options.httpTimeout ?? envNumber(env, 'HTTP_TIMEOUT'),
-    retries: options.retries ?? envNumber(env, 'TOKEN_REQUEST_RETRIES'),
-    tokenExchange: options.tokenExchange ?? envBoolean(env, 'TOKEN_EXCHANGE'),
-    dpop: dpopWithEnv(options.dpop, env),
-    allowInsecureHttp: options.allowInsecureHttp ?? envBoolean(env, 'ALLOW_INSECURE_HTTP'),
+    ...merged,
+    ...clientAuthFromEnv(options, env, SERVICE_OPTIONS),
+    issuerBaseURL: explicitEndpoint ? options.issuerBaseURL : merged.issuerBaseURL,
+    tokenEndpoint: explicitEndpoint ? options.tokenEndpoint : merged.tokenEndpoint,
   });
 }
 
@@ -252,7 +239,7 @@ export function validateServiceOptions(options: ServiceAgentOptions): ServiceAge
   const allowInsecureHttp = optionalBoolean(options.allowInsecureHttp, 'allowInsecureHttp', false);
   if (options.issuerBaseURL === undefined && options.tokenEndpoint === undefined) {
     throw new TypeError(
-      '"issuerBaseURL" or "tokenEndpoint" is required (or the ISSUER_BASE_URL or TOKEN_ENDPOINT environment variable)',
+      '"issuerBaseURL" or "tokenEndpoint" is required (or the ISSUER_BASE_URL or SERVICE_TOKEN_ENDPOINT environment variable)',
     );
   }
   const issuer =
@@ -263,7 +250,7 @@ export function validateServiceOptions(options: ServiceAgentOptions): ServiceAge
     options.tokenEndpoint === undefined
       ? undefined
       : requireCallableUrl(options.tokenEndpoint, 'tokenEndpoint', { allowInsecureHttp });
-  const clientAuth = validateClientAuth(options);
+  const clientAuth = validateClientAuth(options, { envPrefix: 'SERVICE_' });
 
   const params: Array<[string, string]> = [];
   const scope = stringList(options.scope, 'scope');
@@ -278,8 +265,8 @@ export function validateServiceOptions(options: ServiceAgentOptions): ServiceAge
     params.push(['resource', resource]);
   params.push(...tokenParams(options.tokenParams).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 
-  const logger = options.logger ?? console;
-  if (typeof logger?.warn !== 'function') throw new TypeError('"logger" must have a warn(message) method');
+  const logger = validateLogger(options.logger);
+  warnWeakenedChecks('serviceAgent()', SERVICE_OPTIONS, options, logger);
 
   return Object.freeze({
     issuer,

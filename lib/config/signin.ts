@@ -5,13 +5,15 @@
 import {
   type ClientAuthConfig,
   type ClientAuthOptions,
-  clientAuthFromEnv,
   validateClientAuth,
 } from '../protocol/client-auth.js';
 import { DEFAULT_HTTP_TIMEOUT, type FetchLike, type HttpSettings } from '../protocol/http.js';
+import { type Logger, validateLogger } from '../protocol/logger.js';
 import type { RefreshLock } from '../signin/refresh.js';
 import type { TokenSet } from '../signin/token-set.js';
-import { envBoolean, envNumber, envString } from './env.js';
+import { clientAuthFromEnv } from './client-auth-options.js';
+import { checkKnownOptions, envValue, readEnv, warnWeakenedChecks } from './option-spec.js';
+import { SIGNIN_OPTIONS } from './signin-options.js';
 import {
   optionalBoolean,
   optionalFunction,
@@ -127,6 +129,11 @@ export interface AuthOptions extends ClientAuthOptions {
     context: AfterCallbackContext,
     // biome-ignore lint/suspicious/noConfusingVoidType: a hook that returns nothing (or an empty promise) keeps the token set
   ) => TokenSet | undefined | void | Promise<TokenSet | undefined | void>;
+  /**
+   * A pino-compatible logger (`pino()`, or `console`): start-up warnings of weakened checks.
+   * @default warnings to `console.warn`, nothing else
+   */
+  logger?: Logger;
 }
 
 export interface SigninConfig {
@@ -150,6 +157,7 @@ export interface SigninConfig {
   readonly transactionCookieName: string;
   readonly refreshLock: RefreshLock | undefined;
   readonly afterCallback: AuthOptions['afterCallback'];
+  readonly logger: Logger;
 }
 
 /** Parameters the library owns: letting callers set them would break PKCE, state or nonce. */
@@ -216,25 +224,21 @@ function checkRefreshLock(value: unknown): RefreshLock | undefined {
 }
 
 export function signinConfig(
-  options: AuthOptions = {},
+  input: AuthOptions = {},
   env: Record<string, string | undefined> = process.env,
 ): SigninConfig {
-  if (typeof options !== 'object' || options === null)
-    throw new TypeError('auth() options must be an object');
-  const allowInsecureHttp = optionalBoolean(
-    options.allowInsecureHttp ?? envBoolean(env, 'ALLOW_INSECURE_HTTP'),
-    'allowInsecureHttp',
-    false,
-  );
-  const issuer = requireCallableUrl(
-    options.issuerBaseURL ?? envString(env, 'ISSUER_BASE_URL'),
-    'issuerBaseURL',
-    {
-      allowInsecureHttp,
-      envName: 'ISSUER_BASE_URL',
-    },
-  );
-  const baseText = requireString(options.baseURL ?? envString(env, 'BASE_URL'), 'baseURL', 'BASE_URL');
+  if (typeof input !== 'object' || input === null) throw new TypeError('auth() options must be an object');
+  checkKnownOptions('auth()', SIGNIN_OPTIONS, input);
+  const options: AuthOptions = {
+    ...readEnv(SIGNIN_OPTIONS, input, env),
+    ...clientAuthFromEnv(input, env, SIGNIN_OPTIONS),
+  };
+  const allowInsecureHttp = optionalBoolean(options.allowInsecureHttp, 'allowInsecureHttp', false);
+  const issuer = requireCallableUrl(options.issuerBaseURL, 'issuerBaseURL', {
+    allowInsecureHttp,
+    envName: SIGNIN_OPTIONS.issuerBaseURL.env,
+  });
+  const baseText = requireString(options.baseURL, 'baseURL', SIGNIN_OPTIONS.baseURL.env);
   let baseURL: URL;
   try {
     baseURL = new URL(baseText);
@@ -246,7 +250,7 @@ export function signinConfig(
   if (baseURL.search !== '' || baseURL.hash !== '')
     throw new TypeError('"baseURL" must not have a query or fragment');
 
-  const client = validateClientAuth(clientAuthFromEnv(options, env));
+  const client = validateClientAuth(options, { envPrefix: '' });
 
   if (options.routes !== undefined && (typeof options.routes !== 'object' || options.routes === null)) {
     throw new TypeError('"routes" must be an object');
@@ -262,7 +266,7 @@ export function signinConfig(
     ),
   };
   const params = checkAuthorizationParams(options.authorizationParams, 'authorizationParams');
-  const responseMode = envString(env, 'RESPONSE_MODE');
+  const responseMode = envValue(SIGNIN_OPTIONS.authorizationParams.fields.response_mode, env);
   if (params.response_mode === undefined && responseMode !== undefined) {
     Object.assign(params, checkAuthorizationParams({ response_mode: responseMode }, 'authorizationParams'));
   }
@@ -270,21 +274,16 @@ export function signinConfig(
 
   const fetchImpl =
     optionalFunction<FetchLike>(options.fetch, 'fetch') ?? ((input, init) => fetch(input, init));
-  const postLogoutRedirect = checkPath(
-    options.postLogoutRedirect ?? envString(env, 'POST_LOGOUT_REDIRECT'),
-    'postLogoutRedirect',
-    '/',
-  );
-  const idTokenSigningAlg = optionalString(
-    options.idTokenSigningAlg ?? envString(env, 'ID_TOKEN_SIGNING_ALG'),
-    'idTokenSigningAlg',
-  );
+  const postLogoutRedirect = checkPath(options.postLogoutRedirect, 'postLogoutRedirect', '/');
+  const idTokenSigningAlg = optionalString(options.idTokenSigningAlg, 'idTokenSigningAlg');
   if (
     idTokenSigningAlg !== undefined &&
     !/^(RS|PS|ES)(256|384|512)$|^EdDSA$|^Ed25519$/.test(idTokenSigningAlg)
   ) {
     throw new TypeError('"idTokenSigningAlg" must be an asymmetric JWS algorithm');
   }
+  const logger = validateLogger(options.logger);
+  warnWeakenedChecks('auth()', SIGNIN_OPTIONS, options, logger);
   const base = baseURL.href.replace(/\/$/, '');
   const config: SigninConfig = {
     issuer,
@@ -293,54 +292,25 @@ export function signinConfig(
     client,
     authorizationParams,
     routes,
-    idpLogout: optionalBoolean(options.idpLogout ?? envBoolean(env, 'IDP_LOGOUT'), 'idpLogout', false),
+    idpLogout: optionalBoolean(options.idpLogout, 'idpLogout', false),
     postLogoutRedirect,
-    authRequired: optionalBoolean(
-      options.authRequired ?? envBoolean(env, 'AUTH_REQUIRED'),
-      'authRequired',
-      false,
-    ),
-    backchannelLogout: optionalBoolean(
-      options.backchannelLogout ?? envBoolean(env, 'BACKCHANNEL_LOGOUT'),
-      'backchannelLogout',
-      false,
-    ),
+    authRequired: optionalBoolean(options.authRequired, 'authRequired', false),
+    backchannelLogout: optionalBoolean(options.backchannelLogout, 'backchannelLogout', false),
     pushedAuthorizationRequests: optionalBoolean(
-      options.pushedAuthorizationRequests ?? envBoolean(env, 'PUSHED_AUTHORIZATION_REQUESTS'),
+      options.pushedAuthorizationRequests,
       'pushedAuthorizationRequests',
       false,
     ),
-    dpop: optionalBoolean(options.dpop ?? envBoolean(env, 'DPOP'), 'dpop', false),
-    autoRefresh: optionalBoolean(
-      options.autoRefresh ?? envBoolean(env, 'AUTO_REFRESH'),
-      'autoRefresh',
-      false,
-    ),
-    absoluteDuration: optionalNumber(
-      options.absoluteDuration ?? envNumber(env, 'SESSION_ABSOLUTE_DURATION'),
-      'absoluteDuration',
-      7 * 24 * 3600,
-      { min: 1 },
-    ),
-    clockTolerance: optionalNumber(
-      options.clockTolerance ?? envNumber(env, 'CLOCK_TOLERANCE'),
-      'clockTolerance',
-      60,
-      {
-        max: 600,
-      },
-    ),
+    dpop: optionalBoolean(options.dpop, 'dpop', false),
+    autoRefresh: optionalBoolean(options.autoRefresh, 'autoRefresh', false),
+    absoluteDuration: optionalNumber(options.absoluteDuration, 'absoluteDuration', 7 * 24 * 3600, { min: 1 }),
+    clockTolerance: optionalNumber(options.clockTolerance, 'clockTolerance', 60, { max: 600 }),
     http: {
       fetch: fetchImpl,
-      timeout: optionalNumber(
-        options.httpTimeout ?? envNumber(env, 'HTTP_TIMEOUT'),
-        'httpTimeout',
-        DEFAULT_HTTP_TIMEOUT,
-        {
-          min: 1,
-          max: 120_000,
-        },
-      ),
+      timeout: optionalNumber(options.httpTimeout, 'httpTimeout', DEFAULT_HTTP_TIMEOUT, {
+        min: 1,
+        max: 120_000,
+      }),
       allowInsecureHttp,
     },
     idTokenSigningAlg,
@@ -351,6 +321,7 @@ export function signinConfig(
       options.afterCallback,
       'afterCallback',
     ),
+    logger,
   };
   return Object.freeze(config);
 }

@@ -7,7 +7,6 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import * as jose from 'jose';
 import * as oauth from 'oauth4webapi';
-import { compact, envString } from '../config/env.js';
 import { PortcullisError } from '../errors.js';
 import { safeCause } from './http.js';
 
@@ -19,8 +18,12 @@ export type ClientSecret = string | (() => string | Promise<string>);
 /** A private key for private_key_jwt: a private JWK (object or JSON), a PKCS#8 PEM, or a KeyObject. */
 export type ClientAssertionSigningKey = jose.JWK | string | KeyObject;
 
+/**
+ * How a client authenticates. Each product reads its own variables: `auth()` `CLIENT_ID`,
+ * `bearer()`'s introspection `API_CLIENT_ID`, `serviceAgent()` `SERVICE_CLIENT_ID`, and so on.
+ */
 export interface ClientAuthOptions {
-  /** [CLIENT_ID] */
+  /** [CLIENT_ID] The client ID registered at the IdP. */
   clientID?: string;
   /** [CLIENT_SECRET] A string, or a function returning the current secret. */
   clientSecret?: ClientSecret;
@@ -28,7 +31,10 @@ export interface ClientAuthOptions {
   clientAssertionSigningKey?: ClientAssertionSigningKey;
   /** [CLIENT_ASSERTION_SIGNING_ALG] Defaults from the key type (RS256, ES256, ES384, ES512, EdDSA). */
   clientAssertionSigningAlg?: string;
-  /** [CLIENT_AUTH_METHOD] Defaults to private_key_jwt with a key, else client_secret_basic. */
+  /**
+   * [CLIENT_AUTH_METHOD] Defaults to private_key_jwt with a key, else client_secret_basic. Use
+   * `client_secret_post` with an IdP that does not decode form-encoded Basic credentials.
+   */
   clientAuthMethod?: ClientAuthMethod;
 }
 
@@ -42,25 +48,6 @@ export interface ClientAuthConfig {
 }
 
 const METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
-
-/** Merge the environment into the client-auth options (explicit options win). */
-export function clientAuthFromEnv(
-  options: ClientAuthOptions,
-  env: Record<string, string | undefined>,
-): ClientAuthOptions {
-  const noCredentials = options.clientSecret === undefined && options.clientAssertionSigningKey === undefined;
-  return compact<ClientAuthOptions>({
-    clientID: options.clientID ?? envString(env, 'CLIENT_ID'),
-    clientSecret: noCredentials ? envString(env, 'CLIENT_SECRET') : options.clientSecret,
-    clientAssertionSigningKey: noCredentials
-      ? envString(env, 'CLIENT_ASSERTION_SIGNING_KEY')
-      : options.clientAssertionSigningKey,
-    clientAssertionSigningAlg:
-      options.clientAssertionSigningAlg ?? envString(env, 'CLIENT_ASSERTION_SIGNING_ALG'),
-    clientAuthMethod:
-      options.clientAuthMethod ?? (envString(env, 'CLIENT_AUTH_METHOD') as ClientAuthMethod | undefined),
-  });
-}
 
 function defaultAlg(key: KeyObject): string {
   switch (key.asymmetricKeyType) {
@@ -114,11 +101,23 @@ function parseSigningKey(input: ClientAssertionSigningKey): { key: KeyObject; ki
 /** Validate the client-auth options at start-up; throws one TypeError naming the option. */
 export function validateClientAuth(
   options: ClientAuthOptions,
-  { requireCredentials = true } = {},
+  {
+    requireCredentials = true,
+    envPrefix,
+    optionPrefix = '',
+  }: {
+    requireCredentials?: boolean;
+    /** The product's variable prefix, named in messages (`''`, `'API_'`, `'SERVICE_'`). */
+    envPrefix: string;
+    /** Where the options sit (`'introspection.'`), named in messages. */
+    optionPrefix?: string;
+  },
 ): ClientAuthConfig {
   const { clientID, clientSecret, clientAssertionSigningKey, clientAssertionSigningAlg } = options;
   if (typeof clientID !== 'string' || clientID === '') {
-    throw new TypeError('"clientID" is required (or the CLIENT_ID environment variable)');
+    throw new TypeError(
+      `"${optionPrefix}clientID" is required (or the ${envPrefix}CLIENT_ID environment variable)`,
+    );
   }
   if (options.clientAuthMethod !== undefined && !METHODS.includes(options.clientAuthMethod)) {
     throw new TypeError(`"clientAuthMethod" must be one of ${METHODS.join(', ')}`);
@@ -154,7 +153,7 @@ export function validateClientAuth(
         kid: undefined,
       };
     throw new TypeError(
-      `"clientSecret" is required for the "clientAuthMethod" "${method}" (or the CLIENT_SECRET environment variable)`,
+      `"${optionPrefix}clientSecret" is required for the "clientAuthMethod" "${method}" (or the ${envPrefix}CLIENT_SECRET environment variable)`,
     );
   }
   if (typeof clientSecret !== 'string' && typeof clientSecret !== 'function') {

@@ -3,7 +3,7 @@
  * cache falls back to an in-process one, logging once when it breaks and once when it recovers.
  * A call never fails because the cache failed; in the worst case each process fetches its own token.
  */
-import type { ServiceAgentLogger } from '../config/service.js';
+import type { Logger } from '../protocol/logger.js';
 import type { EmitEvent } from './events.js';
 import { memoryTokenCache } from './memory-cache.js';
 import { type CachedToken, isCachedToken, type TokenCache } from './token-cache.js';
@@ -21,7 +21,7 @@ export interface GuardedCache {
 
 interface GuardOptions {
   readonly timeout: number;
-  readonly logger: ServiceAgentLogger;
+  readonly logger: Logger;
   readonly emit: EmitEvent | undefined;
   readonly key: string;
 }
@@ -52,7 +52,10 @@ export function guardCache(shared: TokenCache, options: GuardOptions): GuardedCa
       const value = await withTimeout(run(), options.timeout);
       if (degraded) {
         degraded = false;
-        options.logger.warn('portcullis serviceAgent: the token cache answers again; sharing tokens again');
+        options.logger.warn(
+          { product: 'serviceAgent()', cache: 'recovered' },
+          'serviceAgent(): the token cache answers again; sharing tokens again',
+        );
       }
       return { ok: true, value };
     } catch (err) {
@@ -63,7 +66,8 @@ export function guardCache(shared: TokenCache, options: GuardOptions): GuardedCa
       if (!degraded) {
         degraded = true;
         options.logger.warn(
-          `portcullis serviceAgent: the token cache failed on ${operation} (${message}); using the in-process cache until it recovers`,
+          { product: 'serviceAgent()', cache: 'failed', operation, reason: message },
+          `serviceAgent(): the token cache failed on ${operation} (${message}); using the in-process cache until it recovers, so each process may fetch its own token meanwhile`,
         );
       }
       return { ok: false };

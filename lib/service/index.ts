@@ -1,5 +1,5 @@
 // The public API of service calls (API.md §3).
-export type { ServiceAgentDpopOptions, ServiceAgentLogger, ServiceAgentOptions } from '../config/service.js';
+export type { ServiceAgentDpopOptions, ServiceAgentOptions } from '../config/service.js';
 export type { DpopAlgorithm, DpopKeyInput } from '../protocol/dpop/key-pair.js';
 export type { AxiosLikeInstance, AxiosLikeRequestConfig, AxiosLikeResponse } from './axios.js';
 export type { ServiceAgentEvent } from './events.js';

@@ -1,0 +1,164 @@
+/**
+ * Every `auth()` option, declared once (see option-spec.ts). Sign-in keeps express-openid-connect's
+ * variable names (`ISSUER_BASE_URL`, `BASE_URL`, `CLIENT_ID`, `AUTH_REQUIRED`, ...), so an app that
+ * moves from it keeps its environment; `bearer()` and `serviceAgent()` read prefixed names instead.
+ */
+import { clientAuthTable } from './client-auth-options.js';
+import type { OptionsTable } from './option-spec.js';
+import type { AuthOptions } from './signin.js';
+
+const insecureHttp = (value: unknown) =>
+  value === true
+    ? 'plain-http IdP URLs are accepted on non-loopback hosts, so codes and tokens cross the network unencrypted'
+    : undefined;
+
+export const SIGNIN_OPTIONS = {
+  issuerBaseURL: {
+    env: 'ISSUER_BASE_URL',
+    type: 'string',
+    doc: 'The IdP. Discovery reads `/.well-known/openid-configuration` (RFC 8414 as a fallback). Required.',
+  },
+  baseURL: {
+    env: 'BASE_URL',
+    type: 'string',
+    doc: "This app's public URL; the `redirect_uri` is `baseURL` + `routes.callback`. Required.",
+  },
+  ...clientAuthTable('', 'this app'),
+  authorizationParams: {
+    type: 'AuthorizationParams',
+    default: "{ scope: 'openid profile email' }",
+    doc: 'Parameters of every authorization request (`scope`, `audience`, `resource`, `prompt`, ...), IdP-specific ones included.',
+    openFields: true,
+    fields: {
+      scope: { type: 'string', default: "'openid profile email'", doc: 'Must include `openid`.' },
+      response_mode: {
+        env: 'RESPONSE_MODE',
+        type: "'query' | 'form_post'",
+        default: "'query'",
+        doc: 'How the IdP returns the code; `form_post` works across sites as well.',
+      },
+      audience: { type: 'string', doc: 'An API audience (Auth0 and others).' },
+      resource: { type: 'string | string[]', doc: 'RFC 8707 resource indicator(s).' },
+    },
+  },
+  routes: {
+    type: 'Routes',
+    doc: 'Where the login, callback, logout and back-channel logout routes are mounted.',
+    fields: {
+      login: { type: 'string', default: "'/login'", doc: 'Starts a login.' },
+      callback: { type: 'string', default: "'/callback'", doc: 'Where the IdP sends the user back.' },
+      logout: { type: 'string', default: "'/logout'", doc: 'Ends the session (GET or POST).' },
+      backchannelLogout: {
+        type: 'string',
+        default: "'/backchannel-logout'",
+        doc: 'Where the IdP POSTs logout tokens, with `backchannelLogout`.',
+      },
+    },
+  },
+  idpLogout: {
+    env: 'IDP_LOGOUT',
+    envKind: 'boolean',
+    type: 'boolean',
+    default: 'false',
+    doc: 'Also log out at the IdP (RP-initiated logout) when it advertises an `end_session_endpoint`.',
+  },
+  postLogoutRedirect: {
+    env: 'POST_LOGOUT_REDIRECT',
+    type: 'string',
+    default: "'/'",
+    doc: 'Where logout sends the user: a same-origin path.',
+  },
+  pushedAuthorizationRequests: {
+    env: 'PUSHED_AUTHORIZATION_REQUESTS',
+    envKind: 'boolean',
+    type: 'boolean',
+    default: 'false',
+    doc: 'Push the authorization parameters to the IdP first (RFC 9126); automatic when the IdP requires it.',
+  },
+  dpop: {
+    env: 'DPOP',
+    envKind: 'boolean',
+    type: 'boolean',
+    default: 'false',
+    doc: "Bind the user's tokens to a key pair kept server-side with the session (RFC 9449).",
+  },
+  backchannelLogout: {
+    env: 'BACKCHANNEL_LOGOUT',
+    envKind: 'boolean',
+    type: 'boolean',
+    default: 'false',
+    doc: "Mount `POST routes.backchannelLogout`: the IdP's logout tokens end the sessions they name.",
+  },
+  authRequired: {
+    env: 'AUTH_REQUIRED',
+    envKind: 'boolean',
+    type: 'boolean',
+    default: 'false',
+    doc: 'Require login on every route after `auth()`.',
+  },
+  autoRefresh: {
+    env: 'AUTO_REFRESH',
+    envKind: 'boolean',
+    type: 'boolean',
+    default: 'false',
+    doc: 'Refresh an expired access token before the route runs.',
+  },
+  absoluteDuration: {
+    env: 'SESSION_ABSOLUTE_DURATION',
+    envKind: 'number',
+    type: 'number',
+    default: '604800 (7 days)',
+    doc: 'Seconds after login when the user must log in again, whatever their activity.',
+  },
+  clockTolerance: {
+    env: 'CLOCK_TOLERANCE',
+    envKind: 'number',
+    type: 'number',
+    default: '60',
+    doc: 'Seconds of clock skew tolerated on ID token timestamps.',
+  },
+  httpTimeout: {
+    env: 'HTTP_TIMEOUT',
+    envKind: 'number',
+    type: 'number',
+    default: '5000',
+    doc: 'Milliseconds before a call to the IdP is abandoned.',
+  },
+  fetch: {
+    type: 'FetchLike',
+    default: 'globalThis.fetch',
+    doc: 'The `fetch` for calls to the IdP (proxies, custom CAs, tracing).',
+  },
+  idTokenSigningAlg: {
+    env: 'ID_TOKEN_SIGNING_ALG',
+    type: 'string',
+    default: 'any asymmetric algorithm the IdP advertises',
+    doc: 'The one algorithm the IdP signs ID tokens with.',
+  },
+  allowInsecureHttp: {
+    env: 'ALLOW_INSECURE_HTTP',
+    envKind: 'boolean',
+    type: 'boolean',
+    default: 'false',
+    doc: 'Allow plain-http IdP URLs on non-loopback hosts. For test networks only.',
+    weakens: insecureHttp,
+  },
+  refreshLock: {
+    type: 'RefreshLock',
+    doc: "A lock shared by a fleet so that one process refreshes a session's tokens while the others wait (`redisTokenCache(client)` is one).",
+  },
+  transactionCookieName: {
+    type: 'string',
+    default: "'portcullis.tx'",
+    doc: 'The short-lived cookie that ties a pending login to this browser.',
+  },
+  afterCallback: {
+    type: '(req, res, tokenSet, context) => TokenSet | undefined',
+    doc: 'Runs after the ID token is validated, before the session is written: throw to refuse the login, or return the token set to store.',
+  },
+  logger: {
+    type: 'Logger',
+    default: 'warnings to console.warn',
+    doc: 'A pino-compatible logger for start-up warnings and what the IdP answered when a login failed.',
+  },
+} as const satisfies OptionsTable<AuthOptions>;
