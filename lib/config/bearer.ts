@@ -3,7 +3,7 @@
  * naming the option), frozen and fully defaulted. Durations in options are seconds.
  */
 
-import { createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import {
   ASYMMETRIC_ALGORITHMS,
   type AsymmetricAlgorithm,
@@ -20,6 +20,7 @@ import {
 import type { DpopReplayStore } from '../protocol/dpop/replay-cache.js';
 import { DEFAULT_HTTP_TIMEOUT, type FetchLike, type HttpSettings } from '../protocol/http.js';
 import { type Logger, validateLogger } from '../protocol/logger.js';
+import { validateBaseURL, validateDpop, validateSecret } from './bearer-dpop.js';
 import { BEARER_OPTIONS, INTROSPECTION_OPTIONS } from './bearer-options.js';
 import { clientAuthFromEnv } from './client-auth-options.js';
 import { checkKnownOptions, envValue, readEnv, warnWeakenedChecks } from './option-spec.js';
@@ -217,110 +218,6 @@ function validateAlgorithms(value: unknown, hasSecret: boolean): JwsAlgorithm[] 
     }
   }
   return [...new Set(value as JwsAlgorithm[])];
-}
-
-function validateSecret(value: unknown, option = 'secret'): KeyObject | undefined {
-  if (value === undefined) return undefined;
-  const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
-  if (!(bytes instanceof Uint8Array) || bytes.length < 32) {
-    throw new TypeError(`"${option}" must be a string or bytes of at least 32 bytes`);
-  }
-  return createSecretKey(bytes);
-}
-
-/** The API's public URL: absolute http(s), no credentials, query or fragment. Never called. */
-function validateBaseURL(value: unknown): URL | undefined {
-  if (value === undefined) return undefined;
-  const text = value instanceof URL ? value.href : value;
-  let url: URL | undefined;
-  try {
-    url = typeof text === 'string' ? new URL(text) : undefined;
-  } catch {
-    url = undefined;
-  }
-  if (url === undefined || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
-    throw new TypeError(
-      '"baseURL" must be an absolute http(s) URL (or the API_BASE_URL environment variable)',
-    );
-  }
-  if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
-    throw new TypeError('"baseURL" must not contain credentials, a query or a fragment');
-  }
-  return url;
-}
-
-/** Proof algorithms, strongest-supported first as `algs` lists them: EC, EdDSA, then RSA. */
-const DPOP_ALGORITHMS: readonly AsymmetricAlgorithm[] = [
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-  'PS256',
-  'PS384',
-  'PS512',
-  'RS256',
-  'RS384',
-  'RS512',
-];
-
-function validateDpopAlgorithms(value: unknown): AsymmetricAlgorithm[] {
-  if (value === undefined) return [...DPOP_ALGORITHMS];
-  if (!Array.isArray(value) || value.length === 0) {
-    throw new TypeError('"dpop.algorithms" must be a non-empty list of asymmetric JWS algorithms');
-  }
-  for (const alg of value) {
-    if (!(ASYMMETRIC_ALGORITHMS as readonly unknown[]).includes(alg)) {
-      throw new TypeError(
-        '"dpop.algorithms" may contain only asymmetric JWS algorithms (no "none", no HMAC)',
-      );
-    }
-  }
-  return [...new Set(value as AsymmetricAlgorithm[])];
-}
-
-function validateDpop(value: unknown, baseURL: URL | undefined): BearerDpopConfig | undefined {
-  if (value === false || (value === undefined && baseURL === undefined)) return undefined;
-  if (
-    value !== undefined &&
-    value !== true &&
-    (typeof value !== 'object' || value === null || Array.isArray(value))
-  ) {
-    throw new TypeError('"dpop" must be a boolean or an object ({ required, nonce, ... })');
-  }
-  if (baseURL === undefined) {
-    throw new TypeError('"baseURL" (or API_BASE_URL) is required with "dpop": proofs are checked against it');
-  }
-  const o: BearerDpopOptions = typeof value === 'object' ? (value as BearerDpopOptions) : {};
-  const nonce = optionalBoolean(o.nonce, 'dpop.nonce', false);
-  const nonceSecret = validateSecret(o.nonceSecret, 'dpop.nonceSecret');
-  const nonceLifetime = optionalNumber(o.nonceLifetime, 'dpop.nonceLifetime', 300, { min: 10, max: 86400 });
-  return Object.freeze({
-    required: optionalBoolean(o.required, 'dpop.required', false),
-    nonce: nonce
-      ? Object.freeze({
-          secret: nonceSecret ?? createSecretKey(randomBytes(32)),
-          lifetime: nonceLifetime * 1000,
-        })
-      : undefined,
-    algorithms: Object.freeze(validateDpopAlgorithms(o.algorithms)),
-    iatWindow: optionalNumber(o.iatWindow, 'dpop.iatWindow', 60, { min: 1, max: 3600 }),
-    replayCacheMaxEntries: optionalNumber(o.replayCacheMaxEntries, 'dpop.replayCacheMaxEntries', 100_000, {
-      min: 1000,
-      max: 10_000_000,
-    }),
-    replayStore: validateReplayStore(o.replayStore),
-    htuBase: `${baseURL.origin}${baseURL.pathname.replace(/\/+$/, '')}`,
-  });
-}
-
-function validateReplayStore(value: unknown): DpopReplayStore | undefined {
-  if (value === undefined) return undefined;
-  if (typeof (value as { admit?: unknown } | null)?.admit !== 'function') {
-    throw new TypeError(
-      '"dpop.replayStore" must have an admit(key, expiresAt, now) method (redisDpopReplayStore())',
-    );
-  }
-  return value as DpopReplayStore;
 }
 
 function validateIntrospection(
