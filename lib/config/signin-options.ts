@@ -159,6 +159,6 @@ export const SIGNIN_OPTIONS = {
   logger: {
     type: 'Logger',
     default: 'warnings to console.warn',
-    doc: 'A pino-compatible logger for start-up warnings and what the IdP answered when a login failed.',
+    doc: 'A pino-compatible logger for start-up warnings of weakened checks.',
   },
 } as const satisfies OptionsTable<AuthOptions>;
