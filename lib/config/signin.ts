@@ -113,7 +113,7 @@ export interface AuthOptions extends ClientAuthOptions {
    * `redisTokenCache(redisClient)` is one. Not needed for a single process.
    */
   refreshLock?: RefreshLock;
-  /** Name of the short-lived cookie that ties a pending login to this browser. @default 'portcullis.tx' */
+  /** Prefix of the short-lived cookies (`<name>.<id>`, one per pending login) that tie it to this browser. @default 'portcullis.tx' */
   transactionCookieName?: string;
   /**
    * Runs after the ID token is validated and before the session is written. Throw to refuse the login

@@ -4,13 +4,16 @@
  */
 import type { SigninConfig } from '../config/signin.js';
 import { OidcClient } from '../protocol/oidc-client.js';
+import { BindingCookies } from './binding-cookies.js';
 import { Refresher } from './refresh.js';
-import { TransactionStore } from './transaction.js';
+import type { StateStore } from './state-store.js';
+import { type PendingLogin, transactionStore } from './transaction.js';
 
 export interface SigninRuntime {
   readonly config: SigninConfig;
   readonly client: OidcClient;
-  readonly transactions: TransactionStore;
+  /** Pending logins, by `state`. */
+  readonly transactions: StateStore<PendingLogin>;
   readonly refresher: Refresher;
 }
 
@@ -23,10 +26,11 @@ export function createRuntime(config: SigninConfig): SigninRuntime {
     clockTolerance: config.clockTolerance,
     idTokenSigningAlg: config.idTokenSigningAlg,
   });
+  const cookies = new BindingCookies({ cookieName: config.transactionCookieName, baseURL: config.baseURL });
   return {
     config,
     client,
-    transactions: new TransactionStore({ cookieName: config.transactionCookieName, baseURL: config.baseURL }),
+    transactions: transactionStore(cookies),
     refresher: new Refresher({
       client,
       lock: config.refreshLock,
