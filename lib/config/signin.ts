@@ -47,6 +47,14 @@ export interface Routes {
   callback?: string;
   /** @default '/logout' */
   logout?: string;
+  /**
+   * Where the IdP sends the browser back after RP-initiated logout (`idpLogout`), with the `state`
+   * that the logout sent; register `baseURL + routes.postLogoutCallback` as the client's
+   * `post_logout_redirect_uri`. It accepts only a state it issued to this browser, once, then
+   * redirects to the logout's `returnTo` (or `postLogoutRedirect`).
+   * @default '/logout/callback'
+   */
+  postLogoutCallback?: string;
   /** Where the IdP POSTs logout tokens, with `backchannelLogout`. @default '/backchannel-logout' */
   backchannelLogout?: string;
 }
@@ -255,6 +263,11 @@ export function signinConfig(
     login: checkPath(options.routes?.login, 'routes.login', '/login'),
     callback: checkPath(options.routes?.callback, 'routes.callback', '/callback'),
     logout: checkPath(options.routes?.logout, 'routes.logout', '/logout'),
+    postLogoutCallback: checkPath(
+      options.routes?.postLogoutCallback,
+      'routes.postLogoutCallback',
+      '/logout/callback',
+    ),
     backchannelLogout: checkPath(
       options.routes?.backchannelLogout,
       'routes.backchannelLogout',

@@ -1,7 +1,8 @@
 /**
- * `auth()`: one middleware that mounts the login, callback and logout routes and sets `req.oidc` and
- * `res.oidc` on every request. It dispatches its routes itself rather than through an Express
- * Router, so that one build serves Express 4 and 5 alike.
+ * `auth()`: one middleware that mounts the login, callback and logout routes (with the IdP's return
+ * from logout, and back-channel logout) and sets `req.oidc` and `res.oidc` on every request. It
+ * dispatches its routes itself rather than through an Express Router, so that one build serves
+ * Express 4 and 5 alike.
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { type AuthOptions, signinConfig } from '../config/signin.js';
@@ -11,6 +12,7 @@ import { handleCallback } from './callback.js';
 import { RequestContext, ResponseContext } from './context.js';
 import { startLogin } from './login.js';
 import { logout } from './logout.js';
+import { handlePostLogoutCallback } from './logout-callback.js';
 import { prefersHtml, sendJson } from './respond.js';
 import { createRuntime, type SigninRuntime } from './runtime.js';
 import { getLogin } from './session.js';
@@ -82,6 +84,10 @@ async function route(rt: SigninRuntime, req: Request, res: Response): Promise<bo
   if (path === routes.logout && (method === 'GET' || method === 'POST')) {
     const returnTo = queryParam(req, 'returnTo');
     await logout(rt, req, res, returnTo === undefined ? {} : { returnTo });
+    return true;
+  }
+  if (path === routes.postLogoutCallback && method === 'GET') {
+    await handlePostLogoutCallback(rt, req, res);
     return true;
   }
   return false;

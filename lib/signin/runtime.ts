@@ -1,10 +1,12 @@
 /**
  * What one `auth()` instance shares across requests: its frozen config, the protocol client
- * (discovery, keys, client authentication), the pending-login store and the refresher.
+ * (discovery, keys, client authentication), the pending-login and pending-logout stores and the
+ * refresher.
  */
 import type { SigninConfig } from '../config/signin.js';
 import { OidcClient } from '../protocol/oidc-client.js';
 import { BindingCookies } from './binding-cookies.js';
+import { logoutStore, type PendingLogout } from './logout-callback.js';
 import { Refresher } from './refresh.js';
 import type { StateStore } from './state-store.js';
 import { type PendingLogin, transactionStore } from './transaction.js';
@@ -14,6 +16,8 @@ export interface SigninRuntime {
   readonly client: OidcClient;
   /** Pending logins, by `state`. */
   readonly transactions: StateStore<PendingLogin>;
+  /** Pending RP-initiated logouts, by `state`. */
+  readonly logouts: StateStore<PendingLogout>;
   readonly refresher: Refresher;
 }
 
@@ -31,6 +35,7 @@ export function createRuntime(config: SigninConfig): SigninRuntime {
     config,
     client,
     transactions: transactionStore(cookies),
+    logouts: logoutStore(cookies),
     refresher: new Refresher({
       client,
       lock: config.refreshLock,
