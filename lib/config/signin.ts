@@ -97,6 +97,16 @@ export interface AuthOptions extends ClientAuthOptions {
   backchannelLogout?: boolean;
   /** [AUTH_REQUIRED] Require login on every route after `auth()`. @default false */
   authRequired?: boolean;
+  /**
+   * [NO_STORE] Send `Cache-Control: no-store` on the responses of routes behind `requiresAuth()` (and
+   * of every route with `authRequired`), so that the back button after logout does not show the
+   * user's pages from the browser's cache. A route may still set its own `Cache-Control`. auth()'s
+   * own routes (login, callback, logout, …) always send `no-store`, whatever this says.
+   * > [!WARNING] `false` lets browsers and shared caches keep signed-in pages, which then show after
+   * > logout or to the next user of a shared computer.
+   * @default true
+   */
+  noStore?: boolean;
   /** [AUTO_REFRESH] Refresh an expired access token before the route runs. @default false */
   autoRefresh?: boolean;
   /** [SESSION_ABSOLUTE_DURATION] Seconds after login when the user must log in again, whatever their activity. @default 604800 (7 days) */
@@ -147,6 +157,7 @@ export interface SigninConfig {
   readonly idpLogout: boolean;
   readonly postLogoutRedirect: string;
   readonly authRequired: boolean;
+  readonly noStore: boolean;
   readonly pushedAuthorizationRequests: boolean;
   readonly dpop: boolean;
   readonly backchannelLogout: boolean;
@@ -313,6 +324,7 @@ export function signinConfig(
       'authRequired',
       false,
     ),
+    noStore: optionalBoolean(options.noStore ?? envBoolean(env, 'NO_STORE'), 'noStore', true),
     backchannelLogout: optionalBoolean(
       options.backchannelLogout ?? envBoolean(env, 'BACKCHANNEL_LOGOUT'),
       'backchannelLogout',
