@@ -16,7 +16,7 @@ import { isLoopbackHost } from '../protocol/url-policy.js';
 import { appendSetCookie, cookieNamesStartingWith, readCookie, serializeCookie } from './cookies.js';
 
 /** Enough for many tabs logging in at once; 20 pairs stay near 3 KB of `Cookie` header. */
-export const MAX_BINDINGS = 20;
+const MAX_BINDINGS = 20;
 /** 96 bits of the state's hash: two records of one browser never share a cookie. */
 const ID_LENGTH = 16;
 const ID = new RegExp(`^[A-Za-z0-9_-]{${ID_LENGTH}}$`);
