@@ -93,7 +93,7 @@ export async function startDemoIdp(options: DemoIdpOptions): Promise<DemoIdp> {
         grant_types: ['authorization_code', 'refresh_token'],
         response_types: ['code'],
         redirect_uris: [`${base}/callback`],
-        post_logout_redirect_uris: [`${base}/`],
+        post_logout_redirect_uris: [`${base}/logout/callback`],
       },
       {
         client_id: options.workerClient.id,

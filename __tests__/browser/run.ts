@@ -2,7 +2,8 @@
  * `npm run test:browser`: Debian's Chromium, driven by playwright-core, through the demo's real flow,
  * once with the default response_mode and once with form_post (session cookie SameSite=Lax both
  * times; the app is at localhost and the IdP at 127.0.0.1, so the IdP's form_post is cross-site):
- * log in on the IdP's page as each demo user, see the profile, call the API (alice 201, bob 403
+ * two tabs open a protected page at the same moment with no session and both log in; log in on the
+ * IdP's page as each demo user, see the profile, call the API (alice 201, bob 403
  * insufficient_scope), refresh, log out, and confirm the session is gone.
  * Screenshots go to .artifacts/screenshots (git-ignored).
  */
@@ -11,6 +12,7 @@ import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { twoTabsLogInAtOnce } from './two-tabs.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const shots = join(root, '.artifacts', 'screenshots');
@@ -105,6 +107,11 @@ async function apiStatus(page: Page, button: string): Promise<{ status: string; 
 }
 
 async function flow(browser: Browser, baseURL: string, mode: string): Promise<void> {
+  await check(`${mode}: two tabs open a protected page at the same moment and both log in`, () =>
+    twoTabsLogInAtOnce(browser, baseURL, ['alice', 'wonderland'], (page, name) =>
+      page.screenshot({ path: join(shots, `${mode}-${name}.png`), fullPage: true }),
+    ),
+  );
   await check(`${mode}: the worker calls the API with its client-credentials token (axios)`, async () => {
     const context = await browser.newContext();
     const page = await context.newPage();

@@ -74,6 +74,7 @@ describe('weakened checks', () => {
   test('the options that weaken a check are the ones API.md names', () => {
     expect(WEAKENING.map(({ product, path }) => `${product} ${path}`).sort()).toEqual([
       'auth() allowInsecureHttp',
+      'auth() noStore',
       'bearer() allowInsecureHttp',
       'bearer() allowJWTTyp',
       'bearer() allowQueryToken',
@@ -85,7 +86,7 @@ describe('weakened checks', () => {
   test.each(WEAKENING.map(({ product, path, spec }) => [product, path, spec.env] as const))(
     '%s %s logs one warning at start-up naming it and %s',
     (product, path, env) => {
-      const value = path !== 'authRequired';
+      const value = path !== 'authRequired' && path !== 'noStore';
       const { logger, lines } = recorder();
       FACTORIES[product]({ [path]: value, logger });
       expect(lines).toHaveLength(1);

@@ -17,6 +17,8 @@ export interface Hop {
   status: number;
   location: string | undefined;
   setCookies: string[];
+  /** The response's headers, lower-cased names (Set-Cookie: see `setCookies`). */
+  headers: Record<string, string>;
   body: string;
 }
 
@@ -88,12 +90,17 @@ export class TestBrowser {
     const setCookies = res.headers.getSetCookie();
     for (const header of setCookies) this.store(url, header);
     const location = res.headers.get('location') ?? undefined;
+    const answered: Record<string, string> = {};
+    res.headers.forEach((value, name) => {
+      answered[name] = value;
+    });
     const hop: Hop = {
       method,
       url: url.href,
       status: res.status,
       location: location === undefined ? undefined : new URL(location, url).href,
       setCookies,
+      headers: answered,
       body: await res.text(),
     };
     this.history.push(hop);

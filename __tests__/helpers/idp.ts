@@ -68,7 +68,7 @@ export interface TestIdp {
   clientKey: { pem: string; jwk: jose.JWK; kid: string };
   /** The signing keys currently served (private JWKs). */
   signingKeys: jose.JWK[];
-  /** Register redirect URIs for an app at `baseURL` on every web client. */
+  /** Register redirect and post-logout redirect URIs for an app at `baseURL` on every web client. */
   allowApp(baseURL: string): void;
   /** Sign arbitrary JWTs with the IdP's current key (for forged-but-validly-signed tokens). */
   sign(payload: jose.JWTPayload, header?: Partial<jose.JWTHeaderParameters>): Promise<string>;
@@ -196,7 +196,7 @@ export async function startIdp(overrides: Partial<IdpSettings> = {}): Promise<Te
     // Placeholders: the apps under test start on ports chosen after the IdP, so the real check
     // happens in the redirectUriAllowed override below against the URIs registered by allowApp().
     redirect_uris: ['http://127.0.0.1/callback'],
-    post_logout_redirect_uris: ['http://127.0.0.1/'],
+    post_logout_redirect_uris: ['http://127.0.0.1/logout/callback'],
     ...extra,
   });
 
@@ -388,8 +388,8 @@ export async function startIdp(overrides: Partial<IdpSettings> = {}): Promise<Te
     allowApp(baseURL) {
       const base = baseURL.replace(/\/$/, '');
       redirectUris.add(`${base}/callback`);
-      logoutUris.add(`${base}/`);
-      logoutUris.add(base);
+      // auth()'s routes.postLogoutCallback: the only place the IdP may send a browser after logout.
+      logoutUris.add(`${base}/logout/callback`);
     },
     async sign(payload, header = {}) {
       const jwk = signingKeys[0]!;

@@ -113,6 +113,68 @@ describe.each(EXPRESS)('sign-in on %s', (_name, express) => {
     expect(first.result!.location).toBe(`${app.baseURL}/one`);
   });
 
+  test('two logins started at the same moment, before either cookie is stored, both finish', async () => {
+    const browser = new TestBrowser();
+    // Both requests leave with the same (empty) cookie jar, as tabs restored together after a session
+    // expired do; each answer's cookies are stored only once both answers are in.
+    const [one, two] = await Promise.all([
+      browser.get(`${app.baseURL}/login?returnTo=/one`),
+      browser.get(`${app.baseURL}/login?returnTo=/two`),
+    ]);
+    const first = await signInAtIdp(browser, one.location!);
+    expect(first.result!.body).toBe('');
+    expect(first.result!.location).toBe(`${app.baseURL}/one`);
+    const second = await signInAtIdp(browser, two.location!);
+    expect(second.result!.body).toBe('');
+    expect(second.result!.location).toBe(`${app.baseURL}/two`);
+    expect(JSON.parse((await browser.get(`${app.baseURL}/me`)).body).authenticated).toBe(true);
+    expect(app.errors).toEqual([]);
+  });
+
+  test('a login started in another browser is refused, although this browser has logins of its own', async () => {
+    const victim = new TestBrowser();
+    await victim.get(`${app.baseURL}/login?returnTo=/mine`);
+    const attacker = new TestBrowser();
+    const start = await attacker.get(`${app.baseURL}/login`);
+    const { callback } = await signInAtIdp(attacker, start.location!, { stopAtCallback: true });
+    const res = await victim.get(callback.url);
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.body)).toEqual({
+      code: 'ERR_STATE_MISMATCH',
+      message:
+        'this sign-in was started in another browser, or this browser lost its sign-in cookie: start again from the login page',
+    });
+    expect(JSON.parse((await victim.get(`${app.baseURL}/me`)).body).authenticated).toBe(false);
+    app.errors.length = 0;
+  });
+
+  test('a finished login leaves no binding cookie behind', async () => {
+    const browser = new TestBrowser();
+    await loginAs(browser, app);
+    const left = [...(browser.jar.get('127.0.0.1')?.keys() ?? [])].filter((n) =>
+      n.startsWith('portcullis.tx'),
+    );
+    expect(left).toEqual([]);
+  });
+
+  test('abandoned logins do not pile up cookies: beyond 20, the oldest are dropped', async () => {
+    const browser = new TestBrowser();
+    const starts = [];
+    for (let i = 0; i < 22; i++) starts.push(await browser.get(`${app.baseURL}/login?returnTo=/${i}`));
+    const bindings = [...(browser.jar.get('127.0.0.1')?.keys() ?? [])].filter((n) =>
+      /^portcullis\.tx\.[A-Za-z0-9_-]+$/.test(n),
+    );
+    expect(bindings).toHaveLength(20);
+    const oldest = await signInAtIdp(browser, starts[0]!.location!);
+    expect(oldest.result!.status).toBe(400);
+    expect(JSON.parse(oldest.result!.body).code).toBe('ERR_STATE_MISMATCH');
+    const newest = await signInAtIdp(browser, starts[21]!.location!);
+    expect(newest.result!.location).toBe(`${app.baseURL}/21`);
+    const third = await signInAtIdp(browser, starts[2]!.location!);
+    expect(third.result!.location).toBe(`${app.baseURL}/2`);
+    app.errors.length = 0;
+  });
+
   test('requiresAuth() redirects browsers to the IdP and answers API clients with 401 JSON', async () => {
     const browser = new TestBrowser();
     const page = await browser.get(`${app.baseURL}/profile?tab=1`);
@@ -154,15 +216,29 @@ describe('form_post', () => {
     expect(me.user.sub).toBe('alice');
   });
 
+  test('two logins started at the same moment both finish through the cross-site POST', async () => {
+    const browser = new TestBrowser();
+    const [one, two] = await Promise.all([
+      browser.get(`${app.baseURL}/login?returnTo=/one`),
+      browser.get(`${app.baseURL}/login?returnTo=/two`),
+    ]);
+    const first = await signInAtIdp(browser, one.location!);
+    expect(first.callback.method).toBe('POST');
+    expect(first.result!.location).toBe(`${app.baseURL}/one`);
+    const second = await signInAtIdp(browser, two.location!);
+    expect(second.result!.location).toBe(`${app.baseURL}/two`);
+    expect(JSON.parse((await browser.get(`${app.baseURL}/me`)).body).authenticated).toBe(true);
+  });
+
   test('the transaction cookie is SameSite=None; Secure, with a SameSite=Lax twin, and holds no secret', async () => {
     const browser = new TestBrowser();
     const start = await browser.get(`${app.baseURL}/login`);
     const cookies = start.setCookies.join('\n');
     expect(cookies).toMatch(
-      /portcullis\.tx=[A-Za-z0-9_-]{43}; Path=\/; Max-Age=900; HttpOnly; SameSite=None; Secure/,
+      /portcullis\.tx\.[A-Za-z0-9_-]{16}=[A-Za-z0-9_-]{43}; Path=\/; Max-Age=900; HttpOnly; SameSite=None; Secure/,
     );
     expect(cookies).toMatch(
-      /portcullis\.tx\.lax=[A-Za-z0-9_-]{43}; Path=\/; Max-Age=900; HttpOnly; SameSite=Lax/,
+      /portcullis\.tx\.[A-Za-z0-9_-]{16}\.lax=[A-Za-z0-9_-]{43}; Path=\/; Max-Age=900; HttpOnly; SameSite=Lax/,
     );
     const authorize = new URL(start.location!);
     for (const secret of [authorize.searchParams.get('state')!, authorize.searchParams.get('nonce')!]) {

@@ -69,7 +69,8 @@ describe('logout', () => {
       expect(res.status).toBe(302);
       const end = new URL(res.location!);
       expect(`${end.origin}${end.pathname}`).toBe(`${idp.issuer}/session/end`);
-      expect(end.searchParams.get('post_logout_redirect_uri')).toBe(`${idpLogout.baseURL}/`);
+      expect(end.searchParams.get('post_logout_redirect_uri')).toBe(`${idpLogout.baseURL}/logout/callback`);
+      expect(end.searchParams.get('state')).toMatch(/^[A-Za-z0-9_-]{43}$/);
       expect(end.searchParams.get('client_id')).toBe('web');
       expect(end.searchParams.get('id_token_hint')).toBe(idToken);
       expect(JSON.parse((await browser.get(`${idpLogout.baseURL}/me`)).body).authenticated).toBe(false);

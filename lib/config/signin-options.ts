@@ -48,6 +48,11 @@ export const SIGNIN_OPTIONS = {
       login: { type: 'string', default: "'/login'", doc: 'Starts a login.' },
       callback: { type: 'string', default: "'/callback'", doc: 'Where the IdP sends the user back.' },
       logout: { type: 'string', default: "'/logout'", doc: 'Ends the session (GET or POST).' },
+      postLogoutCallback: {
+        type: 'string',
+        default: "'/logout/callback'",
+        doc: "Where the IdP returns after RP-initiated logout; only a `state` this browser's logout sent is accepted. Register `baseURL` + this as a `post_logout_redirect_uri`.",
+      },
       backchannelLogout: {
         type: 'string',
         default: "'/backchannel-logout'",
@@ -81,6 +86,17 @@ export const SIGNIN_OPTIONS = {
     type: 'boolean',
     default: 'false',
     doc: "Bind the user's tokens to a key pair kept server-side with the session (RFC 9449).",
+  },
+  noStore: {
+    env: 'NO_STORE',
+    envKind: 'boolean',
+    type: 'boolean',
+    default: 'true',
+    doc: "`Cache-Control: no-store` on the answers of `requiresAuth()` (and of every route with `authRequired`), so the back button after logout shows nothing cached. auth()'s own routes always send it.",
+    weakens: (value) =>
+      value === false
+        ? 'browsers and shared caches may keep signed-in pages and show them after logout'
+        : undefined,
   },
   backchannelLogout: {
     env: 'BACKCHANNEL_LOGOUT',
@@ -150,7 +166,7 @@ export const SIGNIN_OPTIONS = {
   transactionCookieName: {
     type: 'string',
     default: "'portcullis.tx'",
-    doc: 'The short-lived cookie that ties a pending login to this browser.',
+    doc: 'Prefix of the short-lived cookies (`<name>.<id>`, one per pending login) that tie a login to this browser.',
   },
   afterCallback: {
     type: '(req, res, tokenSet, context) => TokenSet | undefined',

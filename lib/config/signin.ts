@@ -49,6 +49,14 @@ export interface Routes {
   callback?: string;
   /** @default '/logout' */
   logout?: string;
+  /**
+   * Where the IdP sends the browser back after RP-initiated logout (`idpLogout`), with the `state`
+   * that the logout sent; register `baseURL + routes.postLogoutCallback` as the client's
+   * `post_logout_redirect_uri`. It accepts only a state it issued to this browser, once, then
+   * redirects to the logout's `returnTo` (or `postLogoutRedirect`).
+   * @default '/logout/callback'
+   */
+  postLogoutCallback?: string;
   /** Where the IdP POSTs logout tokens, with `backchannelLogout`. @default '/backchannel-logout' */
   backchannelLogout?: string;
 }
@@ -91,6 +99,16 @@ export interface AuthOptions extends ClientAuthOptions {
   backchannelLogout?: boolean;
   /** [AUTH_REQUIRED] Require login on every route after `auth()`. @default false */
   authRequired?: boolean;
+  /**
+   * [NO_STORE] Send `Cache-Control: no-store` on the responses of routes behind `requiresAuth()` (and
+   * of every route with `authRequired`), so that the back button after logout does not show the
+   * user's pages from the browser's cache. A route may still set its own `Cache-Control`. auth()'s
+   * own routes (login, callback, logout, …) always send `no-store`, whatever this says.
+   * > [!WARNING] `false` lets browsers and shared caches keep signed-in pages, which then show after
+   * > logout or to the next user of a shared computer.
+   * @default true
+   */
+  noStore?: boolean;
   /** [AUTO_REFRESH] Refresh an expired access token before the route runs. @default false */
   autoRefresh?: boolean;
   /** [SESSION_ABSOLUTE_DURATION] Seconds after login when the user must log in again, whatever their activity. @default 604800 (7 days) */
@@ -115,7 +133,7 @@ export interface AuthOptions extends ClientAuthOptions {
    * `redisTokenCache(redisClient)` is one. Not needed for a single process.
    */
   refreshLock?: RefreshLock;
-  /** Name of the short-lived cookie that ties a pending login to this browser. @default 'portcullis.tx' */
+  /** Prefix of the short-lived cookies (`<name>.<id>`, one per pending login) that tie it to this browser. @default 'portcullis.tx' */
   transactionCookieName?: string;
   /**
    * Runs after the ID token is validated and before the session is written. Throw to refuse the login
@@ -146,6 +164,7 @@ export interface SigninConfig {
   readonly idpLogout: boolean;
   readonly postLogoutRedirect: string;
   readonly authRequired: boolean;
+  readonly noStore: boolean;
   readonly pushedAuthorizationRequests: boolean;
   readonly dpop: boolean;
   readonly backchannelLogout: boolean;
@@ -259,6 +278,11 @@ export function signinConfig(
     login: checkPath(options.routes?.login, 'routes.login', '/login'),
     callback: checkPath(options.routes?.callback, 'routes.callback', '/callback'),
     logout: checkPath(options.routes?.logout, 'routes.logout', '/logout'),
+    postLogoutCallback: checkPath(
+      options.routes?.postLogoutCallback,
+      'routes.postLogoutCallback',
+      '/logout/callback',
+    ),
     backchannelLogout: checkPath(
       options.routes?.backchannelLogout,
       'routes.backchannelLogout',
@@ -296,6 +320,7 @@ export function signinConfig(
     postLogoutRedirect,
     authRequired: optionalBoolean(options.authRequired, 'authRequired', false),
     backchannelLogout: optionalBoolean(options.backchannelLogout, 'backchannelLogout', false),
+    noStore: optionalBoolean(options.noStore, 'noStore', true),
     pushedAuthorizationRequests: optionalBoolean(
       options.pushedAuthorizationRequests,
       'pushedAuthorizationRequests',

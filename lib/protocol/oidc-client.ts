@@ -346,13 +346,21 @@ export class OidcClient {
     });
   }
 
-  /** RP-initiated logout URL, or `undefined` when the IdP has no `end_session_endpoint`. */
-  async endSessionUrl(idToken: string | undefined, postLogoutRedirectUri: string): Promise<URL | undefined> {
+  /**
+   * RP-initiated logout URL (RP-Initiated Logout 1.0 §2), or `undefined` when the IdP has no
+   * `end_session_endpoint`. The IdP hands `state` back on its redirect to `postLogoutRedirectUri`.
+   */
+  async endSessionUrl(
+    idToken: string | undefined,
+    postLogoutRedirectUri: string,
+    state: string,
+  ): Promise<URL | undefined> {
     const as = await this.metadata();
     if (as.end_session_endpoint === undefined) return undefined;
     const url = new URL(as.end_session_endpoint);
     url.searchParams.set('client_id', this.#options.client.clientID);
     url.searchParams.set('post_logout_redirect_uri', postLogoutRedirectUri);
+    url.searchParams.set('state', state);
     if (idToken !== undefined) url.searchParams.set('id_token_hint', idToken);
     return url;
   }

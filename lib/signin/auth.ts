@@ -1,7 +1,8 @@
 /**
- * `auth()`: one middleware that mounts the login, callback and logout routes and sets `req.oidc` and
- * `res.oidc` on every request. It dispatches its routes itself rather than through an Express
- * Router, so that one build serves Express 4 and 5 alike.
+ * `auth()`: one middleware that mounts the login, callback and logout routes (with the IdP's return
+ * from logout, and back-channel logout) and sets `req.oidc` and `res.oidc` on every request. It
+ * dispatches its routes itself rather than through an Express Router, so that one build serves
+ * Express 4 and 5 alike.
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { type AuthOptions, signinConfig } from '../config/signin.js';
@@ -11,7 +12,8 @@ import { handleCallback } from './callback.js';
 import { RequestContext, ResponseContext } from './context.js';
 import { startLogin } from './login.js';
 import { logout } from './logout.js';
-import { prefersHtml, sendJson } from './respond.js';
+import { handlePostLogoutCallback } from './logout-callback.js';
+import { prefersHtml, preventCaching, sendJson } from './respond.js';
 import { createRuntime, type SigninRuntime } from './runtime.js';
 import { getLogin } from './session.js';
 
@@ -62,29 +64,40 @@ async function autoRefresh(req: Request): Promise<void> {
   }
 }
 
-async function route(rt: SigninRuntime, req: Request, res: Response): Promise<boolean> {
+/** The handler of one of auth()'s own routes, when the request is for one. */
+function ownRoute(rt: SigninRuntime, req: Request, res: Response): (() => Promise<void>) | undefined {
   const { routes } = rt.config;
   const path = pathOf(req);
   const method = req.method;
-  if (path === routes.login && (method === 'GET' || method === 'HEAD')) {
+  const withReturnTo = () => {
     const returnTo = queryParam(req, 'returnTo');
-    await startLogin(rt, req, res, returnTo === undefined ? {} : { returnTo });
-    return true;
+    return returnTo === undefined ? {} : { returnTo };
+  };
+  if (path === routes.login && (method === 'GET' || method === 'HEAD')) {
+    return () => startLogin(rt, req, res, withReturnTo());
   }
   if (path === routes.callback && (method === 'GET' || method === 'POST')) {
-    await handleCallback(rt, req, res);
-    return true;
+    return () => handleCallback(rt, req, res);
   }
   if (rt.config.backchannelLogout && path === routes.backchannelLogout && method === 'POST') {
-    await handleBackchannelLogout(rt, req, res);
-    return true;
+    return () => handleBackchannelLogout(rt, req, res);
   }
   if (path === routes.logout && (method === 'GET' || method === 'POST')) {
-    const returnTo = queryParam(req, 'returnTo');
-    await logout(rt, req, res, returnTo === undefined ? {} : { returnTo });
-    return true;
+    return () => logout(rt, req, res, withReturnTo());
   }
-  return false;
+  if (path === routes.postLogoutCallback && method === 'GET') {
+    return () => handlePostLogoutCallback(rt, req, res);
+  }
+  return undefined;
+}
+
+async function route(rt: SigninRuntime, req: Request, res: Response): Promise<boolean> {
+  const handler = ownRoute(rt, req, res);
+  if (handler === undefined) return false;
+  // Set first, so that the app's error page for a failed callback or logout is not cached either.
+  preventCaching(res);
+  await handler();
+  return true;
 }
 
 /**
@@ -128,6 +141,7 @@ export function auth(options?: AuthOptions): RequestHandler {
         else sendJson(res, 401, { error: 'unauthorized', error_description: 'authentication required' });
         return;
       }
+      if (rt.config.authRequired && rt.config.noStore) preventCaching(res);
       next();
     })().catch((err: unknown) => {
       if (err instanceof IdpUnavailableError && !res.headersSent)

@@ -42,6 +42,7 @@ function single(params: URLSearchParams, name: string): string | undefined {
 async function takePendingLogin(
   rt: SigninRuntime,
   req: Request,
+  res: Response,
   params: URLSearchParams,
 ): Promise<{ state: string; login: PendingLogin | undefined }> {
   const state = single(params, 'state');
@@ -54,7 +55,15 @@ async function takePendingLogin(
     });
   }
   for (const name of ['code', 'iss', 'error']) single(params, name);
-  return { state, login: await rt.transactions.consume(req.sessionStore, req, state) };
+  const taken = await rt.transactions.take(req.sessionStore, req, res, state);
+  if (taken.found === 'another-browser') {
+    throw new PortcullisError(
+      'ERR_STATE_MISMATCH',
+      'this sign-in was started in another browser, or this browser lost its sign-in cookie: start again from the login page',
+      { status: 400 },
+    );
+  }
+  return { state, login: taken.found === 'record' ? taken.record : undefined };
 }
 
 async function runAfterCallback(
@@ -112,7 +121,7 @@ async function loginDpopHandle(rt: SigninRuntime, login: PendingLogin): Promise<
 
 export async function handleCallback(rt: SigninRuntime, req: Request, res: Response): Promise<void> {
   const params = await readCallbackParams(req);
-  const { state, login } = await takePendingLogin(rt, req, params);
+  const { state, login } = await takePendingLogin(rt, req, res, params);
   if (login === undefined) {
     // Back button after login, a double submit, or an expired login: nothing to finish. Send the
     // user somewhere useful rather than to an error page; no session is created.

@@ -57,6 +57,9 @@ function accessTokenOf(tokens: TokenSet): AccessToken | undefined {
   });
 }
 
+/** See `RequestContext[NO_STORE]`. */
+export const NO_STORE = Symbol('portcullis.noStore');
+
 export class RequestContext {
   readonly #req: Request;
   readonly #rt: SigninRuntime;
@@ -64,6 +67,11 @@ export class RequestContext {
   constructor(req: Request, rt: SigninRuntime) {
     this.#req = req;
     this.#rt = rt;
+  }
+
+  /** requiresAuth()'s way to read the `noStore` option (kept off the public surface). */
+  get [NO_STORE](): boolean {
+    return this.#rt.config.noStore;
   }
 
   get #tokens(): TokenSet | undefined {

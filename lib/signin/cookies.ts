@@ -1,5 +1,7 @@
-/** Just enough cookie handling for the transaction cookie, without depending on cookie-parser. */
+/** Just enough cookie handling for the binding cookies, without depending on cookie-parser. */
 import type { IncomingMessage } from 'node:http';
+
+const VALUE = /^[A-Za-z0-9_-]{1,128}$/;
 
 export function readCookie(req: IncomingMessage, name: string): string | undefined {
   const header = req.headers.cookie;
@@ -9,9 +11,25 @@ export function readCookie(req: IncomingMessage, name: string): string | undefin
     if (eq === -1) continue;
     if (part.slice(0, eq).trim() !== name) continue;
     const value = part.slice(eq + 1).trim();
-    return /^[A-Za-z0-9_-]{1,128}$/.test(value) ? value : undefined;
+    return VALUE.test(value) ? value : undefined;
   }
   return undefined;
+}
+
+/**
+ * The names of the cookies whose name starts with `prefix`, in the order the browser sent them:
+ * for cookies of one path, that is the order they were created in (RFC 6265 §5.4).
+ */
+export function cookieNamesStartingWith(req: IncomingMessage, prefix: string): string[] {
+  const header = req.headers.cookie;
+  if (typeof header !== 'string') return [];
+  const names: string[] = [];
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    const name = part.slice(0, eq).trim();
+    if (eq !== -1 && name.startsWith(prefix)) names.push(name);
+  }
+  return names;
 }
 
 export interface CookieOptions {

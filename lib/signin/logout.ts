@@ -1,9 +1,15 @@
 /**
- * Logout: the local session is always destroyed; with `idpLogout` and an IdP that advertises an
- * `end_session_endpoint`, the user goes on to the IdP (RP-Initiated Logout 1.0) with `id_token_hint`
- * and `post_logout_redirect_uri`. An unreachable IdP does not keep the user signed in here.
+ * Logout, as named steps:
+ *
+ *   endSessionUrl    with `idpLogout` and a signed-in user: the IdP's `end_session_endpoint` with
+ *                    `id_token_hint`, `post_logout_redirect_uri` (routes.postLogoutCallback) and a
+ *                    fresh `state` (RP-Initiated Logout 1.0 §2); an unreachable IdP skips this step
+ *   saveLogout       the state and `returnTo`, single use, tied to this browser (logout-callback.ts)
+ *   destroySession   always: an IdP that is down does not keep the user signed in here
+ *   redirect         to the IdP, or straight to `returnTo`
  */
 import type { Request, Response } from 'express';
+import * as oauth from 'oauth4webapi';
 import { redirect } from './respond.js';
 import { safeReturnTo } from './return-to.js';
 import type { SigninRuntime } from './runtime.js';
@@ -12,6 +18,16 @@ import { destroySession, getLogin } from './session.js';
 export interface LogoutOptions {
   /** A same-origin path to land on after logout. @default the `postLogoutRedirect` option */
   returnTo?: string;
+}
+
+async function endSessionUrl(rt: SigninRuntime, idToken: string, state: string): Promise<URL | undefined> {
+  const base = rt.config.baseURL.href.replace(/\/$/, '');
+  try {
+    return await rt.client.endSessionUrl(idToken, base + rt.config.routes.postLogoutCallback, state);
+  } catch {
+    // IdP unreachable: the local logout still happens.
+    return undefined;
+  }
 }
 
 export async function logout(
@@ -25,14 +41,11 @@ export async function logout(
   const login = getLogin(req);
   let target = returnTo;
   if (login !== undefined && config.idpLogout) {
-    try {
-      const end = await rt.client.endSessionUrl(
-        login.tokens.id_token,
-        new URL(returnTo, config.baseURL.origin).href,
-      );
-      if (end !== undefined) target = end.href;
-    } catch {
-      // IdP unreachable: the local logout below still happens.
+    const state = oauth.generateRandomState();
+    const end = await endSessionUrl(rt, login.tokens.id_token, state);
+    if (end !== undefined) {
+      await rt.logouts.save(req.sessionStore, req, res, state, { returnTo });
+      target = end.href;
     }
   }
   if (req.session !== undefined) {

@@ -1,6 +1,7 @@
 /**
  * `requiresAuth()`: a signed-in user passes; a browser is sent to log in and brought back; an API
- * client (no `text/html` in `Accept`) gets a 401 JSON answer instead of a redirect.
+ * client (no `text/html` in `Accept`) gets a 401 JSON answer instead of a redirect. Its answers carry
+ * `Cache-Control: no-store` (auth()'s `noStore`), so that the back button after logout shows nothing.
  *
  * With `{ acrValues, maxAge }` (step-up, RFC 9470 for sign-in): a user whose login is too weak (`acr`)
  * or too old (`auth_time`) is sent back to the IdP with `acr_values` / `max_age`; if the new login
@@ -9,8 +10,8 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { PortcullisError } from '../errors.js';
 import { type AcrRequirement, acrShortfall, checkAcrRequirement } from '../protocol/acr.js';
-import { STEP_UP } from './context.js';
-import { prefersHtml, sendJson } from './respond.js';
+import { NO_STORE, STEP_UP } from './context.js';
+import { prefersHtml, preventCaching, sendJson } from './respond.js';
 import { getLogin } from './session.js';
 
 export interface RequiresAuthOptions {
@@ -74,6 +75,8 @@ export function requiresAuth(options?: RequiresAuthOptions): RequestHandler {
       );
       return;
     }
+    // Whatever the answer (the page, a step-up, a login), the browser must not keep it for its back button.
+    if (req.oidc[NO_STORE]) preventCaching(res);
     if (req.oidc.isAuthenticated()) {
       const shortfall = stepsUp
         ? acrShortfall(req.oidc.idTokenClaims, requirement, Math.floor(Date.now() / 1000))

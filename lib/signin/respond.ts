@@ -4,6 +4,14 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
+/**
+ * `Cache-Control: no-store`: neither the browser (its back button after logout) nor a shared cache
+ * keeps the response. Set before the route runs, so that a route may still choose its own.
+ */
+export function preventCaching(res: ServerResponse): void {
+  res.setHeader('cache-control', 'no-store');
+}
+
 export function redirect(res: ServerResponse, location: string, status = 302): void {
   res.statusCode = status;
   res.setHeader('location', location);

@@ -1,16 +1,23 @@
 /**
  * What one `auth()` instance shares across requests: its frozen config, the protocol client
- * (discovery, keys, client authentication), the pending-login store and the refresher.
+ * (discovery, keys, client authentication), the pending-login and pending-logout stores and the
+ * refresher.
  */
 import type { SigninConfig } from '../config/signin.js';
 import { OidcClient } from '../protocol/oidc-client.js';
+import { BindingCookies } from './binding-cookies.js';
+import { logoutStore, type PendingLogout } from './logout-callback.js';
 import { Refresher } from './refresh.js';
-import { TransactionStore } from './transaction.js';
+import type { StateStore } from './state-store.js';
+import { type PendingLogin, transactionStore } from './transaction.js';
 
 export interface SigninRuntime {
   readonly config: SigninConfig;
   readonly client: OidcClient;
-  readonly transactions: TransactionStore;
+  /** Pending logins, by `state`. */
+  readonly transactions: StateStore<PendingLogin>;
+  /** Pending RP-initiated logouts, by `state`. */
+  readonly logouts: StateStore<PendingLogout>;
   readonly refresher: Refresher;
 }
 
@@ -23,10 +30,12 @@ export function createRuntime(config: SigninConfig): SigninRuntime {
     clockTolerance: config.clockTolerance,
     idTokenSigningAlg: config.idTokenSigningAlg,
   });
+  const cookies = new BindingCookies({ cookieName: config.transactionCookieName, baseURL: config.baseURL });
   return {
     config,
     client,
-    transactions: new TransactionStore({ cookieName: config.transactionCookieName, baseURL: config.baseURL }),
+    transactions: transactionStore(cookies),
+    logouts: logoutStore(cookies),
     refresher: new Refresher({
       client,
       lock: config.refreshLock,

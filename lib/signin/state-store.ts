@@ -1,0 +1,63 @@
+/**
+ * Single-use records found by `state` and tied to the browser that created them: pending logins and
+ * pending logouts. A record lives in the app's session store (under a hash of `state`), not in the
+ * session itself: the IdP's form_post comes back cross-site without the `SameSite=Lax` session cookie,
+ * and a logout destroys the session before the IdP sends the browser back. A binding cookie
+ * (binding-cookies.ts) ties each record to its browser.
+ *
+ *   take()  record present → deleted at once (a replay finds nothing) → binding checked → cookie cleared
+ */
+import { createHash } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Store } from 'express-session';
+import type { BindingCookies } from './binding-cookies.js';
+import { storeDestroy, storeGet, storeSet } from './store.js';
+
+/** What `take()` found: the record, nothing (unknown, used or expired), or another browser's record. */
+export type Taken<T> =
+  | { readonly found: 'record'; readonly record: T }
+  | { readonly found: 'nothing' }
+  | { readonly found: 'another-browser' };
+
+type Stored<T> = T & { bindingHash: string };
+
+export class StateStore<T extends object> {
+  readonly #cookies: BindingCookies;
+  readonly #keyPrefix: string;
+  readonly #field: string;
+  readonly #ttlSeconds: number;
+
+  constructor(options: { cookies: BindingCookies; keyPrefix: string; field: string; ttlSeconds: number }) {
+    this.#cookies = options.cookies;
+    this.#keyPrefix = options.keyPrefix;
+    this.#field = options.field;
+    this.#ttlSeconds = options.ttlSeconds;
+  }
+
+  #key(state: string): string {
+    return this.#keyPrefix + createHash('sha256').update(state).digest('base64url');
+  }
+
+  async save(
+    store: Store,
+    req: IncomingMessage,
+    res: ServerResponse,
+    state: string,
+    record: T,
+  ): Promise<void> {
+    const bindingHash = this.#cookies.issue(req, res, state, this.#ttlSeconds);
+    const stored: Stored<T> = { ...record, bindingHash };
+    await storeSet(store, this.#key(state), this.#field, stored, this.#ttlSeconds);
+  }
+
+  /** Take the record for `state` out of the store, if this browser started it. */
+  async take(store: Store, req: IncomingMessage, res: ServerResponse, state: string): Promise<Taken<T>> {
+    const key = this.#key(state);
+    const stored = await storeGet<Stored<T>>(store, key, this.#field);
+    this.#cookies.clear(res, state);
+    if (stored === undefined) return { found: 'nothing' };
+    await storeDestroy(store, key);
+    if (!this.#cookies.holds(req, state, stored.bindingHash)) return { found: 'another-browser' };
+    return { found: 'record', record: stored };
+  }
+}
