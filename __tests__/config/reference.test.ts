@@ -14,6 +14,7 @@ import type { OptionTable } from '../../lib/config/option-spec.js';
 import { SERVICE_DPOP_OPTIONS, SERVICE_OPTIONS } from '../../lib/config/service-options.js';
 import { SIGNIN_OPTIONS } from '../../lib/config/signin-options.js';
 import { configurationReference } from '../../scripts/configuration-reference.js';
+import { errorsReference } from '../../scripts/errors-reference.js';
 
 const root = new URL('../../', import.meta.url);
 const read = (path: string): string => readFileSync(new URL(path, root), 'utf8');
@@ -34,6 +35,10 @@ function tsdocTags(path: string, name: string): Map<string, string | undefined> 
 describe('configuration reference', () => {
   test('docs/configuration.md is up to date (run `npm run docs`)', () => {
     expect(read('docs/configuration.md')).toBe(configurationReference());
+  });
+
+  test('docs/errors.md is up to date (run `npm run docs`)', () => {
+    expect(read('docs/errors.md')).toBe(errorsReference());
   });
 
   test.each<[string, string, OptionTable]>([
