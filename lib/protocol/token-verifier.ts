@@ -63,6 +63,7 @@ export function createTokenVerifier(config: BearerConfig, now: () => number = Da
     const jwks = config.algorithms.some((alg) => !alg.startsWith('HS'))
       ? createJwksStore({
           uri: jwksUri,
+          source: config.jwksUri === undefined ? undefined : 'jwksUri',
           http: config.http,
           cooldown: config.jwksCooldown,
           maxAge: config.jwksCacheMaxAge,
@@ -110,7 +111,9 @@ export function createTokenVerifier(config: BearerConfig, now: () => number = Da
 
   function verifyResolved(r: Resolved, token: string, hash: string): AuthResult | Promise<AuthResult> {
     if (!looksLikeJws(token)) {
-      if (r.introspector === undefined) throw new InvalidTokenError('the token is not a JWT', { realm });
+      if (r.introspector === undefined) {
+        throw new InvalidTokenError('the token is not a JWT', { realm });
+      }
       return r.introspector.introspect(token, hash).then((result) => remember(hash, result, undefined));
     }
     const verified = verifyJwtAccessToken(token, r.ctx, Math.floor(now() / 1000));
@@ -121,8 +124,9 @@ export function createTokenVerifier(config: BearerConfig, now: () => number = Da
 
   return {
     verify(token) {
-      if (token.length > config.maxTokenLength)
+      if (token.length > config.maxTokenLength) {
         throw new InvalidTokenError('the token is too long', { realm });
+      }
       const hash = tokenHash(token);
       const hit = cache.get(hash, now());
       if (hit !== undefined && resolved !== undefined) {
