@@ -9,6 +9,7 @@ import type { JWTPayload } from 'jose';
 import * as oauth from 'oauth4webapi';
 import { InvalidTokenError } from '../errors.js';
 import type { AuthResult } from './auth-result.js';
+import { refuse, shown } from './bearer-refusal.js';
 import type { ClientAuthConfig } from './client-auth.js';
 import { createClientAuth } from './client-auth.js';
 import { type HttpSettings, requestOptions } from './http.js';
@@ -69,10 +70,14 @@ export async function processIntrospection(
   const body = await oauth.processIntrospectionResponse(as, { client_id: target.client.clientID }, response);
   const realm = policy.realm;
   if (body.active !== true) {
-    throw new InactiveTokenError('the token is not active', { realm });
+    throw refuse(new InactiveTokenError('the token is not active', { realm }), { reason: 'inactive' });
   }
   if (body.token_type !== undefined && /refresh/i.test(body.token_type)) {
-    throw new InvalidTokenError('the token is not an access token', { realm });
+    throw refuse(new InvalidTokenError('the token is not an access token', { realm }), {
+      reason: 'token_type',
+      expected: 'access_token',
+      received: shown(body.token_type),
+    });
   }
   const payload = { ...body } as JWTPayload;
   if (payload.iss !== undefined) checkIssuer(payload, policy);
@@ -102,7 +107,11 @@ export function createIntrospector(
   const clientAuth = createClientAuth(target.client);
   const inFlight = new Map<string, Promise<AuthResult>>();
   const inactive = createTokenCache<true>(INACTIVE_MAX_ENTRIES);
-  const notActive = () => new InvalidTokenError('the token is not active', { realm: policy().realm });
+  const notActive = () =>
+    refuse(new InvalidTokenError('the token is not active', { realm: policy().realm }), {
+      reason: 'inactive',
+      hint: 'the IdP said so at most 60 s ago (inactive tokens are remembered that long)',
+    });
   return {
     introspect(token, hash) {
       if (inactive.get(hash, options.now()) === true) return Promise.reject(notActive());

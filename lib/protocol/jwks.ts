@@ -14,6 +14,7 @@ import { KeyObject } from 'node:crypto';
 import * as jose from 'jose';
 import { IdpUnavailableError, InvalidTokenError, type PortcullisError } from '../errors.js';
 import { type AsymmetricAlgorithm, keyShapeOf } from './algorithms.js';
+import { refuse, shown } from './bearer-refusal.js';
 import type { HttpSettings } from './http.js';
 import { type IdpCall, idpError, unusableAnswerError } from './idp-error.js';
 import { insecureAllowed } from './url-policy.js';
@@ -211,34 +212,41 @@ export function createJwksStore(options: JwksStoreOptions): JwksStore {
     return found;
   }
 
-  function noKey(): InvalidTokenError {
-    return new InvalidTokenError('no key in the JWKS matches the token\'s "kid" and "alg"', { realm });
+  /** The operator learns which kid the token named and which the JWKS holds (public key ids). */
+  function noKey(kid: string | undefined, alg: AsymmetricAlgorithm): InvalidTokenError {
+    const err = new InvalidTokenError('no key in the JWKS matches the token\'s "kid" and "alg"', { realm });
+    const known = (keys ?? []).map((k) => k.kid ?? '(no kid)');
+    return refuse(err, { reason: 'kid', received: shown(kid), expected: shown(known), alg });
   }
 
   return {
     select(kid, alg) {
       const t = now();
       if (keys === undefined) {
-        if (pending !== undefined) return pending.then((set) => orFail(match(set, kid, alg)));
+        if (pending !== undefined) return pending.then((set) => orFail(match(set, kid, alg), kid, alg));
         if (failure !== undefined && t - attemptedAt < retryAfter) throw failure;
-        return refresh().then((set) => orFail(match(set, kid, alg)));
+        return refresh().then((set) => orFail(match(set, kid, alg), kid, alg));
       }
       if (t - loadedAt > maxAge && pending === undefined) refresh().catch(() => undefined);
       const found = match(keys, kid, alg);
       if (found.length > 0) return found;
-      if (pending !== undefined) return pending.then((set) => orFail(match(set, kid, alg)));
+      if (pending !== undefined) return pending.then((set) => orFail(match(set, kid, alg), kid, alg));
       if (t - attemptedAt < cooldown) {
         // Within the window a kid we do not know stays unknown; we could not check it if the
         // last attempt to learn new keys failed.
         if (failure !== undefined) throw failure;
-        throw noKey();
+        throw noKey(kid, alg);
       }
-      return refresh().then((set) => orFail(match(set, kid, alg)));
+      return refresh().then((set) => orFail(match(set, kid, alg), kid, alg));
     },
   };
 
-  function orFail(found: readonly JwksKey[]): readonly JwksKey[] {
-    if (found.length === 0) throw noKey();
+  function orFail(
+    found: readonly JwksKey[],
+    kid: string | undefined,
+    alg: AsymmetricAlgorithm,
+  ): readonly JwksKey[] {
+    if (found.length === 0) throw noKey(kid, alg);
     return found;
   }
 }
