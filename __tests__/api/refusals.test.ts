@@ -163,6 +163,22 @@ describe('bearer() tells the operator why a token was refused', () => {
     expect(lines[0]?.details).toMatchObject({ reason: 'missing', status: 401, error: null });
   });
 
+  test('a token in two places: 400 for the client, the places for the operator', async () => {
+    const { app, lines } = appWithLog();
+    const token = await ks.token();
+    const res = await request(app)
+      .get(`/api/me?access_token=${token}`)
+      .set('authorization', `Bearer ${token}`);
+    expect(res.status).toBe(400);
+    expect(lines[0]?.details).toMatchObject({
+      reason: 'request',
+      received: ['header', 'query'],
+      status: 400,
+    });
+    expect(lines[0]?.message).toContain('a client sends its token in one place only (RFC 6750 §3.1)');
+    expect(lines[0]?.message).not.toContain(token);
+  });
+
   test('the refusal rides on the error, non-enumerable: JSON and inspect show neither it nor the token', async () => {
     const policy: JwtPolicy = {
       algorithms: new Set(['RS256']),
