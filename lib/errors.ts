@@ -51,6 +51,20 @@ export interface PortcullisErrorOptions {
   status?: number;
   /** The underlying error. Kept non-enumerable so that serialising the error cannot leak it. */
   cause?: unknown;
+  /** The IdP URL that was called, without its query: never a secret. */
+  idpUrl?: string | undefined;
+  /** The HTTP status the IdP answered. */
+  idpStatus?: number | undefined;
+}
+
+/** What `JSON.stringify(err)` shows: never the cause, never a secret. */
+export interface PortcullisErrorJSON {
+  name: string;
+  code: PortcullisErrorCode;
+  status: number;
+  message: string;
+  idpUrl?: string;
+  idpStatus?: number;
 }
 
 /** Base class of every portcullis error. */
@@ -63,6 +77,10 @@ export class PortcullisError extends Error {
   }
   /** Lets Express's default handler show the message: it is written for users and holds no secret. */
   readonly expose: boolean;
+  /** For an error about a call to the IdP: the URL called (no query string), for logs and alerts. */
+  readonly idpUrl: string | undefined;
+  /** For an error about a call to the IdP: the HTTP status it answered, when it answered. */
+  readonly idpStatus: number | undefined;
 
   constructor(code: PortcullisErrorCode, message: string, options: PortcullisErrorOptions = {}) {
     super(message);
@@ -70,6 +88,8 @@ export class PortcullisError extends Error {
     this.code = code;
     this.status = options.status ?? 500;
     this.expose = this.status < 500;
+    this.idpUrl = options.idpUrl;
+    this.idpStatus = options.idpStatus;
     if (options.cause !== undefined) {
       // Non-enumerable: `JSON.stringify(err)` and most loggers skip it, while debuggers still see it.
       Object.defineProperty(this, 'cause', {
@@ -81,8 +101,16 @@ export class PortcullisError extends Error {
     }
   }
 
-  toJSON(): { name: string; code: PortcullisErrorCode; status: number; message: string } {
-    return { name: this.name, code: this.code, status: this.status, message: this.message };
+  toJSON(): PortcullisErrorJSON {
+    const json: PortcullisErrorJSON = {
+      name: this.name,
+      code: this.code,
+      status: this.status,
+      message: this.message,
+    };
+    if (this.idpUrl !== undefined) json.idpUrl = this.idpUrl;
+    if (this.idpStatus !== undefined) json.idpStatus = this.idpStatus;
+    return json;
   }
 }
 

@@ -74,6 +74,37 @@ describe.each(HOSTS)('RFC 6750 responses on %s', (host) => {
     expect(twice.status).toBe(400);
   });
 
+  test('RFC 6750 §3.1: a token in two places is 400 even where query and body tokens are off', async () => {
+    const token = await ks.token();
+    const strict = buildApp(host, options());
+    const twice =
+      'Bearer realm="api", error="invalid_request", error_description="the token was sent in more than one place"';
+    const query = await request(strict)
+      .get(`/api/me?access_token=${token}`)
+      .set('authorization', `Bearer ${token}`);
+    expect(query.status).toBe(400);
+    expect(query.headers['www-authenticate']).toBe(twice);
+    expect(query.body).toEqual({
+      error: 'invalid_request',
+      error_description: 'the token was sent in more than one place',
+    });
+    // A urlencoded body the app parsed (express.urlencoded() runs before bearer() here).
+    const body = await request(strict)
+      .post('/api/me')
+      .set('authorization', `Bearer ${token}`)
+      .type('form')
+      .send({ access_token: token });
+    expect(body.status).toBe(400);
+    expect(body.headers['www-authenticate']).toBe(twice);
+    // Alone, a token where this API does not read tokens is no token: 401 without an error code.
+    const alone = await request(strict).get(`/api/me?access_token=${token}`);
+    expect(alone.status).toBe(401);
+    expect(alone.headers['www-authenticate']).toBe('Bearer realm="api"');
+    // Other query parameters and JSON bodies are not tokens.
+    const other = await request(strict).get('/api/me?page=2').set('authorization', `Bearer ${token}`);
+    expect(other.status).toBe(200);
+  });
+
   test('authRequired: false lets anonymous requests through, but still refuses bad tokens', async () => {
     const app = buildApp(host, { ...options(), authRequired: false });
     const anonymous = await request(app).get('/api/me');
@@ -99,6 +130,23 @@ describe('plain node:http', () => {
       });
       expect(scope.status).toBe(403);
       expect(scope.headers.get('www-authenticate')).toContain('scope="orders:read"');
+    } finally {
+      await close(server);
+    }
+  });
+
+  test('a body nobody parsed is not read: header + form body with access_token passes', async () => {
+    // No body parser in a plain node:http server: bearer() never reads the stream itself.
+    const server = buildNodeServer(options());
+    const url = await listen(server);
+    try {
+      const token = await ks.token();
+      const res = await fetch(`${url}/`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-www-form-urlencoded' },
+        body: `access_token=${token}`,
+      });
+      expect(res.status).toBe(200);
     } finally {
       await close(server);
     }

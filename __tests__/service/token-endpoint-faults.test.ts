@@ -121,7 +121,11 @@ describe('token endpoint failures', () => {
       error: 'invalid_client',
       error_description: 'client authentication failed',
     });
-    expect(err.message).toBe('token request failed: the IdP answered "invalid_client"');
+    expect(err.message).toContain(
+      `token request failed: the token endpoint ${tokens.tokenEndpoint} answered 401 "invalid_client" (client authentication failed): ` +
+        'the IdP did not accept client "svc" authenticating with client_secret_basic',
+    );
+    expect(err).toMatchObject({ idpUrl: tokens.tokenEndpoint, idpStatus: 401 });
     expect(tokens.requests).toBe(1);
     for (const value of [err, events, logged]) {
       expect(JSON.stringify(value)).not.toContain('wrong-secret-value');

@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type BearerOptions, validateBearerOptions } from '../config/bearer.js';
 import { UnauthorizedError } from '../errors.js';
+import { refuse, reportRefusal } from '../protocol/bearer-refusal.js';
 import { createTokenVerifier } from '../protocol/token-verifier.js';
 import type { AuthResult } from '../types/express.js';
 import { setRealm } from './auth-source.js';
@@ -42,7 +43,13 @@ export function bearer(options: BearerOptions = {}): NodeMiddleware {
   const config = validateBearerOptions(options);
   const verifier = createTokenVerifier(config);
   const dpop = createDpopGate(config);
-  const { realm } = config;
+  const { realm, logger } = config;
+
+  /** The operator hears why (the log); the client gets only what RFC 6750 allows (the answer). */
+  function fail(res: ServerResponse, err: unknown, next: Next): void {
+    reportRefusal(logger, err);
+    respondWithError(res, err, next);
+  }
 
   /** The token is good: check its binding (and DPoP proof), then go on. */
   function accept(
@@ -56,13 +63,13 @@ export function bearer(options: BearerOptions = {}): NodeMiddleware {
     try {
       auth = dpop.bind(req, res, verified, credentials);
     } catch (err) {
-      respondWithError(res, err, next);
+      fail(res, err, next);
       return;
     }
     if (auth instanceof Promise) {
       auth.then(
         (bound) => proceed(req, bound, next),
-        (err: unknown) => respondWithError(res, err, next),
+        (err: unknown) => fail(res, err, next),
       );
     } else {
       proceed(req, auth, next);
@@ -78,18 +85,19 @@ export function bearer(options: BearerOptions = {}): NodeMiddleware {
       credentials = getCredentials(req, config);
       if (credentials === undefined) {
         if (!config.authRequired) return next();
-        return respondWithError(res, new UnauthorizedError('authentication required', { realm }), next);
+        const missing = new UnauthorizedError('authentication required', { realm });
+        return fail(res, refuse(missing, { reason: 'missing' }), next);
       }
       dpop.admit(req, credentials);
       verdict = verifier.verify(credentials.token);
     } catch (err) {
-      return respondWithError(res, err, next);
+      return fail(res, err, next);
     }
     const found = credentials;
     if (verdict instanceof Promise) {
       verdict.then(
         (auth) => accept(req, res, auth, found, next),
-        (err: unknown) => respondWithError(res, err, next),
+        (err: unknown) => fail(res, err, next),
       );
     } else {
       accept(req, res, verdict, found, next);

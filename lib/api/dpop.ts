@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BearerConfig } from '../config/bearer.js';
 import { InvalidTokenError, UnauthorizedError } from '../errors.js';
 import type { AuthResult } from '../protocol/auth-result.js';
+import { refuse } from '../protocol/bearer-refusal.js';
 import { InvalidDpopProofError } from '../protocol/dpop/errors.js';
 import { createDpopNonceSource } from '../protocol/dpop/nonce-source.js';
 import { createDpopProofVerifier, normalizeHtu } from '../protocol/dpop/proof-verifier.js';
@@ -44,7 +45,13 @@ function refuseBoundTokens(realm: string): DpopGate {
     admit() {},
     bind(_req, _res, auth) {
       if (boundJkt(auth) !== undefined) {
-        throw new InvalidTokenError('the token is DPoP-bound, and this API does not take DPoP', { realm });
+        throw refuse(
+          new InvalidTokenError('the token is DPoP-bound, and this API does not take DPoP', { realm }),
+          {
+            reason: 'dpop',
+            hint: 'set baseURL (and dpop) on bearer() to accept DPoP-bound tokens',
+          },
+        );
       }
       return auth;
     },
@@ -108,19 +115,34 @@ export function createDpopGate(config: BearerConfig, now: () => number = Date.no
       setScheme(req, credentials.scheme);
       if (dpop.required && credentials.scheme !== 'dpop') {
         // RFC 6750 §3.1: an unsupported scheme gets a challenge without an error code.
-        throw new UnauthorizedError('this API requires DPoP-bound tokens with the DPoP scheme', { realm });
+        throw refuse(
+          new UnauthorizedError('this API requires DPoP-bound tokens with the DPoP scheme', { realm }),
+          {
+            reason: 'dpop',
+            expected: 'DPoP',
+            received: 'Bearer',
+            hint: 'dpop.required is on: the client must send a DPoP-bound token with the DPoP scheme and a proof',
+          },
+        );
       }
     },
     bind(req, res, auth, { token, scheme }) {
       const jkt = boundJkt(auth);
       if (scheme === 'bearer') {
         if (jkt === undefined) return auth;
-        throw new InvalidTokenError('the token is DPoP-bound: send it with the DPoP scheme and a proof', {
-          realm,
+        throw refuse(
+          new InvalidTokenError('the token is DPoP-bound: send it with the DPoP scheme and a proof', {
+            realm,
+          }),
+          { reason: 'dpop', expected: 'DPoP', received: 'Bearer' },
+        );
+      }
+      if (typeof jkt !== 'string') {
+        throw refuse(new InvalidTokenError('the token is not DPoP-bound (no "cnf.jkt")', { realm }), {
+          reason: 'dpop',
+          hint: 'a Bearer token was sent with the DPoP scheme: the IdP did not bind it (its token_type is not DPoP)',
         });
       }
-      if (typeof jkt !== 'string')
-        throw new InvalidTokenError('the token is not DPoP-bound (no "cnf.jkt")', { realm });
       const proof = singleProof(req, realm);
       const request = { method: req.method ?? '', htu: htuOf(req), accessToken: token, jkt };
       const bound = ({ nextNonce }: { nextNonce: string | undefined }): AuthResult => {

@@ -2,10 +2,12 @@
  * Find the access token in a Node request (RFC 6750 §2): the `Authorization: Bearer` header by
  * default, the urlencoded body and the query string when enabled, and `Authorization: DPoP` (RFC
  * 9449 §7.1) when DPoP is on. A malformed header, another scheme, or a token in more than one
- * place is `invalid_request` (400).
+ * place is `invalid_request` (400): RFC 6750 §3.1 says so whether or not this API reads tokens from the
+ * query or the body, so both are looked at (never parsed here: the body only when the app parsed it).
  */
 import type { IncomingMessage } from 'node:http';
 import { InvalidRequestError } from '../errors.js';
+import { type BearerRefusal, refuse, shown } from '../protocol/bearer-refusal.js';
 
 export interface TokenLocations {
   readonly allowQueryToken: boolean;
@@ -24,6 +26,14 @@ export interface Credentials {
 /** RFC 6750 §2.1 b64token. */
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 
+function badRequest(
+  description: string,
+  realm: string,
+  refusal: Omit<BearerRefusal, 'reason'>,
+): InvalidRequestError {
+  return refuse(new InvalidRequestError(description, { realm }), { reason: 'request', ...refusal });
+}
+
 function fromHeader(header: string | undefined, where: TokenLocations): Credentials | undefined {
   if (header === undefined) return undefined;
   const space = header.indexOf(' ');
@@ -31,18 +41,33 @@ function fromHeader(header: string | undefined, where: TokenLocations): Credenti
   const realm = where.realm;
   if (scheme !== 'bearer' && (scheme !== 'dpop' || where.dpop === undefined)) {
     const which = where.dpop === undefined ? 'the Bearer scheme' : 'the Bearer or DPoP scheme';
-    throw new InvalidRequestError(`the Authorization header must use ${which}`, { realm });
+    throw badRequest(`the Authorization header must use ${which}`, realm, {
+      expected: where.dpop === undefined ? ['Bearer'] : ['Bearer', 'DPoP'],
+      received: shown(scheme),
+    });
   }
   const token = space === -1 ? '' : header.slice(space + 1).trim();
-  if (!B64TOKEN.test(token)) throw new InvalidRequestError('malformed Authorization header', { realm });
+  if (!B64TOKEN.test(token)) {
+    throw badRequest('malformed Authorization header', realm, {
+      hint: `the token after "${scheme === 'dpop' ? 'DPoP' : 'Bearer'} " is empty or has characters RFC 6750 §2.1 does not allow`,
+    });
+  }
   return { token, scheme };
 }
 
+const TWICE = { hint: 'a client sends its token in one place only (RFC 6750 §3.1)' };
+
 function fromQuery(url: string | undefined, realm: string): string | undefined {
   const q = url?.indexOf('?') ?? -1;
-  if (url === undefined || q === -1) return undefined;
+  // Parsed only when the parameter may be there: most requests pay for one indexOf.
+  if (url === undefined || q === -1 || !url.includes('access_token', q)) return undefined;
   const values = new URLSearchParams(url.slice(q + 1)).getAll('access_token');
-  if (values.length > 1) throw new InvalidRequestError('more than one access_token parameter', { realm });
+  if (values.length > 1) {
+    throw badRequest('more than one access_token parameter', realm, {
+      received: ['query', 'query'],
+      ...TWICE,
+    });
+  }
   return values[0];
 }
 
@@ -56,8 +81,9 @@ function fromBody(req: IncomingMessage & { body?: unknown }, realm: string): str
   if (typeof body !== 'object' || body === null) return undefined;
   const value = (body as Record<string, unknown>).access_token;
   if (value === undefined) return undefined;
-  if (typeof value !== 'string')
-    throw new InvalidRequestError('more than one access_token parameter', { realm });
+  if (typeof value !== 'string') {
+    throw badRequest('more than one access_token parameter', realm, { received: ['body', 'body'], ...TWICE });
+  }
   return value;
 }
 
@@ -69,20 +95,27 @@ export function getToken(req: IncomingMessage, where: TokenLocations): string | 
 /** The request's access token and its scheme, `undefined` when it carries none. */
 export function getCredentials(req: IncomingMessage, where: TokenLocations): Credentials | undefined {
   const header = fromHeader(req.headers.authorization, where);
-  if (!where.allowQueryToken && !where.allowBodyToken) return header;
-  const found = [
-    header?.token,
-    where.allowQueryToken ? fromQuery(req.url, where.realm) : undefined,
-    where.allowBodyToken ? fromBody(req, where.realm) : undefined,
-  ].filter((t): t is string => t !== undefined);
-  if (found.length > 1) {
-    throw new InvalidRequestError('the token was sent in more than one place', { realm: where.realm });
+  const query = fromQuery(req.url, where.realm);
+  const body = fromBody(req, where.realm);
+  const places: string[] = [];
+  if (header !== undefined) places.push('header');
+  if (query !== undefined) places.push('query');
+  if (body !== undefined) places.push('body');
+  if (places.length > 1) {
+    throw badRequest('the token was sent in more than one place', where.realm, {
+      received: places,
+      ...TWICE,
+    });
   }
   if (header !== undefined) return header;
-  const token = found[0];
+  // A token where this API does not read tokens is no token: 401 without an error code.
+  const token =
+    where.allowQueryToken && query !== undefined ? query : where.allowBodyToken ? body : undefined;
   if (token === undefined) return undefined;
   if (!B64TOKEN.test(token)) {
-    throw new InvalidRequestError('malformed access_token parameter', { realm: where.realm });
+    throw badRequest('malformed access_token parameter', where.realm, {
+      hint: 'the access_token parameter is empty or has characters RFC 6750 §2.1 does not allow',
+    });
   }
   return { token, scheme: 'bearer' };
 }

@@ -1,6 +1,12 @@
 // Protected APIs: bearer() and the route checks. Re-exported from the package root.
 export type { BearerDpopOptions, BearerOptions, IntrospectionOptions } from '../config/bearer.js';
 export type { JwsAlgorithm } from '../protocol/algorithms.js';
+export {
+  type BearerRefusal,
+  type BearerRefusalReason,
+  type RefusalValue,
+  refusalOf,
+} from '../protocol/bearer-refusal.js';
 export { InvalidDpopProofError, UseDpopNonceError } from '../protocol/dpop/errors.js';
 export {
   type RedisDpopReplayStoreOptions,

@@ -8,6 +8,7 @@ import type { KeyObject } from 'node:crypto';
 import { InvalidTokenError } from '../errors.js';
 import { type AsymmetricAlgorithm, type HmacAlgorithm, isHmac } from './algorithms.js';
 import type { AuthResult } from './auth-result.js';
+import { refuse, shown } from './bearer-refusal.js';
 import type { JwksKey, JwksStore } from './jwks.js';
 import { checkClaims, checkHeader, type JwtPolicy } from './jwt-checks.js';
 import { type DecodedJws, decodeJws } from './jwt-decode.js';
@@ -47,8 +48,15 @@ function toResult(token: string, decoded: DecodedJws, ctx: JwtVerifierContext): 
   });
 }
 
-function badSignature(ctx: JwtVerifierContext): InvalidTokenError {
-  return new InvalidTokenError("the token's signature does not verify", { realm: ctx.policy.realm });
+/** The operator learns which key was tried: the token's `kid` and `alg`, and how many keys fitted. */
+function badSignature(ctx: JwtVerifierContext, decoded: DecodedJws, tried: number): InvalidTokenError {
+  const err = new InvalidTokenError("the token's signature does not verify", { realm: ctx.policy.realm });
+  return refuse(err, {
+    reason: 'signature',
+    kid: shown(decoded.header.kid),
+    alg: shown(decoded.header.alg),
+    keysTried: tried,
+  });
 }
 
 function verifyWithKeys(
@@ -64,7 +72,7 @@ function verifyWithKeys(
       return { result: toResult(token, decoded, ctx), keyId: candidate.id };
     }
   }
-  throw badSignature(ctx);
+  throw badSignature(ctx, decoded, keys.length);
 }
 
 /** Verify `token` at `now` (seconds). Throws `invalid_token`, or a 503 error when keys are unreachable. */
@@ -86,10 +94,10 @@ export function verifyJwtAccessToken(
         Buffer.from(decoded.signingInput, 'latin1'),
         decoded.signature,
       );
-    if (!ok) throw badSignature(ctx);
+    if (!ok) throw badSignature(ctx, decoded, ctx.secret === undefined ? 0 : 1);
     return { result: toResult(token, decoded, ctx), keyId: undefined };
   }
-  if (ctx.jwks === undefined) throw badSignature(ctx);
+  if (ctx.jwks === undefined) throw badSignature(ctx, decoded, 0);
   const asymmetric = alg as AsymmetricAlgorithm;
   const keys = ctx.jwks.select(decoded.header.kid, asymmetric);
   return Array.isArray(keys)

@@ -5,8 +5,10 @@
  */
 import { decodeJwt } from 'jose';
 import * as oauth from 'oauth4webapi';
-import { DpopNotBoundError, IdpUnavailableError, OAuthResponseError, PortcullisError } from '../errors.js';
-import { type HttpSettings, requestOptions, safeCause, toPortcullisError } from './http.js';
+import { DpopNotBoundError, PortcullisError } from '../errors.js';
+import type { ClientAuthMethod } from './client-auth.js';
+import { type HttpSettings, requestOptions } from './http.js';
+import { type IdpGrant, idpError } from './idp-error.js';
 
 /** A token as the agent keeps it: epoch milliseconds, counted from when the request was sent. */
 export interface IssuedToken {
@@ -61,25 +63,45 @@ export async function processClientCredentialsResponse(
   response: Response,
   issuedAt: number,
   requested: RequestedTokenType = 'Bearer',
+  method?: ClientAuthMethod,
 ): Promise<IssuedToken> {
   return processIssuedToken(
     () => oauth.processClientCredentialsResponse(as, client, response),
     issuedAt,
     requested,
+    tokenCall(as, client, 'client_credentials', method),
   );
+}
+
+/** Who asked what, for a failed token request's message: the endpoint, the client and its method. */
+export interface TokenCall {
+  readonly url: string | undefined;
+  readonly clientID: string;
+  readonly method: ClientAuthMethod | undefined;
+  readonly grant: IdpGrant;
+}
+
+export function tokenCall(
+  as: oauth.AuthorizationServer,
+  client: oauth.Client,
+  grant: IdpGrant,
+  method: ClientAuthMethod | undefined,
+): TokenCall {
+  return { url: as.token_endpoint, clientID: client.client_id, method, grant };
 }
 
 /** Run one of oauth4webapi's token response checks and keep its result as an IssuedToken. */
 export async function processIssuedToken(
   check: () => Promise<oauth.TokenEndpointResponse>,
   issuedAt: number,
-  requested: RequestedTokenType = 'Bearer',
+  requested: RequestedTokenType,
+  call: TokenCall,
 ): Promise<IssuedToken> {
   let result: oauth.TokenEndpointResponse;
   try {
     result = await check();
   } catch (err) {
-    throw await tokenRequestError(err);
+    throw await tokenRequestError(err, call);
   }
   return issuedToken(result, issuedAt, requested);
 }
@@ -142,52 +164,18 @@ function expiresAt(accessToken: string, issuedAt: number, lifetime: number): num
  * Map a failed token request: unreachable, timed out or 5xx → 503 `IdpUnavailableError` (retryable);
  * an OAuth error (`invalid_client`, `invalid_scope`, …) → `OAuthResponseError` with code
  * `ERR_TOKEN_REQUEST_FAILED` and the IdP's `error` and `error_description`; anything else →
- * `ERR_TOKEN_REQUEST_FAILED`. Never the response body: it may hold a token.
+ * `ERR_TOKEN_REQUEST_FAILED`. Each names the token endpoint and its answer, never the response body:
+ * it may hold a token.
  */
-export async function tokenRequestError(err: unknown): Promise<PortcullisError> {
-  if (err instanceof oauth.WWWAuthenticateChallengeError) {
-    // A 401 invalid_client comes with a challenge (oauth4webapi leaves its body unread); the
-    // challenge's parameters, else the JSON body, say what the IdP objected to.
-    const params = err.cause[0]?.parameters;
-    const body = await err.response.json().catch(() => undefined);
-    const field = (name: 'error' | 'error_description'): string | undefined => {
-      const value = params?.[name] ?? (body as Record<string, unknown> | undefined)?.[name];
-      return typeof value === 'string' ? value : undefined;
-    };
-    return oauthError(field('error') ?? 'invalid_client', field('error_description'), err);
-  }
-  if (isNetworkFailure(err)) {
-    const timedOut = (err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError';
-    return new IdpUnavailableError(
-      `token request failed: the IdP ${timedOut ? 'did not answer in time' : 'is unreachable'}`,
-      { cause: { name: (err as Error).name, message: (err as Error).message } },
-    );
-  }
-  const mapped = toPortcullisError(err, 'token request failed', 'ERR_TOKEN_REQUEST_FAILED');
-  if (mapped instanceof OAuthResponseError) return oauthError(mapped.error, mapped.error_description, err);
-  return mapped;
-}
-
-/**
- * Unreachable, reset or timed out, checked by name rather than `instanceof`: fetch's errors may come
- * from another realm (a vm context, a test runner), where `instanceof TypeError` is false.
- */
-function isNetworkFailure(err: unknown): boolean {
-  if (typeof err !== 'object' || err === null) return false;
-  const { name, message } = err as { name?: unknown; message?: unknown };
-  if (name === 'TimeoutError' || name === 'AbortError') return true;
-  return (
-    name === 'TypeError' &&
-    typeof message === 'string' &&
-    /fetch failed|network|socket|ECONN|terminated/i.test(message)
-  );
-}
-
-function oauthError(error: string, description: string | undefined, cause: unknown): OAuthResponseError {
-  return new OAuthResponseError(
-    'ERR_TOKEN_REQUEST_FAILED',
-    `token request failed: the IdP answered "${error}"`,
-    { error, error_description: description },
-    { status: 502, cause: safeCause(cause) },
-  );
+export function tokenRequestError(err: unknown, call: TokenCall): Promise<PortcullisError> {
+  return idpError(err, {
+    step: 'token request',
+    endpoint: 'token',
+    url: call.url,
+    client: call.method === undefined ? undefined : { id: call.clientID, method: call.method },
+    grant: call.grant,
+    code: 'ERR_TOKEN_REQUEST_FAILED',
+    status: 502,
+    oauthCode: 'ERR_TOKEN_REQUEST_FAILED',
+  });
 }

@@ -8,8 +8,9 @@
  * without hammering it meanwhile; a stale document keeps serving while a refresh fails.
  */
 import * as oauth from 'oauth4webapi';
-import type { PortcullisError } from '../errors.js';
-import { type HttpSettings, requestOptions, toPortcullisError } from './http.js';
+import { PortcullisError } from '../errors.js';
+import { type HttpSettings, requestOptions } from './http.js';
+import { type IdpCall, idpError, publicUrl } from './idp-error.js';
 import { assertCallableUrl } from './url-policy.js';
 
 export type IssuerMetadata = oauth.AuthorizationServer;
@@ -39,14 +40,62 @@ export interface Discovery {
   get(): Promise<IssuerMetadata>;
 }
 
+/** The discovery call as error messages describe it: the URL asked last, and the option behind it. */
+function discoveryCall(issuer: URL, url: string | undefined): IdpCall {
+  return {
+    step: 'discovery',
+    endpoint: 'discovery',
+    url,
+    source: `issuerBaseURL ("${publicUrl(issuer) ?? issuer.origin}")`,
+    code: 'ERR_DISCOVERY_FAILED',
+    status: 503,
+  };
+}
+
+/**
+ * The document's `issuer` must be the configured one, exactly (RFC 8414 §3.3): say which issuer the
+ * IdP names, so that the fix (issuerBaseURL spelled as the IdP spells it) is obvious.
+ */
+function issuerMismatch(err: unknown, issuer: URL, url: string | undefined): PortcullisError | undefined {
+  const cause = (err as { cause?: { attribute?: unknown; body?: { issuer?: unknown } } }).cause;
+  if (!(err instanceof oauth.OperationProcessingError) || cause?.attribute !== 'issuer') return undefined;
+  const named =
+    typeof cause.body?.issuer === 'string' ? JSON.stringify(cause.body.issuer.slice(0, 200)) : '?';
+  return new PortcullisError(
+    'ERR_DISCOVERY_FAILED',
+    `discovery failed: the "issuer" of ${publicUrl(url) ?? 'the discovery document'} is ${named}, not "${issuer.href}": ` +
+      'if that is the IdP you mean, set issuerBaseURL to its issuer exactly (trailing slash and path included)',
+    { status: 503, idpUrl: publicUrl(url), idpStatus: 200 },
+  );
+}
+
 async function fetchMetadata(issuer: URL, http: HttpSettings): Promise<IssuerMetadata> {
-  const options = requestOptions(http, issuer);
-  let response = await oauth.discoveryRequest(issuer, { ...options, algorithm: 'oidc' });
-  if (response.status === 404) {
-    // RFC 8414 servers publish only the OAuth document.
-    response = await oauth.discoveryRequest(issuer, { ...options, algorithm: 'oauth2' });
+  const base = requestOptions(http, issuer);
+  // oauth4webapi builds the well-known URLs; remember which one was asked, for error messages.
+  const asked: string[] = [];
+  const options: typeof base = {
+    ...base,
+    [oauth.customFetch]: (url, init) => {
+      asked.push(url);
+      return base[oauth.customFetch](url, init);
+    },
+  };
+  let metadata: IssuerMetadata;
+  try {
+    let response = await oauth.discoveryRequest(issuer, { ...options, algorithm: 'oidc' });
+    if (response.status === 404) {
+      // RFC 8414 servers publish only the OAuth document.
+      response = await oauth.discoveryRequest(issuer, { ...options, algorithm: 'oauth2' });
+    }
+    metadata = await oauth.processDiscoveryResponse(issuer, response);
+  } catch (err) {
+    // Two 404s: name the OpenID Connect document, the one a user expects to find.
+    const url =
+      asked.length === 2 && (err as { cause?: { status?: unknown } }).cause?.status === 404
+        ? asked[0]
+        : asked.at(-1);
+    throw issuerMismatch(err, issuer, url) ?? (await idpError(err, discoveryCall(issuer, url)));
   }
-  const metadata = await oauth.processDiscoveryResponse(issuer, response);
   for (const field of ENDPOINTS) {
     if (metadata[field] !== undefined) assertCallableUrl(metadata[field], field, http.allowInsecureHttp);
   }
@@ -71,7 +120,12 @@ export function createDiscovery({
         return metadata;
       })
       .catch((err: unknown) => {
-        const error = toPortcullisError(err, 'discovery failed', 'ERR_DISCOVERY_FAILED', 503);
+        const error =
+          err instanceof PortcullisError
+            ? err
+            : new PortcullisError('ERR_DISCOVERY_FAILED', `discovery failed: ${String(err)}`, {
+                status: 503,
+              });
         failure = { error, at: Date.now() };
         throw error;
       })

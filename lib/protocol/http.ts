@@ -4,12 +4,6 @@
  * https-only policy. `requestOptions()` turns them into oauth4webapi's per-call options.
  */
 import * as oauth from 'oauth4webapi';
-import {
-  IdpUnavailableError,
-  OAuthResponseError,
-  PortcullisError,
-  type PortcullisErrorCode,
-} from '../errors.js';
 import { insecureAllowed } from './url-policy.js';
 
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -73,16 +67,6 @@ export function isNetworkError(err: unknown): boolean {
   return err.name === 'TypeError' && /fetch failed|network|socket|ECONN|terminated/i.test(err.message);
 }
 
-/**
- * Map an error from an exchange with the IdP to a portcullis error: unreachable or 5xx → 503
- * `ERR_IDP_UNAVAILABLE`; an OAuth error body → {@link OAuthResponseError} with the IdP's `error`;
- * anything else (a malformed answer) → `fallbackCode`, naming the rule that failed.
- */
-/** 5xx, and 429 (RFC 6585): the IdP cannot serve us now, so a later try may work. */
-function unavailable(status: number): boolean {
-  return status >= 500 || status === 429;
-}
-
 /** The longest `Retry-After` we take from an IdP, in seconds; anything longer is capped. */
 const MAX_RETRY_AFTER = 3600;
 
@@ -102,68 +86,4 @@ export function retryAfterSeconds(headers: unknown, now = Date.now()): number | 
       : Number.NaN;
   if (!Number.isFinite(seconds)) return undefined;
   return Math.min(MAX_RETRY_AFTER, Math.max(0, Math.ceil(seconds)));
-}
-
-function unavailableError(
-  what: string,
-  status: number,
-  response: { headers?: unknown } | undefined,
-  err: unknown,
-): IdpUnavailableError {
-  return new IdpUnavailableError(`${what}: the IdP answered ${status}`, {
-    cause: safeCause(err),
-    retryAfter: retryAfterSeconds(response?.headers),
-  });
-}
-
-export function toPortcullisError(
-  err: unknown,
-  what: string,
-  fallbackCode: PortcullisErrorCode,
-  fallbackStatus = 502,
-): PortcullisError {
-  if (err instanceof PortcullisError) return err;
-  if (isNetworkError(err)) {
-    const name = (err as { name: string }).name;
-    const timedOut = name === 'TimeoutError' || name === 'AbortError';
-    return new IdpUnavailableError(
-      `${what}: the IdP ${timedOut ? 'did not answer in time' : 'is unreachable'}`,
-      {
-        cause: safeCause(err),
-      },
-    );
-  }
-  if (err instanceof oauth.ResponseBodyError) {
-    if (unavailable(err.status)) return unavailableError(what, err.status, err.response, err);
-    return new OAuthResponseError(
-      'ERR_OAUTH_RESPONSE',
-      `${what}: the IdP answered "${err.error}"`,
-      { error: err.error, error_description: err.error_description },
-      { status: err.error === 'invalid_grant' ? 400 : 502, cause: safeCause(err) },
-    );
-  }
-  if (err instanceof oauth.WWWAuthenticateChallengeError) {
-    // A 401 with a challenge (invalid_client at the token endpoint, invalid_token at userinfo).
-    if (unavailable(err.status)) return unavailableError(what, err.status, err.response, err);
-    const params = err.cause[0]?.parameters;
-    const error = params?.error ?? (err.status === 401 ? 'invalid_client' : 'invalid_request');
-    return new OAuthResponseError(
-      'ERR_OAUTH_RESPONSE',
-      `${what}: the IdP answered "${error}"`,
-      { error, error_description: params?.error_description },
-      { status: 502, cause: safeCause(err) },
-    );
-  }
-  if (err instanceof oauth.OperationProcessingError) {
-    const response = err.cause as { status?: unknown; headers?: unknown } | undefined;
-    const status = response?.status;
-    if (typeof status === 'number' && unavailable(status)) {
-      return unavailableError(what, status, response, err);
-    }
-  }
-  const message = isErrorLike(err) ? err.message : String(err);
-  return new PortcullisError(fallbackCode, `${what}: ${message}`, {
-    status: fallbackStatus,
-    cause: safeCause(err),
-  });
 }

@@ -6,9 +6,11 @@
  */
 import { createHash } from 'node:crypto';
 import * as jose from 'jose';
-import { PortcullisError } from '../errors.js';
+import { IdpUnavailableError, PortcullisError } from '../errors.js';
 import { ASYMMETRIC_ALGORITHMS } from './algorithms.js';
 import { type HttpSettings, isNetworkError, safeCause } from './http.js';
+import { idpError, unusableAnswerError } from './idp-error.js';
+import { jwksCall } from './jwks.js';
 
 /** The algorithms to accept: the configured one, else the IdP's advertised asymmetric ones. */
 export function idTokenAlgorithms(
@@ -26,16 +28,52 @@ export function idTokenAlgorithms(
 export type KeySet = ReturnType<typeof jose.createRemoteJWKSet>;
 
 /**
+ * Each key set's URI and the JWKS endpoint's last answer: jose's errors ("Expected 200 OK …") carry
+ * neither, and an operator needs both.
+ */
+const lastAnswers = new WeakMap<KeySet, { readonly uri: URL; response: Response | undefined }>();
+
+/**
  * The IdP's keys for ID tokens. No cooldown: an ID token comes straight from the token endpoint,
  * so an unknown `kid` means the IdP rotated its keys and an immediate refetch is right.
  */
 export function createIdTokenKeySet(jwksUri: URL, http: HttpSettings): KeySet {
-  return jose.createRemoteJWKSet(jwksUri, {
+  const seen: { readonly uri: URL; response: Response | undefined } = { uri: jwksUri, response: undefined };
+  const set = jose.createRemoteJWKSet(jwksUri, {
     cooldownDuration: 0,
     cacheMaxAge: 10 * 60_000,
     timeoutDuration: http.timeout,
-    [jose.customFetch]: (url, init) => http.fetch(url, init as RequestInit),
+    [jose.customFetch]: async (url, init) => {
+      seen.response = await http.fetch(url, init as RequestInit);
+      return seen.response;
+    },
   });
+  lastAnswers.set(set, seen);
+  return set;
+}
+
+/**
+ * The key set could not be fetched: unreachable, timed out, or its answer was no JWK Set. A 503
+ * naming the JWKS URL and its answer, as for every other call to the IdP; `undefined` for the
+ * token's own faults.
+ */
+async function keySetError(err: unknown, keys: KeySet): Promise<PortcullisError | undefined> {
+  const seen = lastAnswers.get(keys);
+  const call = jwksCall(seen?.uri);
+  if (err instanceof jose.errors.JWKSTimeout) {
+    // jose names its timeout JWKSTimeout; told like any other timeout.
+    return idpError(Object.assign(new Error(err.message), { name: 'TimeoutError' }), call);
+  }
+  if (isNetworkError(err)) return idpError(err, call);
+  const fetchFailed =
+    err instanceof jose.errors.JWKSInvalid ||
+    (err instanceof jose.errors.JOSEError && /JSON Web Key Set HTTP response/.test(err.message));
+  if (!fetchFailed || seen?.response === undefined) return undefined;
+  const problem = seen.response.status === 200 ? 'the body is no JWK Set' : undefined;
+  const mapped = unusableAnswerError(call, seen.response, problem);
+  return mapped instanceof IdpUnavailableError
+    ? mapped
+    : new IdpUnavailableError(mapped.message, { idpUrl: mapped.idpUrl, idpStatus: mapped.idpStatus });
 }
 
 function invalid(message: string, cause?: unknown): PortcullisError {
@@ -57,12 +95,8 @@ export async function verifyIdTokenSignature(
     const { payload } = await jose.jwtVerify(idToken, keys, { algorithms, issuer, audience, clockTolerance });
     return payload;
   } catch (err) {
-    if (isNetworkError(err) || err instanceof jose.errors.JWKSTimeout) {
-      throw new PortcullisError('ERR_IDP_UNAVAILABLE', "ID token: the IdP's JWKS could not be fetched", {
-        status: 503,
-        cause: safeCause(err),
-      });
-    }
+    const unavailable = await keySetError(err, keys);
+    if (unavailable !== undefined) throw unavailable;
     if (err instanceof jose.errors.JOSEAlgNotAllowed)
       throw invalid('ID token: its "alg" is not allowed', err);
     if (err instanceof jose.errors.JWKSNoMatchingKey)

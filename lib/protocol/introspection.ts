@@ -9,9 +9,11 @@ import type { JWTPayload } from 'jose';
 import * as oauth from 'oauth4webapi';
 import { InvalidTokenError } from '../errors.js';
 import type { AuthResult } from './auth-result.js';
+import { refuse, shown } from './bearer-refusal.js';
 import type { ClientAuthConfig } from './client-auth.js';
 import { createClientAuth } from './client-auth.js';
-import { type HttpSettings, requestOptions, toPortcullisError } from './http.js';
+import { type HttpSettings, requestOptions } from './http.js';
+import { type IdpCall, idpError } from './idp-error.js';
 import { checkAudience, checkIssuer, checkTimes, type JwtPolicy } from './jwt-checks.js';
 import { scopesOf } from './scopes.js';
 import { createTokenCache } from './token-cache.js';
@@ -21,6 +23,18 @@ export interface IntrospectionTarget {
   readonly issuer: string;
   readonly client: ClientAuthConfig;
   readonly http: HttpSettings;
+}
+
+/** The introspection call as error messages describe it. */
+function introspectionCall(target: IntrospectionTarget): IdpCall {
+  return {
+    step: 'token introspection',
+    endpoint: 'introspection',
+    url: target.endpoint,
+    client: { id: target.client.clientID, method: target.client.method },
+    code: 'ERR_IDP_UNAVAILABLE',
+    status: 503,
+  };
 }
 
 /** `active: false`: final for this token, unlike a time check that a later request may pass. */
@@ -55,9 +69,15 @@ export async function processIntrospection(
   const as = { issuer: target.issuer, introspection_endpoint: target.endpoint.href };
   const body = await oauth.processIntrospectionResponse(as, { client_id: target.client.clientID }, response);
   const realm = policy.realm;
-  if (body.active !== true) throw new InactiveTokenError('the token is not active', { realm });
+  if (body.active !== true) {
+    throw refuse(new InactiveTokenError('the token is not active', { realm }), { reason: 'inactive' });
+  }
   if (body.token_type !== undefined && /refresh/i.test(body.token_type)) {
-    throw new InvalidTokenError('the token is not an access token', { realm });
+    throw refuse(new InvalidTokenError('the token is not an access token', { realm }), {
+      reason: 'token_type',
+      expected: 'access_token',
+      received: shown(body.token_type),
+    });
   }
   const payload = { ...body } as JWTPayload;
   if (payload.iss !== undefined) checkIssuer(payload, policy);
@@ -87,16 +107,17 @@ export function createIntrospector(
   const clientAuth = createClientAuth(target.client);
   const inFlight = new Map<string, Promise<AuthResult>>();
   const inactive = createTokenCache<true>(INACTIVE_MAX_ENTRIES);
-  const notActive = () => new InvalidTokenError('the token is not active', { realm: policy().realm });
+  const notActive = () =>
+    refuse(new InvalidTokenError('the token is not active', { realm: policy().realm }), {
+      reason: 'inactive',
+      hint: 'the IdP said so at most 60 s ago (inactive tokens are remembered that long)',
+    });
   return {
     introspect(token, hash) {
       if (inactive.get(hash, options.now()) === true) return Promise.reject(notActive());
       let pending = inFlight.get(hash);
       if (pending === undefined) {
         pending = introspectionRequest(target, clientAuth, token)
-          .catch((err: unknown) => {
-            throw toPortcullisError(err, 'token introspection failed', 'ERR_IDP_UNAVAILABLE', 503);
-          })
           .then((response) => processIntrospection(target, response, token, policy(), options))
           .catch((err: unknown) => {
             if (err instanceof InactiveTokenError) {
@@ -104,9 +125,9 @@ export function createIntrospector(
             }
             throw err;
           })
-          .catch((err: unknown) => {
+          .catch(async (err: unknown) => {
             if (err instanceof InvalidTokenError) throw err;
-            throw toPortcullisError(err, 'token introspection failed', 'ERR_IDP_UNAVAILABLE', 503);
+            throw await idpError(err, introspectionCall(target));
           })
           .finally(() => inFlight.delete(hash));
         inFlight.set(hash, pending);

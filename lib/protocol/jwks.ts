@@ -14,7 +14,9 @@ import { KeyObject } from 'node:crypto';
 import * as jose from 'jose';
 import { IdpUnavailableError, InvalidTokenError, type PortcullisError } from '../errors.js';
 import { type AsymmetricAlgorithm, keyShapeOf } from './algorithms.js';
-import { type HttpSettings, toPortcullisError } from './http.js';
+import { refuse, shown } from './bearer-refusal.js';
+import type { HttpSettings } from './http.js';
+import { type IdpCall, idpError, unusableAnswerError } from './idp-error.js';
 import { insecureAllowed } from './url-policy.js';
 
 export interface JwksKey {
@@ -79,22 +81,36 @@ async function importKey(value: unknown): Promise<JwksKey | undefined> {
   }
 }
 
-/** Validate a JWKS response and import its usable signing keys. */
-export async function processJwksResponse(response: Response): Promise<JwksKey[]> {
-  if (response.status >= 500) throw new IdpUnavailableError(`the JWKS endpoint answered ${response.status}`);
-  if (response.status !== 200) {
-    throw new IdpUnavailableError(`the JWKS endpoint answered ${response.status}, not 200`);
-  }
+/** The JWKS fetch as error messages describe it; `source` names the option behind the URL. */
+export function jwksCall(uri: URL | undefined, source?: string | undefined): IdpCall {
+  return { step: 'JWKS fetch', endpoint: 'jwks', url: uri, source, code: 'ERR_IDP_UNAVAILABLE', status: 503 };
+}
+
+/**
+ * Validate a JWKS response and import its usable signing keys. Every failure is a 503
+ * {@link IdpUnavailableError}: whatever went wrong, tokens cannot be checked until the IdP answers.
+ */
+export async function processJwksResponse(
+  response: Response,
+  call: IdpCall = jwksCall(undefined),
+): Promise<JwksKey[]> {
+  const unusable = (problem?: string): IdpUnavailableError => {
+    const err = unusableAnswerError(call, response, problem);
+    return err instanceof IdpUnavailableError
+      ? err
+      : new IdpUnavailableError(err.message, { idpUrl: err.idpUrl, idpStatus: err.idpStatus });
+  };
+  if (response.status !== 200) throw unusable();
   const text = await response.text();
-  if (text.length > MAX_JWKS_BYTES) throw new IdpUnavailableError('the JWKS is too large');
+  if (text.length > MAX_JWKS_BYTES) throw unusable(`the JWK Set is larger than ${MAX_JWKS_BYTES} bytes`);
   let body: unknown;
   try {
     body = JSON.parse(text);
   } catch {
-    throw new IdpUnavailableError('the JWKS is not JSON');
+    throw unusable('the body is not JSON');
   }
   const keys = (body as { keys?: unknown } | null)?.keys;
-  if (!Array.isArray(keys)) throw new IdpUnavailableError('the JWKS has no "keys" array');
+  if (!Array.isArray(keys)) throw unusable('the body has no "keys" array (it is no JWK Set)');
   const imported = await Promise.all(keys.map(importKey));
   return imported.filter((k): k is JwksKey => k !== undefined);
 }
@@ -109,6 +125,8 @@ function fits(jwk: JwksKey, kid: string | undefined, alg: AsymmetricAlgorithm): 
 export interface JwksStoreOptions {
   /** The JWKS URI; a function so that it may come from discovery, lazily. */
   readonly uri: () => URL | Promise<URL>;
+  /** Where the URI comes from, for error messages: `"jwksUri"`, or the discovery document. */
+  readonly source?: string | undefined;
   readonly http: HttpSettings;
   /** Milliseconds between refetches caused by unknown kids. */
   readonly cooldown: number;
@@ -137,12 +155,13 @@ export function createJwksStore(options: JwksStoreOptions): JwksStore {
 
   function refresh(): Promise<readonly JwksKey[]> {
     attemptedAt = now();
+    let uri: URL | undefined;
     pending ??= (async () => {
-      const uri = await options.uri();
+      uri = await options.uri();
       // One retry for a GET that failed on the wire: a keep-alive socket the IdP closed meanwhile.
-      return jwksRequest(uri, http).catch(() => jwksRequest(uri, http));
+      const response = await jwksRequest(uri, http).catch(() => jwksRequest(uri!, http));
+      return processJwksResponse(response, jwksCall(uri, options.source));
     })()
-      .then(processJwksResponse)
       .then((fresh) => {
         const previous = keys;
         keys = fresh;
@@ -155,13 +174,13 @@ export function createJwksStore(options: JwksStoreOptions): JwksStore {
         }
         return fresh;
       })
-      .catch((err: unknown) => {
+      .catch(async (err: unknown) => {
         // Whatever went wrong (unreachable, 5xx, garbage), the token cannot be checked: a 503.
-        const mapped = toPortcullisError(err, 'the JWKS could not be fetched', 'ERR_JWKS_UNAVAILABLE', 503);
+        const mapped = await idpError(err, jwksCall(uri, options.source));
         failure =
           mapped instanceof IdpUnavailableError
             ? mapped
-            : new IdpUnavailableError(mapped.message, { cause: mapped });
+            : new IdpUnavailableError(mapped.message, { cause: mapped, idpUrl: mapped.idpUrl });
         throw failure;
       })
       .finally(() => {
@@ -193,34 +212,41 @@ export function createJwksStore(options: JwksStoreOptions): JwksStore {
     return found;
   }
 
-  function noKey(): InvalidTokenError {
-    return new InvalidTokenError('no key in the JWKS matches the token\'s "kid" and "alg"', { realm });
+  /** The operator learns which kid the token named and which the JWKS holds (public key ids). */
+  function noKey(kid: string | undefined, alg: AsymmetricAlgorithm): InvalidTokenError {
+    const err = new InvalidTokenError('no key in the JWKS matches the token\'s "kid" and "alg"', { realm });
+    const known = (keys ?? []).map((k) => k.kid ?? '(no kid)');
+    return refuse(err, { reason: 'kid', received: shown(kid), expected: shown(known), alg });
   }
 
   return {
     select(kid, alg) {
       const t = now();
       if (keys === undefined) {
-        if (pending !== undefined) return pending.then((set) => orFail(match(set, kid, alg)));
+        if (pending !== undefined) return pending.then((set) => orFail(match(set, kid, alg), kid, alg));
         if (failure !== undefined && t - attemptedAt < retryAfter) throw failure;
-        return refresh().then((set) => orFail(match(set, kid, alg)));
+        return refresh().then((set) => orFail(match(set, kid, alg), kid, alg));
       }
       if (t - loadedAt > maxAge && pending === undefined) refresh().catch(() => undefined);
       const found = match(keys, kid, alg);
       if (found.length > 0) return found;
-      if (pending !== undefined) return pending.then((set) => orFail(match(set, kid, alg)));
+      if (pending !== undefined) return pending.then((set) => orFail(match(set, kid, alg), kid, alg));
       if (t - attemptedAt < cooldown) {
         // Within the window a kid we do not know stays unknown; we could not check it if the
         // last attempt to learn new keys failed.
         if (failure !== undefined) throw failure;
-        throw noKey();
+        throw noKey(kid, alg);
       }
-      return refresh().then((set) => orFail(match(set, kid, alg)));
+      return refresh().then((set) => orFail(match(set, kid, alg), kid, alg));
     },
   };
 
-  function orFail(found: readonly JwksKey[]): readonly JwksKey[] {
-    if (found.length === 0) throw noKey();
+  function orFail(
+    found: readonly JwksKey[],
+    kid: string | undefined,
+    alg: AsymmetricAlgorithm,
+  ): readonly JwksKey[] {
+    if (found.length === 0) throw noKey(kid, alg);
     return found;
   }
 }

@@ -1,11 +1,13 @@
 /**
  * The header and claim checks of an RFC 9068 JWT access token, as named steps. They run before the
  * signature is verified (they are cheaper, and a token failing them is refused either way), and
- * the time checks run again on every cache hit. Messages name the check, never a claim's value.
+ * the time checks run again on every cache hit. Messages name the check, never a claim's value; the
+ * operator's detail (what was expected, what was received) rides on the error as its `refusal`.
  */
 import type { JWTPayload, ProtectedHeaderParameters } from 'jose';
 import { InvalidTokenError } from '../errors.js';
 import { isJwsAlgorithm, type JwsAlgorithm } from './algorithms.js';
+import { type BearerRefusal, refuse, shown } from './bearer-refusal.js';
 
 export interface JwtPolicy {
   /** The allowed algorithms, from the options only. */
@@ -24,22 +26,32 @@ export interface JwtPolicy {
 /** Header parameters we understand if they are listed in `crit` (none: we implement no extension). */
 const UNDERSTOOD_CRIT: ReadonlySet<string> = new Set();
 
-function invalid(policy: JwtPolicy, description: string): InvalidTokenError {
-  return new InvalidTokenError(description, { realm: policy.realm });
+function invalid(policy: JwtPolicy, description: string, refusal: BearerRefusal): InvalidTokenError {
+  return refuse(new InvalidTokenError(description, { realm: policy.realm }), refusal);
 }
+
+const AT_JWT: readonly string[] = ['at+jwt', 'application/at+jwt'];
+const AT_JWT_OR_JWT: readonly string[] = [...AT_JWT, 'JWT', '(none)'];
 
 /** `at+jwt` and `application/at+jwt` (RFC 9068 §4); media types compare case-insensitively. */
 function checkTyp(header: ProtectedHeaderParameters, policy: JwtPolicy): void {
-  const typ = header.typ;
+  const typ: unknown = header.typ;
+  // Built only on the way out: the hot path allocates nothing.
+  const refused = (description: string) =>
+    invalid(policy, description, {
+      reason: 'typ',
+      expected: policy.allowJWTTyp ? AT_JWT_OR_JWT : AT_JWT,
+      received: shown(typ),
+    });
   if (typ === undefined) {
     if (policy.allowJWTTyp) return;
-    throw invalid(policy, 'the token has no "typ" header (RFC 9068 requires "at+jwt")');
+    throw refused('the token has no "typ" header (RFC 9068 requires "at+jwt")');
   }
-  if (typeof typ !== 'string') throw invalid(policy, 'the token\'s "typ" header is not a string');
+  if (typeof typ !== 'string') throw refused('the token\'s "typ" header is not a string');
   const media = typ.toLowerCase().replace(/^application\//, '');
   if (media === 'at+jwt') return;
   if (policy.allowJWTTyp && media === 'jwt') return;
-  throw invalid(policy, 'unexpected "typ" header (RFC 9068 requires "at+jwt")');
+  throw refused('unexpected "typ" header (RFC 9068 requires "at+jwt")');
 }
 
 /** RFC 7515 §4.1.11: a `crit` listing anything we do not implement makes the token unusable. */
@@ -56,53 +68,94 @@ function checkCrit(header: ProtectedHeaderParameters): boolean {
  */
 export function checkHeader(header: ProtectedHeaderParameters, policy: JwtPolicy): JwsAlgorithm {
   const alg: unknown = header.alg;
-  if (typeof alg !== 'string') throw invalid(policy, 'the token has no "alg" header');
-  if (!isJwsAlgorithm(alg) || !policy.algorithms.has(alg)) {
-    throw invalid(policy, 'the token\'s "alg" is not allowed');
+  const refused = (description: string) =>
+    invalid(policy, description, { reason: 'alg', expected: [...policy.algorithms], received: shown(alg) });
+  if (typeof alg !== 'string') throw refused('the token has no "alg" header');
+  if (!isJwsAlgorithm(alg) || !policy.algorithms.has(alg)) throw refused('the token\'s "alg" is not allowed');
+  if (!checkCrit(header)) {
+    throw invalid(policy, 'the token has an unsupported "crit" header', {
+      reason: 'crit',
+      expected: [],
+      received: shown(header.crit),
+    });
   }
-  if (!checkCrit(header)) throw invalid(policy, 'the token has an unsupported "crit" header');
   if (header.kid !== undefined && typeof header.kid !== 'string') {
-    throw invalid(policy, 'the token\'s "kid" header is not a string');
+    throw invalid(policy, 'the token\'s "kid" header is not a string', {
+      reason: 'kid',
+      received: shown(header.kid),
+    });
   }
   checkTyp(header, policy);
   return alg;
 }
 
-function numeric(payload: JWTPayload, claim: 'exp' | 'nbf' | 'iat', policy: JwtPolicy): number | undefined {
+type TimeReason = 'exp' | 'nbf' | 'iat' | 'max_age';
+
+function numeric(
+  payload: JWTPayload,
+  claim: 'exp' | 'nbf' | 'iat',
+  policy: JwtPolicy,
+  now: number,
+): number | undefined {
   const value = payload[claim];
   if (value === undefined) return undefined;
   if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw invalid(policy, `the "${claim}" claim is not a number`);
+    throw invalid(policy, `the "${claim}" claim is not a number`, timeRefusal(claim, value, policy, now));
   }
   return value;
+}
+
+function timeRefusal(reason: TimeReason, received: unknown, policy: JwtPolicy, now: number): BearerRefusal {
+  const refusal = { reason, received: shown(received), now, clockTolerance: policy.clockTolerance };
+  return reason === 'max_age' ? { ...refusal, expected: policy.maxTokenAge } : refusal;
 }
 
 /** `exp`, `nbf`, `iat` and `maxTokenAge` at `now` (seconds). Re-run on every cache hit. */
 export function checkTimes(payload: JWTPayload, policy: JwtPolicy, now: number): void {
   const tolerance = policy.clockTolerance;
-  const exp = numeric(payload, 'exp', policy);
-  if (exp === undefined) throw invalid(policy, 'the token has no "exp" claim');
-  if (now - tolerance >= exp) throw invalid(policy, 'the token has expired ("exp" check failed)');
-  const nbf = numeric(payload, 'nbf', policy);
+  const exp = numeric(payload, 'exp', policy, now);
+  if (exp === undefined) {
+    throw invalid(policy, 'the token has no "exp" claim', {
+      ...timeRefusal('exp', exp, policy, now),
+      hint: 'the IdP issued a token without "exp", which RFC 9068 requires',
+    });
+  }
+  if (now - tolerance >= exp) {
+    throw invalid(policy, 'the token has expired ("exp" check failed)', timeRefusal('exp', exp, policy, now));
+  }
+  const nbf = numeric(payload, 'nbf', policy, now);
   if (nbf !== undefined && nbf > now + tolerance) {
-    throw invalid(policy, 'the token is not valid yet ("nbf" check failed)');
+    throw invalid(
+      policy,
+      'the token is not valid yet ("nbf" check failed)',
+      timeRefusal('nbf', nbf, policy, now),
+    );
   }
-  const iat = numeric(payload, 'iat', policy);
+  const iat = numeric(payload, 'iat', policy, now);
   if (iat !== undefined && iat > now + tolerance) {
-    throw invalid(policy, 'the token was issued in the future ("iat" check failed)');
+    throw invalid(
+      policy,
+      'the token was issued in the future ("iat" check failed)',
+      timeRefusal('iat', iat, policy, now),
+    );
   }
-  if (policy.maxTokenAge !== undefined) {
-    if (iat === undefined) throw invalid(policy, 'the token has no "iat" claim (needed for "maxTokenAge")');
-    if (now - iat > policy.maxTokenAge + tolerance) {
-      throw invalid(policy, 'the token is too old ("maxTokenAge" check failed)');
-    }
+  if (policy.maxTokenAge !== undefined && (iat === undefined || now - iat > policy.maxTokenAge + tolerance)) {
+    const description =
+      iat === undefined
+        ? 'the token has no "iat" claim (needed for "maxTokenAge")'
+        : 'the token is too old ("maxTokenAge" check failed)';
+    throw invalid(policy, description, timeRefusal('max_age', iat, policy, now));
   }
 }
 
 /** `iss` is one of the configured issuers (exact string match, RFC 9068 §4). */
 export function checkIssuer(payload: JWTPayload, policy: JwtPolicy): void {
   if (typeof payload.iss !== 'string' || !policy.issuers.includes(payload.iss)) {
-    throw invalid(policy, 'unexpected "iss" claim');
+    throw invalid(policy, 'unexpected "iss" claim', {
+      reason: 'iss',
+      expected: policy.issuers,
+      received: shown(payload.iss),
+    });
   }
 }
 
@@ -113,7 +166,13 @@ export function checkAudience(payload: JWTPayload, policy: JwtPolicy): void {
     typeof aud === 'string'
       ? policy.audiences.includes(aud)
       : Array.isArray(aud) && aud.some((a) => typeof a === 'string' && policy.audiences.includes(a));
-  if (!ok) throw invalid(policy, 'unexpected "aud" claim');
+  if (!ok) {
+    throw invalid(policy, 'unexpected "aud" claim', {
+      reason: 'aud',
+      expected: policy.audiences,
+      received: shown(aud),
+    });
+  }
 }
 
 /** Every claim check, in the order a reviewer ticks them off against RFC 9068 §4. */

@@ -5,6 +5,7 @@
  */
 import type { JWTPayload, ProtectedHeaderParameters } from 'jose';
 import { InvalidTokenError } from '../errors.js';
+import { refuse } from './bearer-refusal.js';
 
 export interface DecodedJws {
   readonly header: ProtectedHeaderParameters;
@@ -26,15 +27,19 @@ export function looksLikeJws(token: string): boolean {
   return first !== -1 && second !== -1 && token.indexOf('.', second + 1) === -1;
 }
 
+function malformed(description: string, realm: string | undefined): InvalidTokenError {
+  return refuse(new InvalidTokenError(description, { realm }), { reason: 'malformed' });
+}
+
 function parseObject(part: string, what: string, realm: string | undefined): Record<string, unknown> {
   let value: unknown;
   try {
     value = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
   } catch {
-    throw new InvalidTokenError(`the token's ${what} is not valid JSON`, { realm });
+    throw malformed(`the token's ${what} is not valid JSON`, realm);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new InvalidTokenError(`the token's ${what} is not a JSON object`, { realm });
+    throw malformed(`the token's ${what} is not a JSON object`, realm);
   }
   return value as Record<string, unknown>;
 }
@@ -44,14 +49,14 @@ export function decodeJws(token: string, realm: string | undefined): DecodedJws 
   const first = token.indexOf('.');
   const second = token.indexOf('.', first + 1);
   if (first < 1 || second < 0 || token.indexOf('.', second + 1) !== -1) {
-    throw new InvalidTokenError('the token is not a JWT (it must have three parts)', { realm });
+    throw malformed('the token is not a JWT (it must have three parts)', realm);
   }
   const h = token.slice(0, first);
   const p = token.slice(first + 1, second);
   const s = token.slice(second + 1);
-  if (s === '') throw new InvalidTokenError('the token has no signature', { realm });
+  if (s === '') throw malformed('the token has no signature', realm);
   if (!BASE64URL.test(h) || !BASE64URL.test(p) || !BASE64URL.test(s)) {
-    throw new InvalidTokenError('the token is not base64url encoded', { realm });
+    throw malformed('the token is not base64url encoded', realm);
   }
   const header = parseObject(h, 'header', realm) as unknown as ProtectedHeaderParameters;
   const payload = parseObject(p, 'payload', realm) as JWTPayload;

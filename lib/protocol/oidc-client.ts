@@ -5,12 +5,12 @@
  * signature and `at_hash`) and maps failures to portcullis errors.
  */
 import * as oauth from 'oauth4webapi';
-import { DpopNotBoundError, OAuthResponseError, PortcullisError } from '../errors.js';
+import { DpopNotBoundError, PortcullisError } from '../errors.js';
 import type { ClientAuthConfig } from './client-auth.js';
 import { createClientAuth } from './client-auth.js';
 import { createDiscovery, type Discovery, type IssuerMetadata } from './discovery.js';
 import { DpopKeyRing } from './dpop/session-keys.js';
-import { type HttpSettings, requestOptions, safeCause, toPortcullisError } from './http.js';
+import { type HttpSettings, requestOptions } from './http.js';
 import {
   checkAtHash,
   createIdTokenKeySet,
@@ -18,7 +18,9 @@ import {
   type KeySet,
   verifyIdTokenSignature,
 } from './id-token.js';
+import { type IdpCall, type IdpEndpoint, idpError } from './idp-error.js';
 import { type LogoutTokenClaims, validateLogoutToken } from './logout-token.js';
+import { authResponseError, tokenEndpointError } from './oidc-errors.js';
 
 export interface OidcClientOptions {
   issuer: URL;
@@ -119,6 +121,12 @@ export class OidcClient {
     return this.#keys.set;
   }
 
+  /** A call to one of the IdP's endpoints, as error messages describe it: with this client and its method. */
+  #call(step: string, endpoint: IdpEndpoint, url: string | undefined): IdpCall {
+    const { clientID, method } = this.#options.client;
+    return { step, endpoint, url, client: { id: clientID, method }, code: 'ERR_OAUTH_RESPONSE', status: 502 };
+  }
+
   /**
    * The authorization endpoint URL for these parameters (OpenID Connect Core §3.1.2.1). With
    * `pushed` (or when the IdP requires it) the parameters are first pushed to the IdP (RFC 9126) and
@@ -178,7 +186,10 @@ export class OidcClient {
         return (await oauth.processPushedAuthorizationResponse(as, this.#client(as), answer)).request_uri;
       });
     } catch (err) {
-      throw toPortcullisError(err, 'pushed authorization request', 'ERR_OAUTH_RESPONSE', 502);
+      throw await idpError(
+        err,
+        this.#call('pushed authorization request', 'par', as.pushed_authorization_request_endpoint),
+      );
     }
   }
 
@@ -212,7 +223,11 @@ export class OidcClient {
         });
       });
     } catch (err) {
-      throw tokenError(err, 'code exchange');
+      throw await tokenEndpointError(
+        err,
+        this.#call('code exchange', 'token', as.token_endpoint),
+        'authorization_code',
+      );
     }
     checkBound(response, dpop);
     return this.#validateIdToken(as, response);
@@ -262,7 +277,7 @@ export class OidcClient {
         return oauth.processRefreshTokenResponse(as, client, answer);
       });
     } catch (err) {
-      throw tokenError(err, 'refresh', 'ERR_REFRESH_FAILED');
+      throw await tokenEndpointError(err, this.#call('refresh', 'token', as.token_endpoint), 'refresh_token');
     }
     checkBound(response, dpop);
     if (response.id_token === undefined) return { response };
@@ -295,7 +310,10 @@ export class OidcClient {
         return oauth.processUserInfoResponse(as, client, expectedSub, answer);
       });
     } catch (err) {
-      throw toPortcullisError(err, 'userinfo', 'ERR_USERINFO_FAILED', 502);
+      throw await idpError(err, {
+        ...this.#call('userinfo', 'userinfo', as.userinfo_endpoint),
+        code: 'ERR_USERINFO_FAILED',
+      });
     }
   }
 
@@ -364,49 +382,4 @@ export class OidcClient {
     if (idToken !== undefined) url.searchParams.set('id_token_hint', idToken);
     return url;
   }
-}
-
-function authResponseError(err: unknown): PortcullisError {
-  if (err instanceof oauth.AuthorizationResponseError) {
-    return new OAuthResponseError(
-      'ERR_AUTHORIZATION_RESPONSE',
-      `the IdP answered "${err.error}"`,
-      { error: err.error, error_description: err.error_description },
-      { status: err.error === 'access_denied' ? 403 : 400 },
-    );
-  }
-  if (err instanceof oauth.OperationProcessingError && /"iss"/.test(err.message)) {
-    return new PortcullisError(
-      'ERR_ISSUER_MISMATCH',
-      'the callback\'s "iss" parameter does not match the issuer (RFC 9207)',
-      {
-        status: 400,
-        cause: safeCause(err),
-      },
-    );
-  }
-  if (err instanceof oauth.OperationProcessingError && /"state"/.test(err.message)) {
-    return new PortcullisError('ERR_STATE_MISMATCH', 'the callback\'s "state" does not match', {
-      status: 400,
-    });
-  }
-  return toPortcullisError(err, 'callback', 'ERR_CALLBACK_INVALID', 400);
-}
-
-function tokenError(
-  err: unknown,
-  what: string,
-  code: 'ERR_ID_TOKEN_INVALID' | 'ERR_REFRESH_FAILED' = 'ERR_ID_TOKEN_INVALID',
-): PortcullisError {
-  if (err instanceof oauth.OperationProcessingError) {
-    const status = (err.cause as { status?: unknown } | undefined)?.status;
-    const fromResponse = typeof status === 'number';
-    if (!fromResponse && code === 'ERR_ID_TOKEN_INVALID') {
-      return new PortcullisError('ERR_ID_TOKEN_INVALID', `${what}: ${err.message}`, {
-        status: 400,
-        cause: safeCause(err),
-      });
-    }
-  }
-  return toPortcullisError(err, what, code, code === 'ERR_REFRESH_FAILED' ? 401 : 502);
 }

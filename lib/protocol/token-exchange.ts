@@ -4,10 +4,12 @@
  * on oauth4webapi's generic token endpoint functions; failures map like client credentials'.
  */
 import * as oauth from 'oauth4webapi';
+import type { ClientAuthMethod } from './client-auth.js';
 import {
   type IssuedToken,
   processIssuedToken,
   type RequestedTokenType,
+  tokenCall,
   tokenRequestOptions,
 } from './client-credentials.js';
 import type { HttpSettings } from './http.js';
@@ -45,10 +47,12 @@ export async function processTokenExchangeResponse(
   response: Response,
   issuedAt: number,
   requested: RequestedTokenType = 'Bearer',
+  method?: ClientAuthMethod,
 ): Promise<IssuedToken> {
   return processIssuedToken(
     () => oauth.processGenericTokenEndpointResponse(as, client, response),
     issuedAt,
     requested,
+    tokenCall(as, client, 'token_exchange', method),
   );
 }

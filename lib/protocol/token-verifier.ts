@@ -10,6 +10,7 @@ import type { BearerConfig } from '../config/bearer.js';
 import { IdpUnavailableError, InvalidTokenError, PortcullisError } from '../errors.js';
 import { type JwtVerifierContext, type VerifiedJwt, verifyJwtAccessToken } from './access-token.js';
 import type { AuthResult } from './auth-result.js';
+import { refuse } from './bearer-refusal.js';
 import { createDiscovery, type Discovery } from './discovery.js';
 import { createIntrospector, type Introspector } from './introspection.js';
 import { createJwksStore } from './jwks.js';
@@ -63,6 +64,7 @@ export function createTokenVerifier(config: BearerConfig, now: () => number = Da
     const jwks = config.algorithms.some((alg) => !alg.startsWith('HS'))
       ? createJwksStore({
           uri: jwksUri,
+          source: config.jwksUri === undefined ? undefined : 'jwksUri',
           http: config.http,
           cooldown: config.jwksCooldown,
           maxAge: config.jwksCacheMaxAge,
@@ -110,7 +112,9 @@ export function createTokenVerifier(config: BearerConfig, now: () => number = Da
 
   function verifyResolved(r: Resolved, token: string, hash: string): AuthResult | Promise<AuthResult> {
     if (!looksLikeJws(token)) {
-      if (r.introspector === undefined) throw new InvalidTokenError('the token is not a JWT', { realm });
+      if (r.introspector === undefined) {
+        throw refuse(new InvalidTokenError('the token is not a JWT', { realm }), { reason: 'opaque' });
+      }
       return r.introspector.introspect(token, hash).then((result) => remember(hash, result, undefined));
     }
     const verified = verifyJwtAccessToken(token, r.ctx, Math.floor(now() / 1000));
@@ -121,8 +125,13 @@ export function createTokenVerifier(config: BearerConfig, now: () => number = Da
 
   return {
     verify(token) {
-      if (token.length > config.maxTokenLength)
-        throw new InvalidTokenError('the token is too long', { realm });
+      if (token.length > config.maxTokenLength) {
+        throw refuse(new InvalidTokenError('the token is too long', { realm }), {
+          reason: 'too_long',
+          expected: config.maxTokenLength,
+          received: token.length,
+        });
+      }
       const hash = tokenHash(token);
       const hit = cache.get(hash, now());
       if (hit !== undefined && resolved !== undefined) {

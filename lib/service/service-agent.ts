@@ -16,6 +16,7 @@ import {
   clientCredentialsRequest,
   type IssuedToken,
   processClientCredentialsResponse,
+  tokenCall,
   tokenRequestError,
 } from '../protocol/client-credentials.js';
 import { createDiscovery } from '../protocol/discovery.js';
@@ -141,7 +142,9 @@ export function serviceAgent(options: ServiceAgentOptions = {}): ServiceAgent {
       handle: oauth.DPoPHandle | undefined,
     ) => Promise<Response>,
     processResponse: typeof processClientCredentialsResponse,
+    grant: 'client_credentials' | 'token_exchange',
   ): Promise<IssuedToken> {
+    const method = config.clientAuth.method;
     const as = await authorizationServer();
     const handle = await dpop?.handle();
     const attempt = async (): Promise<IssuedToken> => {
@@ -151,9 +154,9 @@ export function serviceAgent(options: ServiceAgentOptions = {}): ServiceAgent {
       try {
         response = await send(as, auth, handle);
       } catch (err) {
-        throw await tokenRequestError(err);
+        throw await tokenRequestError(err, tokenCall(as, client, grant, method));
       }
-      return processResponse(as, client, response, issuedAt, dpop === undefined ? 'Bearer' : 'DPoP');
+      return processResponse(as, client, response, issuedAt, dpop === undefined ? 'Bearer' : 'DPoP', method);
     };
     try {
       return await attempt();
@@ -169,12 +172,14 @@ export function serviceAgent(options: ServiceAgentOptions = {}): ServiceAgent {
     tokenRequest(
       (as, auth, handle) => clientCredentialsRequest(as, client, auth, config.params, http, handle),
       processClientCredentialsResponse,
+      'client_credentials',
     );
 
   const exchangeToken = (subjectToken: string) =>
     tokenRequest(
       (as, auth, handle) => tokenExchangeRequest(as, client, auth, subjectToken, config.params, http, handle),
       processTokenExchangeResponse,
+      'token_exchange',
     );
 
   const sourceFor = (sourceKey: string, fetchOnce: () => Promise<IssuedToken>) =>

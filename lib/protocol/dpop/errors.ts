@@ -5,12 +5,14 @@
  * the proof, the token or a claim's value.
  */
 import { BearerChallengeError } from '../../errors.js';
+import { refuse } from '../bearer-refusal.js';
 
 /** 401 `invalid_dpop_proof`: the `DPoP` header is missing, doubled, malformed, or a check failed. */
 export class InvalidDpopProofError extends BearerChallengeError {
   readonly error = 'invalid_dpop_proof' as const;
   constructor(description: string, options: { realm?: string | undefined } = {}) {
     super('ERR_INVALID_DPOP_PROOF', description, { status: 401, ...options });
+    refuse(this, { reason: 'dpop', hint: 'the DPoP proof failed the check named' });
   }
 }
 
@@ -25,5 +27,6 @@ export class UseDpopNonceError extends BearerChallengeError {
   constructor(description: string, nonce: string, options: { realm?: string | undefined } = {}) {
     super('ERR_USE_DPOP_NONCE', description, { status: 401, ...options });
     this.nonce = nonce;
+    refuse(this, { reason: 'dpop', hint: 'the client must retry with the DPoP-Nonce sent (RFC 9449 §9)' });
   }
 }

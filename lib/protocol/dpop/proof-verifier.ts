@@ -19,6 +19,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { InvalidTokenError } from '../../errors.js';
 import { type AsymmetricAlgorithm, keyShapeOf } from '../algorithms.js';
+import { refuse } from '../bearer-refusal.js';
 import { type DecodedJws, decodeJws } from '../jwt-decode.js';
 import { tokenHash } from '../token-cache.js';
 import { verifyAsymmetric } from '../verify-signature.js';
@@ -185,9 +186,12 @@ export function createDpopProofVerifier(settings: DpopProofSettings): DpopProofV
       const claims = payload as Record<string, unknown>;
       const iat = checkClaims(claims, request, now);
       if (jkt !== request.jkt) {
-        throw new InvalidTokenError("the DPoP proof's key does not match the token's binding (cnf.jkt)", {
-          realm,
-        });
+        throw refuse(
+          new InvalidTokenError("the DPoP proof's key does not match the token's binding (cnf.jkt)", {
+            realm,
+          }),
+          { reason: 'dpop', hint: 'the proof was signed by another key than the one the token is bound to' },
+        );
       }
       const nextNonce = checkNonce(claims.nonce, now);
       const expiresAt = (iat + settings.iatWindow + settings.clockTolerance) * 1000;
