@@ -55,7 +55,13 @@ describe('bearer() against an IdP that answers oddly', () => {
     const expected =
       `discovery failed: ${odd.url}/.well-known/openid-configuration answered 404 (text/html): check issuerBaseURL ` +
       `("${odd.url}/"): it must be the issuer's URL, under which the IdP publishes /.well-known/openid-configuration`;
-    expect(res.body).toEqual({ error: 'temporarily_unavailable', error_description: expected });
+    // The client learns only that it should retry; the operator's log has the URL and what to check.
+    expect(res.body).toEqual({
+      error: 'temporarily_unavailable',
+      error_description:
+        'tokens cannot be checked right now (the identity provider is unavailable); try again later',
+    });
+    expect(JSON.stringify(res.body)).not.toContain(odd.url);
     expect(lines).toEqual([
       {
         level: 'error',
@@ -73,17 +79,24 @@ describe('bearer() against an IdP that answers oddly', () => {
   test('a JWKS that is a web page: the JWKS URL, its status, and where that URL comes from', async () => {
     odd.answers.set('/jwks', { status: 200, body: '<html>Please sign in</html>' });
     const token = await ks.token({ iss: odd.url });
-    const discovered = await call({ issuerBaseURL: odd.url, audience: AUDIENCE }, token);
+    const log1 = recorder();
+    const discovered = await call({ issuerBaseURL: odd.url, audience: AUDIENCE, logger: log1.logger }, token);
     expect(discovered.status).toBe(503);
-    expect(discovered.body.error_description).toBe(
-      `JWKS fetch failed: the JWKS endpoint ${odd.url}/jwks answered 200 (text/html), but the body is not JSON: ` +
+    expect(log1.lines.at(-1)?.message).toBe(
+      'bearer() could not check a token: ' +
+        `JWKS fetch failed: the JWKS endpoint ${odd.url}/jwks answered 200 (text/html), but the body is not JSON: ` +
         "check the jwks_uri of the IdP's discovery document",
     );
     odd.answers.set('/jwks', { status: 404, body: '<h1>Not Found</h1>' });
-    const configured = await call({ issuer: odd.url, jwksUri: `${odd.url}/jwks`, audience: AUDIENCE }, token);
+    const log2 = recorder();
+    const configured = await call(
+      { issuer: odd.url, jwksUri: `${odd.url}/jwks`, audience: AUDIENCE, logger: log2.logger },
+      token,
+    );
     expect(configured.status).toBe(503);
-    expect(configured.body.error_description).toBe(
-      `JWKS fetch failed: the JWKS endpoint ${odd.url}/jwks answered 404 (text/html): check jwksUri`,
+    expect(log2.lines.at(-1)?.message).toBe(
+      'bearer() could not check a token: ' +
+        `JWKS fetch failed: the JWKS endpoint ${odd.url}/jwks answered 404 (text/html): check jwksUri`,
     );
     odd.answers.clear();
   });

@@ -31,7 +31,11 @@ interface Line {
 /** An app whose logger keeps every `info` line. */
 function appWithLog(extra: Record<string, unknown> = {}) {
   const lines: Line[] = [];
-  const logger: Logger = { warn() {}, info: (details, message) => lines.push({ details, message }) };
+  const logger: Logger = {
+    warn() {},
+    info: (details, message) => lines.push({ details, message }),
+    debug: (details, message) => lines.push({ details, message: `[debug] ${message}` }),
+  };
   const app = buildApp('express5', {
     issuer: ks.issuer,
     jwksUri: ks.jwksUri,
@@ -161,6 +165,8 @@ describe('bearer() tells the operator why a token was refused', () => {
     const { app, lines } = appWithLog();
     expect((await request(app).get('/api/me')).status).toBe(401);
     expect(lines[0]?.details).toMatchObject({ reason: 'missing', status: 401, error: null });
+    // Every anonymous request has no token: routine, so at debug, not info.
+    expect(lines[0]?.message).toMatch(/^\[debug\] /);
   });
 
   test('a token in two places: 400 for the client, the places for the operator', async () => {

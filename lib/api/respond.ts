@@ -2,7 +2,8 @@
  * Write an error the way RFC 6750 wants it, with Node's own `res` (no Express): the status, the
  * `WWW-Authenticate` challenge the error already holds (with DPoP's beside it when `bearer()` offers
  * DPoP), and a JSON `{ error, error_description }`.
- * An unreachable IdP is a 503 with `Retry-After`. Anything else is not ours: it goes to `next`.
+ * An unreachable IdP is a 503 with `Retry-After` and a generic description (the detail goes to the
+ * operator's log). Anything else is not ours: it goes to `next`.
  */
 import type { ServerResponse } from 'node:http';
 import { BearerChallengeError, PortcullisError } from '../errors.js';
@@ -35,7 +36,14 @@ export function respondWithError(res: ServerResponse, err: unknown, next: Next):
       res,
       status,
       status === 503 ? { 'Retry-After': String(typeof retryAfter === 'number' ? retryAfter : 5) } : {},
-      { error: status === 503 ? 'temporarily_unavailable' : 'server_error', error_description: err.message },
+      // The client gets no IdP URL or operator advice: those are in the operator's log (`logger.error`).
+      status === 503
+        ? {
+            error: 'temporarily_unavailable',
+            error_description:
+              'tokens cannot be checked right now (the identity provider is unavailable); try again later',
+          }
+        : { error: 'server_error', error_description: 'the token could not be checked' },
     );
   } else {
     next(err);

@@ -148,13 +148,16 @@ export function describeRefusal(refusal: BearerRefusal, description: string): st
 }
 
 /**
- * Tell the operator why `bearer()` answered as it did: a refusal at `info` (a DPoP nonce challenge,
- * part of the normal exchange, at `debug`) with its stable fields; a token that could not be checked
+ * Tell the operator why `bearer()` answered as it did: a refusal at `info` (a missing token or a DPoP
+ * nonce challenge at `debug`) with its stable fields; a token that could not be checked
  * because of the IdP at `error`, with the IdP's URL and status. Nothing is built when the level is off.
  */
 export function reportRefusal(logger: Logger, err: unknown): void {
   if (err instanceof BearerChallengeError) {
-    const log = err.error === 'use_dpop_nonce' ? logger.debug : logger.info;
+    // A request without a token (every anonymous request) and a nonce challenge (part of the normal
+    // DPoP exchange) are routine: `debug`, so that `info` shows the refusals worth reading.
+    const routine = err.error === 'use_dpop_nonce' || err.error === undefined;
+    const log = routine ? logger.debug : logger.info;
     if (log === undefined) return;
     const refusal = refusalOf(err);
     const details = { ...refusal, status: err.status, error: err.error ?? null };
