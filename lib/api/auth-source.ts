@@ -4,6 +4,7 @@
  * described structurally here, so the API product does not depend on the sign-in product.
  */
 import type { IncomingMessage } from 'node:http';
+import { ownSigninContext } from '../context-guard.js';
 import { InvalidTokenError, UnauthorizedError } from '../errors.js';
 import { parseScope, scopesOf } from '../protocol/scopes.js';
 import type { AuthResult } from '../types/express.js';
@@ -64,7 +65,8 @@ export function grantOf(req: IncomingMessage): Grant {
   const auth = (req as IncomingMessage & { auth?: AuthResult }).auth;
   if (auth !== undefined) return { scopes: auth.scopes, payload: auth.payload };
   const realm = realmOf(req);
-  const accessToken = (req as IncomingMessage & { oidc?: SignedInContext }).oidc?.accessToken;
+  // Read without tripping the accessor that makes `req.oidc` throw in apps without auth().
+  const accessToken = (ownSigninContext(req) as SignedInContext | undefined)?.accessToken;
   if (accessToken === undefined || typeof accessToken.access_token !== 'string') {
     throw new UnauthorizedError('authentication required', { realm });
   }

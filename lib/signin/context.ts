@@ -5,6 +5,7 @@
  */
 import type { NextFunction, Request, Response } from 'express';
 import type { DPoPHandle } from 'oauth4webapi';
+import { guardSigninContext } from '../context-guard.js';
 import { PortcullisError } from '../errors.js';
 import type { IdTokenClaims, UserClaims } from '../protocol/claims.js';
 import type { AccessToken, RequestContext, ResponseContext, SignedInFetchInit } from './context-types.js';
@@ -235,6 +236,7 @@ class SessionResponseContext implements ResponseContext {
 
 /** What `auth()` does on every request: set `req.oidc` and `res.oidc` for this `auth()` instance. */
 export function attachContexts(req: Request, res: Response, next: NextFunction, rt: SigninRuntime): void {
+  guardSigninContext(req, res);
   req.oidc = new SessionRequestContext(req, rt);
   res.oidc = new SessionResponseContext(req, res, next, rt);
 }
