@@ -6,6 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import { ownSigninContext } from '../context-guard.js';
 import { InvalidTokenError, UnauthorizedError } from '../errors.js';
+import type { AccessTokenClaims } from '../protocol/claims.js';
 import { parseScope, scopesOf } from '../protocol/scopes.js';
 import type { AuthResult } from '../types/express.js';
 
@@ -26,7 +27,7 @@ export interface SignedInContext {
 export interface Grant {
   readonly scopes: readonly string[];
   /** Claims, when known: the verified payload, or a signed-in user's JWT access token's payload. */
-  readonly payload: Readonly<Record<string, unknown>> | undefined;
+  readonly payload: Readonly<AccessTokenClaims> | undefined;
 }
 
 // A symbol-keyed property rather than a WeakMap: one hidden-class transition shared by every
