@@ -51,7 +51,8 @@ function install(target: object, descriptor: PropertyDescriptor): void {
   // `app` is an own property of Express's per-app prototypes only (Express 4 and 5 alike).
   if (typeof proto !== 'object' || proto === null || !Object.hasOwn(proto, 'app')) return;
   if (Object.hasOwn(proto, NAME)) return; // ours already, or the app's own: never replaced
-  Object.defineProperty(proto, NAME, descriptor);
+  // Reflect: a frozen prototype refuses quietly; a diagnostic must never fail the request itself.
+  Reflect.defineProperty(proto, NAME, descriptor);
 }
 
 /** The prototype seen last: one comparison per request once an app is set up. */

@@ -91,6 +91,16 @@ test('other Express apps in the process, and Node itself, are left alone', async
   expect(Object.getOwnPropertyDescriptor(express.request, 'oidc')).toBeUndefined();
 });
 
+test('a frozen app.request is left as it is, and requests still pass', async () => {
+  const app = express();
+  Object.freeze(app.request);
+  app.use(bearer(bearerOptions));
+  app.get('/', (req, res) => {
+    res.json({ oidc: typeof (req as { oidc?: unknown }).oidc });
+  });
+  expect((await request(app).get('/').expect(200)).body).toEqual({ oidc: 'undefined' });
+});
+
 test('plain node:http: bearer() leaves the request as it is', async () => {
   const protect = bearer(bearerOptions);
   let seen: unknown = 'not called';
