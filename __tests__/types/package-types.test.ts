@@ -25,6 +25,11 @@ beforeAll(() => {
   if (given !== undefined) return;
   mkdirSync(pkg, { recursive: true });
   execFileSync(bin('tsup'), ['--dts-only', '--out-dir', join(pkg, 'dist')], { cwd: root, stdio: 'ignore' });
+  // As `npm run build` does after tsup.
+  execFileSync(bin('tsx'), ['scripts/strip-dts-headers.ts', join(pkg, 'dist')], {
+    cwd: root,
+    stdio: 'ignore',
+  });
   copyFileSync(join(root, 'package.json'), join(pkg, 'package.json'));
 }, 120_000);
 
