@@ -46,8 +46,8 @@ export const ERRORS = {
   ERR_SESSION_MISSING: {
     status: '500',
     from: 'sign-in',
-    when: 'express-session is not mounted before `auth()`.',
-    todo: 'Add `app.use(session({ ... }))` before `app.use(auth({ ... }))`.',
+    when: 'express-session is not mounted before `auth()`; or `auth()` is not mounted before `requiresAuth()` or a route that reads `req.oidc` / `res.oidc` (an API with `bearer()` alone has no `req.oidc`).',
+    todo: 'Mount `app.use(session({ ... }))`, then `app.use(auth({ ... }))`, then the routes; an API reads `req.auth`.',
   },
   ERR_SESSION_STORE: {
     status: '503',

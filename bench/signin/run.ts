@@ -165,11 +165,11 @@ for (const [name, l] of Object.entries(latency)) {
 
 // The middleware alone, on a signed-in request: what requiresAuth() adds, without HTTP noise.
 {
-  const { RequestContext } = await import('../../lib/signin/context.js');
+  const { attachContexts } = await import('../../lib/signin/context.js');
   const req = {
     session: { portcullis: { tokens: { id_token: 'x', claims: {} }, createdAt: Date.now() } },
   } as never;
-  (req as { oidc: unknown }).oidc = new RequestContext(req, {} as never);
+  attachContexts(req, {} as never, () => {}, {} as never);
   const middleware = requiresAuth();
   let passed = 0;
   const next = () => {

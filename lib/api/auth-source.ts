@@ -4,7 +4,9 @@
  * described structurally here, so the API product does not depend on the sign-in product.
  */
 import type { IncomingMessage } from 'node:http';
+import { ownSigninContext } from '../context-guard.js';
 import { InvalidTokenError, UnauthorizedError } from '../errors.js';
+import type { AccessTokenClaims } from '../protocol/claims.js';
 import { parseScope, scopesOf } from '../protocol/scopes.js';
 import type { AuthResult } from '../types/express.js';
 
@@ -25,7 +27,7 @@ export interface SignedInContext {
 export interface Grant {
   readonly scopes: readonly string[];
   /** Claims, when known: the verified payload, or a signed-in user's JWT access token's payload. */
-  readonly payload: Readonly<Record<string, unknown>> | undefined;
+  readonly payload: Readonly<AccessTokenClaims> | undefined;
 }
 
 // A symbol-keyed property rather than a WeakMap: one hidden-class transition shared by every
@@ -64,7 +66,8 @@ export function grantOf(req: IncomingMessage): Grant {
   const auth = (req as IncomingMessage & { auth?: AuthResult }).auth;
   if (auth !== undefined) return { scopes: auth.scopes, payload: auth.payload };
   const realm = realmOf(req);
-  const accessToken = (req as IncomingMessage & { oidc?: SignedInContext }).oidc?.accessToken;
+  // Read without tripping the accessor that makes `req.oidc` throw in apps without auth().
+  const accessToken = (ownSigninContext(req) as SignedInContext | undefined)?.accessToken;
   if (accessToken === undefined || typeof accessToken.access_token !== 'string') {
     throw new UnauthorizedError('authentication required', { realm });
   }

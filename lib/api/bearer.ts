@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type BearerOptions, validateBearerOptions } from '../config/bearer.js';
+import { guardSigninContext } from '../context-guard.js';
 import { UnauthorizedError } from '../errors.js';
 import { refuse, reportRefusal } from '../protocol/bearer-refusal.js';
 import { createTokenVerifier } from '../protocol/token-verifier.js';
@@ -80,6 +81,7 @@ export function bearer(options: BearerOptions = {}): NodeMiddleware {
     let verdict: AuthResult | Promise<AuthResult>;
     let credentials: Credentials | undefined;
     try {
+      guardSigninContext(req, res); // a bearer-only app's `req.oidc` says to mount auth(), not `undefined`
       setRealm(req, realm);
       dpop.offer(req);
       credentials = getCredentials(req, config);

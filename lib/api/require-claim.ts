@@ -4,6 +4,7 @@
  * express-oauth2-jwt-bearer's claim checks; the description names the claim, never its value.
  */
 import { InvalidTokenError } from '../errors.js';
+import type { AccessTokenClaims } from '../protocol/claims.js';
 import { grantOf, realmOf } from './auth-source.js';
 import type { NodeMiddleware } from './bearer.js';
 import { respondWithError } from './respond.js';
@@ -12,7 +13,7 @@ import { respondWithError } from './respond.js';
 export type ClaimValue = string | number | boolean;
 
 /** Decides whether a claim is acceptable; gets the claim and the whole payload. */
-export type ClaimPredicate = (value: unknown, payload: Readonly<Record<string, unknown>>) => boolean;
+export type ClaimPredicate = (value: unknown, payload: Readonly<AccessTokenClaims>) => boolean;
 
 function matches(value: unknown, expected: ClaimValue): boolean {
   return Array.isArray(value) ? value.includes(expected) : value === expected;

@@ -1,5 +1,6 @@
-/** What `bearer()` learns from a valid token; the API glue puts it on the request as `req.auth`. */
-import type { JWTPayload, ProtectedHeaderParameters } from 'jose';
+/** What `bearer()` learns from a valid token, and puts on the request as `req.auth`. */
+import type { ProtectedHeaderParameters } from 'jose';
+import type { AccessTokenClaims } from './claims.js';
 
 /** The verified token, set as `req.auth` by `bearer()`. Frozen: it may be shared between requests. */
 export interface AuthResult {
@@ -8,7 +9,7 @@ export interface AuthResult {
   /** The JWS protected header (`{}` for an introspected opaque token). */
   readonly header: Readonly<ProtectedHeaderParameters>;
   /** The JWT claims, or the introspection response's members for an opaque token. */
-  readonly payload: Readonly<JWTPayload>;
+  readonly payload: Readonly<AccessTokenClaims>;
   /** Granted scopes, from `scope` (space separated), `scp` and, when enabled, `permissions`. */
   readonly scopes: readonly string[];
   /**

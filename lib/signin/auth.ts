@@ -9,7 +9,7 @@ import { type AuthOptions, signinConfig } from '../config/signin.js';
 import { IdpUnavailableError, PortcullisError } from '../errors.js';
 import { handleBackchannelLogout } from './backchannel-logout.js';
 import { handleCallback } from './callback.js';
-import { RequestContext, ResponseContext } from './context.js';
+import { attachContexts } from './context.js';
 import { startLogin } from './login.js';
 import { logout } from './logout.js';
 import { handlePostLogoutCallback } from './logout-callback.js';
@@ -129,8 +129,7 @@ export function auth(options?: AuthOptions): RequestHandler {
       );
       return;
     }
-    req.oidc = new RequestContext(req, rt);
-    res.oidc = new ResponseContext(req, res, next, rt);
+    attachContexts(req, res, next, rt);
     enforceAbsoluteDuration(rt, req);
 
     (async () => {

@@ -1,33 +1,19 @@
 /**
- * `req.oidc` and `res.oidc`. State is private (`#` fields), so `console.log(req.oidc)` shows no
- * token; the tokens themselves are reachable only through the getters, on the server.
+ * The classes behind `req.oidc` and `res.oidc` (their public shape is in `context-types.ts`). State
+ * is private (`#` fields), so `console.log(req.oidc)` shows no token; the tokens themselves are
+ * reachable only through the getters, on the server.
  */
 import type { NextFunction, Request, Response } from 'express';
 import type { DPoPHandle } from 'oauth4webapi';
+import { guardSigninContext } from '../context-guard.js';
 import { PortcullisError } from '../errors.js';
+import type { IdTokenClaims, UserClaims } from '../protocol/claims.js';
+import type { AccessToken, RequestContext, ResponseContext, SignedInFetchInit } from './context-types.js';
 import { type LoginOptions, startLogin } from './login.js';
 import { type LogoutOptions, logout } from './logout.js';
 import type { SigninRuntime } from './runtime.js';
 import { getLogin, saveSession } from './session.js';
 import type { StoredLogin, TokenSet } from './token-set.js';
-
-/** The signed-in user's access token, as API.md §1 describes it. */
-export interface AccessToken {
-  readonly access_token: string;
-  readonly token_type: string;
-  /** Seconds since the epoch, when known. */
-  readonly expires_at: number | undefined;
-  readonly scope: string | undefined;
-  /** True once `expires_at` has passed. */
-  isExpired(): boolean;
-}
-
-/** What `req.oidc.fetch()` takes: a body that can be sent twice (a DPoP nonce retry resends it). */
-export interface SignedInFetchInit {
-  method?: string;
-  headers?: HeadersInit;
-  body?: string | Uint8Array | URLSearchParams | null;
-}
 
 /** Protocol claims that say nothing about the user; `user` leaves them out, `idTokenClaims` keeps them. */
 const PROTOCOL_CLAIMS = new Set([
@@ -57,10 +43,10 @@ function accessTokenOf(tokens: TokenSet): AccessToken | undefined {
   });
 }
 
-/** See `RequestContext[NO_STORE]`. */
-export const NO_STORE = Symbol('portcullis.noStore');
+/** requiresAuth()'s way to read the `noStore` option: a member of the class, not of `RequestContext`. */
+const NO_STORE = Symbol('portcullis.noStore');
 
-export class RequestContext {
+class SessionRequestContext implements RequestContext {
   readonly #req: Request;
   readonly #rt: SigninRuntime;
 
@@ -69,7 +55,6 @@ export class RequestContext {
     this.#rt = rt;
   }
 
-  /** requiresAuth()'s way to read the `noStore` option (kept off the public surface). */
   get [NO_STORE](): boolean {
     return this.#rt.config.noStore;
   }
@@ -83,11 +68,14 @@ export class RequestContext {
     return this.#tokens !== undefined;
   }
 
+  // The casts below: the ID token was validated (`sub`, `iss`, `aud`, `exp`, `iat` are there and
+  // typed); the other claims are typed as OpenID Connect defines them and passed on as sent.
+
   /** The user's claims from the ID token, without the protocol claims. */
-  get user(): Record<string, unknown> | undefined {
+  get user(): UserClaims | undefined {
     const claims = this.#tokens?.claims;
     if (claims === undefined) return undefined;
-    return Object.fromEntries(Object.entries(claims).filter(([k]) => !PROTOCOL_CLAIMS.has(k)));
+    return Object.fromEntries(Object.entries(claims).filter(([k]) => !PROTOCOL_CLAIMS.has(k))) as UserClaims;
   }
 
   get idToken(): string | undefined {
@@ -95,9 +83,9 @@ export class RequestContext {
   }
 
   /** Every claim of the validated ID token. */
-  get idTokenClaims(): Record<string, unknown> | undefined {
+  get idTokenClaims(): IdTokenClaims | undefined {
     const claims = this.#tokens?.claims;
-    return claims === undefined ? undefined : { ...claims };
+    return claims === undefined ? undefined : ({ ...claims } as IdTokenClaims);
   }
 
   get accessToken(): AccessToken | undefined {
@@ -138,7 +126,7 @@ export class RequestContext {
   }
 
   /** The userinfo endpoint's claims for the signed-in user; a different `sub` is refused. */
-  async fetchUserInfo(): Promise<Record<string, unknown>> {
+  async fetchUserInfo(): Promise<UserClaims> {
     const login = getLogin(this.#req);
     const tokens = login?.tokens;
     if (login === undefined || tokens?.access_token === undefined) {
@@ -213,10 +201,10 @@ export class RequestContext {
   }
 }
 
-/** requiresAuth()'s way to start a step-up login (kept off the public surface). */
-export const STEP_UP = Symbol('portcullis.stepUp');
+/** requiresAuth()'s way to start a step-up login: a method of the class, not of `ResponseContext`. */
+const STEP_UP = Symbol('portcullis.stepUp');
 
-export class ResponseContext {
+class SessionResponseContext implements ResponseContext {
   readonly #req: Request;
   readonly #res: Response;
   readonly #next: NextFunction;
@@ -246,15 +234,19 @@ export class ResponseContext {
   }
 }
 
-declare global {
-  namespace Express {
-    interface Request {
-      /** Set by `auth()`: the signed-in user and their tokens. */
-      oidc: RequestContext;
-    }
-    interface Response {
-      /** Set by `auth()`: start a login or a logout from any route. */
-      oidc: ResponseContext;
-    }
-  }
+/** What `auth()` does on every request: set `req.oidc` and `res.oidc` for this `auth()` instance. */
+export function attachContexts(req: Request, res: Response, next: NextFunction, rt: SigninRuntime): void {
+  guardSigninContext(req, res);
+  req.oidc = new SessionRequestContext(req, rt);
+  res.oidc = new SessionResponseContext(req, res, next, rt);
+}
+
+/** Start a step-up login (requiresAuth()): remembered as one, so a shortfall after it ends in 403. */
+export function startStepUp(res: Response, options: LoginOptions): Promise<void> {
+  return (res.oidc as SessionResponseContext)[STEP_UP](options);
+}
+
+/** Whether this request's `auth()` sends `Cache-Control: no-store` on the pages it guards (`noStore`). */
+export function noStoreWanted(req: Request): boolean {
+  return (req.oidc as SessionRequestContext)[NO_STORE];
 }

@@ -2,7 +2,7 @@ export type { AfterCallbackContext, AuthOptions, AuthorizationParams, Routes } f
 export type { ClientAssertionSigningKey, ClientAuthMethod, ClientSecret } from '../protocol/client-auth.js';
 export type { FetchLike } from '../protocol/http.js';
 export { auth } from './auth.js';
-export { type AccessToken, RequestContext, ResponseContext, type SignedInFetchInit } from './context.js';
+export type { AccessToken, RequestContext, ResponseContext, SignedInFetchInit } from './context-types.js';
 export { type GuardSessionStoreOptions, guardSessionStore } from './guard-session-store.js';
 export type { LoginOptions } from './login.js';
 export type { LogoutOptions } from './logout.js';

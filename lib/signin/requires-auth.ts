@@ -10,7 +10,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { PortcullisError } from '../errors.js';
 import { type AcrRequirement, acrShortfall, checkAcrRequirement } from '../protocol/acr.js';
-import { NO_STORE, STEP_UP } from './context.js';
+import { noStoreWanted, startStepUp } from './context.js';
 import { prefersHtml, preventCaching, sendJson } from './respond.js';
 import { getLogin } from './session.js';
 
@@ -50,7 +50,7 @@ function stepUp(
     });
     return;
   }
-  void res.oidc[STEP_UP]({
+  void startStepUp(res, {
     returnTo: url,
     authorizationParams: {
       ...(requirement.acrValues === undefined ? {} : { acr_values: requirement.acrValues.join(' ') }),
@@ -76,7 +76,7 @@ export function requiresAuth(options?: RequiresAuthOptions): RequestHandler {
       return;
     }
     // Whatever the answer (the page, a step-up, a login), the browser must not keep it for its back button.
-    if (req.oidc[NO_STORE]) preventCaching(res);
+    if (noStoreWanted(req)) preventCaching(res);
     if (req.oidc.isAuthenticated()) {
       const shortfall = stepsUp
         ? acrShortfall(req.oidc.idTokenClaims, requirement, Math.floor(Date.now() / 1000))

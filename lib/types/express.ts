@@ -4,7 +4,7 @@
  * plain `node:http` users read the same object from `(req as AuthenticatedRequest).auth`.
  *
  * `req.oidc` is declared by the sign-in product, which owns it; the API checks read it through
- * the structural {@link SignedInContext} in `lib/api/auth-source.ts` instead of redeclaring it.
+ * the structural {@link SignedInContext} instead of redeclaring it.
  */
 import type { IncomingMessage } from 'node:http';
 import type { AuthResult } from '../protocol/auth-result.js';
