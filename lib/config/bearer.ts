@@ -29,7 +29,7 @@ import { optionalBoolean, optionalNumber, optionalString, requireCallableUrl } f
 /** Introspection (RFC 7662) for opaque tokens: the client credentials `bearer()` calls it with. */
 export interface IntrospectionOptions extends ClientAuthOptions {
   /** [API_INTROSPECTION_ENDPOINT] Defaults to the IdP's advertised `introspection_endpoint`. */
-  endpoint?: string | URL;
+  endpoint?: string | URL | undefined;
 }
 
 /**
@@ -38,106 +38,106 @@ export interface IntrospectionOptions extends ClientAuthOptions {
  */
 export interface BearerDpopOptions {
   /** [API_DPOP_REQUIRED] Refuse Bearer tokens: every request needs a DPoP-bound token and a proof. @default false */
-  required?: boolean;
+  required?: boolean | undefined;
   /** [API_DPOP_NONCE] Demand a server-provided nonce in every proof (RFC 9449 §9). @default false */
-  nonce?: boolean;
+  nonce?: boolean | undefined;
   /**
    * [API_DPOP_NONCE_SECRET] The key nonces are derived from (32 bytes or more). Give every process of a
    * fleet the same one, so that a nonce from one is accepted by all. @default random, per process
    */
-  nonceSecret?: string | Uint8Array;
+  nonceSecret?: string | Uint8Array | undefined;
   /** [API_DPOP_NONCE_LIFETIME] Seconds a nonce is current; the previous one is accepted as long again. @default 300 */
-  nonceLifetime?: number;
+  nonceLifetime?: number | undefined;
   /** [API_DPOP_ALGORITHMS] Proof algorithms accepted (asymmetric only). @default ES256, ES384, ES512, EdDSA, PS256–512, RS256–512 */
-  algorithms?: string[];
+  algorithms?: string[] | undefined;
   /** [API_DPOP_IAT_WINDOW] Seconds a proof's `iat` may be from now, either way, plus `clockTolerance`. @default 60 */
-  iatWindow?: number;
+  iatWindow?: number | undefined;
   /** [API_DPOP_REPLAY_CACHE_MAX_ENTRIES] Proofs (`jti`) remembered to refuse replays. @default 100000 */
-  replayCacheMaxEntries?: number;
+  replayCacheMaxEntries?: number | undefined;
   /**
    * Where seen proofs are kept. On a fleet, `redisDpopReplayStore(redisClient)`, so that a proof
    * replayed to another process is refused too. @default this process's memory
    */
-  replayStore?: DpopReplayStore;
+  replayStore?: DpopReplayStore | undefined;
 }
 
 export interface BearerOptions {
   /** [ISSUER_BASE_URL] The IdP; its discovery document gives `issuer` and `jwks_uri`. */
-  issuerBaseURL?: string | URL;
+  issuerBaseURL?: string | URL | undefined;
   /** [API_ISSUER] The expected `iss`, or several (multi-tenant). Overrides the discovered issuer. */
-  issuer?: string | string[];
+  issuer?: string | string[] | undefined;
   /** [API_JWKS_URI] The IdP's keys, when there is no discovery. */
-  jwksUri?: string | URL;
+  jwksUri?: string | URL | undefined;
   /** [AUDIENCE] Required: the `aud` this API accepts (one of a list). */
-  audience?: string | string[];
+  audience?: string | string[] | undefined;
   /**
    * [API_BASE_URL] The API's public URL, as clients call it (`https://api.example.com`). DPoP proofs'
    * `htu` is compared with it plus the request's path, never with the `Host` header. Setting it
    * turns DPoP on (with `dpop`'s defaults).
    */
-  baseURL?: string | URL;
+  baseURL?: string | URL | undefined;
   /**
    * DPoP (RFC 9449): `true` or options. @default on (not required, no nonce) when `baseURL` is set;
    * without `baseURL` proofs cannot be checked, so DPoP-bound tokens are refused. `false` turns the
    * DPoP scheme off (bound tokens are still refused).
    */
-  dpop?: boolean | BearerDpopOptions;
+  dpop?: boolean | BearerDpopOptions | undefined;
   /**
    * [API_ALGORITHMS] Allowed JWS algorithms. @default every asymmetric one (RS, PS, ES, EdDSA); the
    * HMAC ones when only a `secret` is given. `none` is never accepted.
    */
-  algorithms?: string[];
+  algorithms?: string[] | undefined;
   /**
    * [API_SECRET] A shared secret (32 bytes or more) for HS256/384/512 tokens.
    * > [!WARNING] Anyone holding the secret can mint tokens; prefer asymmetric keys.
    */
-  secret?: string | Uint8Array;
+  secret?: string | Uint8Array | undefined;
   /** [API_CLOCK_TOLERANCE] Seconds of leeway on `exp`, `nbf` and `iat`. @default 5 */
-  clockTolerance?: number;
+  clockTolerance?: number | undefined;
   /** [API_MAX_TOKEN_AGE] Refuse tokens issued (`iat`) longer ago than this many seconds. */
-  maxTokenAge?: number;
+  maxTokenAge?: number | undefined;
   /**
    * [API_ALLOW_JWT_TYP] Also accept `typ: JWT` or no `typ`, besides RFC 9068's `at+jwt`. @default false
    * > [!WARNING] Lets an ID token signed by the same IdP pass as an access token if its `aud` matches.
    */
-  allowJWTTyp?: boolean;
+  allowJWTTyp?: boolean | undefined;
   /** [API_REALM] The `realm` of `WWW-Authenticate` challenges. @default 'api' */
-  realm?: string;
+  realm?: string | undefined;
   /** [API_AUTH_REQUIRED] When false, a request without a token goes on without `req.auth`. @default true */
-  authRequired?: boolean;
+  authRequired?: boolean | undefined;
   /** [API_ALLOW_QUERY_TOKEN] Also read `?access_token=` (RFC 6750 §2.3). @default false */
-  allowQueryToken?: boolean;
+  allowQueryToken?: boolean | undefined;
   /** [API_ALLOW_BODY_TOKEN] Also read a parsed urlencoded `req.body.access_token` (§2.2). @default false */
-  allowBodyToken?: boolean;
+  allowBodyToken?: boolean | undefined;
   /** [API_MAX_TOKEN_LENGTH] Longer tokens are refused before any parsing. @default 8192 */
-  maxTokenLength?: number;
+  maxTokenLength?: number | undefined;
   /** [API_PERMISSIONS_AS_SCOPES] Count the `permissions` claim as scopes. @default false */
-  permissionsAsScopes?: boolean;
+  permissionsAsScopes?: boolean | undefined;
   /** [API_JWKS_COOLDOWN] Seconds between JWKS refetches caused by unknown `kid`s. @default 30 */
-  jwksCooldown?: number;
+  jwksCooldown?: number | undefined;
   /** [API_JWKS_CACHE_MAX_AGE] Seconds after which the JWKS is refreshed in the background. @default 600 */
-  jwksCacheMaxAge?: number;
+  jwksCacheMaxAge?: number | undefined;
   /** [API_TOKEN_CACHE_MAX_ENTRIES] Verified tokens remembered (0 turns the cache off). @default 1000 */
-  cacheMaxEntries?: number;
+  cacheMaxEntries?: number | undefined;
   /** [API_TOKEN_CACHE_MAX_AGE] Seconds a verdict is reused at most (never past `exp`). @default 300 */
-  cacheMaxAge?: number;
+  cacheMaxAge?: number | undefined;
   /** Validate opaque (non-JWT) tokens at the IdP's introspection endpoint; `true` reads CLIENT_ID etc. */
-  introspection?: boolean | IntrospectionOptions;
+  introspection?: boolean | IntrospectionOptions | undefined;
   /** The fetch used to reach the IdP (proxies, custom CAs). @default globalThis.fetch */
-  fetch?: FetchLike;
+  fetch?: FetchLike | undefined;
   /** [API_HTTP_TIMEOUT] Milliseconds before a call to the IdP is abandoned. @default 5000 */
-  httpTimeout?: number;
+  httpTimeout?: number | undefined;
   /**
    * [API_ALLOW_INSECURE_HTTP] Allow plain http to non-loopback hosts.
    * > [!WARNING] Keys fetched over http can be replaced in transit.
    */
-  allowInsecureHttp?: boolean;
+  allowInsecureHttp?: boolean | undefined;
   /**
    * A pino-compatible logger (`pino()`, or `console`): start-up warnings of weakened checks, and why
    * each token was refused (at `info`), with what was expected and what was received.
    * @default warnings to `console.warn`, nothing else
    */
-  logger?: Logger;
+  logger?: Logger | undefined;
 }
 
 export interface BearerDpopConfig {

@@ -33,45 +33,45 @@ export interface ServiceAgentDpopOptions {
    * same key to let them share one token through a shared cache.
    * @default a fresh ES256 key pair per agent, held in memory only
    */
-  key?: DpopKeyInput;
+  key?: DpopKeyInput | undefined;
   /** The proof's JWS algorithm. @default from the key: ES256 for P-256, EdDSA for Ed25519, PS256 for RSA */
-  alg?: DpopAlgorithm;
+  alg?: DpopAlgorithm | undefined;
 }
 
 export interface ServiceAgentOptions extends ClientAuthOptions {
   /** [ISSUER_BASE_URL] The IdP; its token endpoint comes from discovery. Or give `tokenEndpoint`. */
-  issuerBaseURL?: string | URL;
+  issuerBaseURL?: string | URL | undefined;
   /** [SERVICE_TOKEN_ENDPOINT] The token endpoint, when the IdP has no discovery document. Wins over discovery. */
-  tokenEndpoint?: string | URL;
+  tokenEndpoint?: string | URL | undefined;
   /** [SERVICE_AUDIENCE] The `audience` token parameter (Auth0, Okta and others). */
-  audience?: string;
+  audience?: string | undefined;
   /** [SERVICE_RESOURCE] RFC 8707 resource indicator(s): absolute URIs. */
-  resource?: string | string[];
+  resource?: string | string[] | undefined;
   /** [SERVICE_SCOPE] Space separated string or a list. */
-  scope?: string | string[];
+  scope?: string | string[] | undefined;
   /** [SERVICE_TOKEN_PARAMS] Extra token request parameters (env: a query string, `a=1&b=2`). */
-  tokenParams?: Record<string, string>;
+  tokenParams?: Record<string, string> | undefined;
   /** The token cache. @default an in-process `memoryTokenCache()` for this agent */
-  cache?: TokenCache;
+  cache?: TokenCache | undefined;
   /**
    * [SERVICE_TOKEN_REFRESH_RATIO] Share of a token's lifetime after which the next call refreshes it in
    * the background while the current one keeps being sent. @default 0.8
    */
-  refreshRatio?: number;
+  refreshRatio?: number | undefined;
   /**
    * [SERVICE_TOKEN_EXPIRY_MARGIN] Seconds before expiry within which a token is never sent; capped at a
    * tenth of the token's lifetime so that short-lived tokens still get used. @default 30
    */
-  expiryMargin?: number;
+  expiryMargin?: number | undefined;
   /** [SERVICE_HTTP_TIMEOUT] Milliseconds per token request before it is abandoned. @default 5000 */
-  httpTimeout?: number;
+  httpTimeout?: number | undefined;
   /** [SERVICE_TOKEN_REQUEST_RETRIES] Retries of a token request after a network error or a 5xx. @default 2 */
-  retries?: number;
+  retries?: number | undefined;
   /**
    * [SERVICE_TOKEN_EXCHANGE] Enable `onBehalfOf(subjectToken)`: tokens from the RFC 8693 token-exchange grant
    * for the signed-in user, cached per subject token and audience. @default false
    */
-  tokenExchange?: boolean;
+  tokenExchange?: boolean | undefined;
   /**
    * [SERVICE_DPOP] RFC 9449: DPoP-bound tokens. Every token request and every call carries a fresh
    * proof of the agent's key, and calls use `Authorization: DPoP`. An IdP that answers with a Bearer
@@ -80,22 +80,22 @@ export interface ServiceAgentOptions extends ClientAuthOptions {
    * @example serviceAgent({ ..., dpop: true }) // or dpop: { key: privateJwk } to share a key across a fleet
    * @see https://www.rfc-editor.org/rfc/rfc9449
    */
-  dpop?: boolean | ServiceAgentDpopOptions;
+  dpop?: boolean | ServiceAgentDpopOptions | undefined;
   /**
    * [SERVICE_ALLOW_INSECURE_HTTP] Allow plain http to non-loopback hosts.
    * > [!WARNING] Tokens and client secrets then cross the network in clear text.
    * @default false
    */
-  allowInsecureHttp?: boolean;
+  allowInsecureHttp?: boolean | undefined;
   /** The fetch used for token requests and for `agent.fetch()`. @default globalThis.fetch */
-  fetch?: FetchLike;
+  fetch?: FetchLike | undefined;
   /** Observability hook: token fetched, refreshed, failed, cache hit/miss. Payloads hold no secret. */
-  onEvent?: (event: ServiceAgentEvent) => void;
+  onEvent?: ((event: ServiceAgentEvent) => void) | undefined;
   /**
    * A pino-compatible logger (`pino()`, or `console`): start-up warnings, and when a shared cache
    * fails or recovers. Never given a secret. @default warnings to `console.warn`
    */
-  logger?: Logger;
+  logger?: Logger | undefined;
 }
 
 export interface ServiceAgentConfig {

@@ -26,29 +26,29 @@ import {
 /** Authorization request parameters (OpenID Connect Core §3.1.2.1); `scope` must include `openid`. */
 export interface AuthorizationParams {
   /** @default 'openid profile email' */
-  scope?: string;
+  scope?: string | undefined;
   /** [RESPONSE_MODE] `query` (default) or `form_post`. */
-  response_mode?: 'query' | 'form_post';
+  response_mode?: 'query' | 'form_post' | undefined;
   /** Auth0-style API audience. */
-  audience?: string;
+  audience?: string | undefined;
   /** RFC 8707 resource indicator(s). */
-  resource?: string | string[];
-  prompt?: string;
-  max_age?: number;
-  acr_values?: string;
-  login_hint?: string;
-  ui_locales?: string;
+  resource?: string | string[] | undefined;
+  prompt?: string | undefined;
+  max_age?: number | undefined;
+  acr_values?: string | undefined;
+  login_hint?: string | undefined;
+  ui_locales?: string | undefined;
   [param: string]: string | string[] | number | undefined;
 }
 
 /** Where `auth()` mounts its routes (relative to where it is mounted). */
 export interface Routes {
   /** @default '/login' */
-  login?: string;
+  login?: string | undefined;
   /** @default '/callback' */
-  callback?: string;
+  callback?: string | undefined;
   /** @default '/logout' */
-  logout?: string;
+  logout?: string | undefined;
   /**
    * Where the IdP sends the browser back after RP-initiated logout (`idpLogout`), with the `state`
    * that the logout sent; register `baseURL + routes.postLogoutCallback` as the client's
@@ -56,9 +56,9 @@ export interface Routes {
    * redirects to the logout's `returnTo` (or `postLogoutRedirect`).
    * @default '/logout/callback'
    */
-  postLogoutCallback?: string;
+  postLogoutCallback?: string | undefined;
   /** Where the IdP POSTs logout tokens, with `backchannelLogout`. @default '/backchannel-logout' */
-  backchannelLogout?: string;
+  backchannelLogout?: string | undefined;
 }
 
 export interface AfterCallbackContext {
@@ -70,35 +70,35 @@ export interface AfterCallbackContext {
 
 export interface AuthOptions extends ClientAuthOptions {
   /** [ISSUER_BASE_URL] The IdP; discovery reads `/.well-known/openid-configuration` (RFC 8414 fallback). */
-  issuerBaseURL?: string;
+  issuerBaseURL?: string | undefined;
   /** [BASE_URL] This app's public URL; `redirect_uri` is `baseURL + routes.callback`. */
-  baseURL?: string;
-  authorizationParams?: AuthorizationParams;
-  routes?: Routes;
+  baseURL?: string | undefined;
+  authorizationParams?: AuthorizationParams | undefined;
+  routes?: Routes | undefined;
   /** [IDP_LOGOUT] Also log out at the IdP (RP-initiated logout) when it has an `end_session_endpoint`. @default false */
-  idpLogout?: boolean;
+  idpLogout?: boolean | undefined;
   /** [POST_LOGOUT_REDIRECT] Where logout sends the user (a same-origin path). @default '/' */
-  postLogoutRedirect?: string;
+  postLogoutRedirect?: string | undefined;
   /**
    * [PUSHED_AUTHORIZATION_REQUESTS] Push the authorization parameters to the IdP first (RFC 9126, PAR):
    * the browser's URL then carries only a `request_uri`. Automatic when the IdP requires PAR. @default false
    */
-  pushedAuthorizationRequests?: boolean;
+  pushedAuthorizationRequests?: boolean | undefined;
   /**
    * [DPOP] Sender-constrain the user's tokens with DPoP (RFC 9449): each login gets its own key pair,
    * kept server-side with the session; the code exchange, refresh and userinfo send proofs signed
    * with it, and the IdP's `DPoP-Nonce` is answered. A stolen access or refresh token is then useless
    * without the key. @default false
    */
-  dpop?: boolean;
+  dpop?: boolean | undefined;
   /**
    * [BACKCHANNEL_LOGOUT] Mount `POST routes.backchannelLogout` (OpenID Connect Back-Channel Logout 1.0):
    * the IdP's logout tokens end the matching sessions in the session store, whichever process made them.
    * Register `baseURL + routes.backchannelLogout` as the client's `backchannel_logout_uri`. @default false
    */
-  backchannelLogout?: boolean;
+  backchannelLogout?: boolean | undefined;
   /** [AUTH_REQUIRED] Require login on every route after `auth()`. @default false */
-  authRequired?: boolean;
+  authRequired?: boolean | undefined;
   /**
    * [NO_STORE] Send `Cache-Control: no-store` on the responses of routes behind `requiresAuth()` (and
    * of every route with `authRequired`), so that the back button after logout does not show the
@@ -108,33 +108,33 @@ export interface AuthOptions extends ClientAuthOptions {
    * > logout or to the next user of a shared computer.
    * @default true
    */
-  noStore?: boolean;
+  noStore?: boolean | undefined;
   /** [AUTO_REFRESH] Refresh an expired access token before the route runs. @default false */
-  autoRefresh?: boolean;
+  autoRefresh?: boolean | undefined;
   /** [SESSION_ABSOLUTE_DURATION] Seconds after login when the user must log in again, whatever their activity. @default 604800 (7 days) */
-  absoluteDuration?: number;
+  absoluteDuration?: number | undefined;
   /** [CLOCK_TOLERANCE] Seconds of clock skew tolerated on ID token timestamps. @default 60 */
-  clockTolerance?: number;
+  clockTolerance?: number | undefined;
   /** [HTTP_TIMEOUT] Milliseconds before a call to the IdP is abandoned. @default 5000 */
-  httpTimeout?: number;
+  httpTimeout?: number | undefined;
   /** A `fetch` for calls to the IdP (proxies, custom CAs, tracing). @default globalThis.fetch */
-  fetch?: FetchLike;
+  fetch?: FetchLike | undefined;
   /** [ID_TOKEN_SIGNING_ALG] The one algorithm the IdP signs ID tokens with; by default any asymmetric one it advertises. */
-  idTokenSigningAlg?: string;
+  idTokenSigningAlg?: string | undefined;
   /**
    * [ALLOW_INSECURE_HTTP] Allow plain-http IdP URLs on non-loopback hosts.
    * > [!WARNING] Tokens and codes then cross the network unencrypted. For test networks only.
    * @default false
    */
-  allowInsecureHttp?: boolean;
+  allowInsecureHttp?: boolean | undefined;
   /**
    * A lock shared by a fleet of processes, so that one of them refreshes a session's tokens while the
    * others wait for its result (with refresh-token rotation, two refreshes would sign the user out).
    * `redisTokenCache(redisClient)` is one. Not needed for a single process.
    */
-  refreshLock?: RefreshLock;
+  refreshLock?: RefreshLock | undefined;
   /** Prefix of the short-lived cookies (`<name>.<id>`, one per pending login) that tie it to this browser. @default 'portcullis.tx' */
-  transactionCookieName?: string;
+  transactionCookieName?: string | undefined;
   /**
    * Runs after the ID token is validated and before the session is written. Throw to refuse the login
    * (the user gets a 403 `ERR_LOGIN_REFUSED` unless your error is a PortcullisError); return a token set
@@ -151,7 +151,7 @@ export interface AuthOptions extends ClientAuthOptions {
    * A pino-compatible logger (`pino()`, or `console`): start-up warnings of weakened checks.
    * @default warnings to `console.warn`, nothing else
    */
-  logger?: Logger;
+  logger?: Logger | undefined;
 }
 
 export interface SigninConfig {

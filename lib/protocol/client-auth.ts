@@ -24,18 +24,18 @@ export type ClientAssertionSigningKey = jose.JWK | string | KeyObject;
  */
 export interface ClientAuthOptions {
   /** [CLIENT_ID] The client ID registered at the IdP. */
-  clientID?: string;
+  clientID?: string | undefined;
   /** [CLIENT_SECRET] A string, or a function returning the current secret. */
-  clientSecret?: ClientSecret;
+  clientSecret?: ClientSecret | undefined;
   /** [CLIENT_ASSERTION_SIGNING_KEY] Selects private_key_jwt (RFC 7523). */
-  clientAssertionSigningKey?: ClientAssertionSigningKey;
+  clientAssertionSigningKey?: ClientAssertionSigningKey | undefined;
   /** [CLIENT_ASSERTION_SIGNING_ALG] Defaults from the key type (RS256, ES256, ES384, ES512, EdDSA). */
-  clientAssertionSigningAlg?: string;
+  clientAssertionSigningAlg?: string | undefined;
   /**
    * [CLIENT_AUTH_METHOD] Defaults to private_key_jwt with a key, else client_secret_basic. Use
    * `client_secret_post` with an IdP that does not decode form-encoded Basic credentials.
    */
-  clientAuthMethod?: ClientAuthMethod;
+  clientAuthMethod?: ClientAuthMethod | undefined;
 }
 
 export interface ClientAuthConfig {
