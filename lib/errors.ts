@@ -33,7 +33,6 @@ export type PortcullisErrorCode =
   | 'ERR_INVALID_REQUEST'
   | 'ERR_INVALID_TOKEN'
   | 'ERR_INSUFFICIENT_SCOPE'
-  | 'ERR_JWKS_UNAVAILABLE'
   // DPoP at the API (RFC 9449 §7): lib/protocol/dpop/errors.ts
   | 'ERR_INVALID_DPOP_PROOF'
   | 'ERR_USE_DPOP_NONCE'

@@ -16,7 +16,7 @@ export const ERRORS = {
   ERR_IDP_UNAVAILABLE: {
     status: '503',
     from: 'all',
-    when: "The IdP could not be reached, timed out, or answered 5xx or 429. `err.retryAfter` says when to try again (the IdP's `Retry-After` when it sent one).",
+    when: "The IdP (its discovery document, keys, token or introspection endpoint) could not be reached, timed out, or answered 5xx or 429. `err.retryAfter` says when to try again (the IdP's `Retry-After` when it sent one).",
     todo: 'Nothing in code: the app recovers by itself when the IdP answers. Show a "try again" page; check the IdP\'s status and `httpTimeout`.',
   },
   ERR_DISCOVERY_FAILED: {
@@ -150,12 +150,6 @@ export const ERRORS = {
     from: 'API',
     when: "RFC 9470: the token's `acr` or `auth_time` falls short of `requireAcr()`.",
     todo: 'The client sends the user back to the IdP with the `acr_values` / `max_age` of the challenge.',
-  },
-  ERR_JWKS_UNAVAILABLE: {
-    status: '503',
-    from: 'API',
-    when: "The IdP's keys could not be fetched and none are cached.",
-    todo: 'Check `jwksUri` / `issuerBaseURL` and the network; it recovers by itself.',
   },
   ERR_INVALID_DPOP_PROOF: {
     status: '401',
