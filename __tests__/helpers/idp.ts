@@ -50,6 +50,11 @@ export interface IdpSettings {
   loginAcr: () => string;
   /** Support DPoP at all (false: an IdP that ignores DPoP proofs and issues Bearer tokens). Read at start-up. */
   dpop: boolean;
+  /**
+   * OpenID Connect's rule that scope claims (name, email) go to userinfo only, not into an ID token
+   * issued with an access token, as Okta and oidc-provider's default do. Read at start-up.
+   */
+  conformIdTokenClaims?: boolean;
   /** Demand a server-provided DPoP nonce (RFC 9449 §8) on token requests. Read per request. */
   dpopNonce: boolean;
   /**
@@ -254,7 +259,7 @@ export async function startIdp(overrides: Partial<IdpSettings> = {}): Promise<Te
       cookies: { keys: ['test-cookie-key-0123456789'] },
       adapter: MemoryAdapter,
       // Put the scopes' claims (email, profile) in the ID token, as most IdPs do.
-      conformIdTokenClaims: false,
+      conformIdTokenClaims: settings.conformIdTokenClaims ?? false,
       claims: {
         openid: ['sub'],
         email: ['email', 'email_verified'],

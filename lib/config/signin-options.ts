@@ -112,6 +112,13 @@ export const SIGNIN_OPTIONS = {
     default: 'false',
     doc: 'Require login on every route after `auth()`.',
   },
+  mergeUserInfo: {
+    env: 'MERGE_USERINFO',
+    envKind: 'boolean',
+    type: 'boolean',
+    default: 'false',
+    doc: "At login, read the userinfo endpoint and merge its claims into `req.oidc.user` (the ID token's win; another `sub` fails the login): for IdPs whose ID tokens carry no `name` or `email`.",
+  },
   autoRefresh: {
     env: 'AUTO_REFRESH',
     envKind: 'boolean',

@@ -109,6 +109,12 @@ export interface AuthOptions extends ClientAuthOptions {
    * @default true
    */
   noStore?: boolean | undefined;
+  /**
+   * [MERGE_USERINFO] At login, read the userinfo endpoint and merge its claims into `req.oidc.user`
+   * (the ID token's own claims win; userinfo about another `sub` fails the login), for IdPs whose ID
+   * tokens carry no profile claims (`name`, `email`). One more call to the IdP per login. @default false
+   */
+  mergeUserInfo?: boolean | undefined;
   /** [AUTO_REFRESH] Refresh an expired access token before the route runs. @default false */
   autoRefresh?: boolean | undefined;
   /** [SESSION_ABSOLUTE_DURATION] Seconds after login when the user must log in again, whatever their activity. @default 604800 (7 days) */
@@ -169,6 +175,7 @@ export interface SigninConfig {
   readonly dpop: boolean;
   readonly backchannelLogout: boolean;
   readonly autoRefresh: boolean;
+  readonly mergeUserInfo: boolean;
   readonly absoluteDuration: number;
   readonly clockTolerance: number;
   readonly http: HttpSettings;
@@ -328,6 +335,7 @@ export function signinConfig(
     ),
     dpop: optionalBoolean(options.dpop, 'dpop', false),
     autoRefresh: optionalBoolean(options.autoRefresh, 'autoRefresh', false),
+    mergeUserInfo: optionalBoolean(options.mergeUserInfo, 'mergeUserInfo', false),
     absoluteDuration: optionalNumber(options.absoluteDuration, 'absoluteDuration', 7 * 24 * 3600, { min: 1 }),
     clockTolerance: optionalNumber(options.clockTolerance, 'clockTolerance', 60, { max: 600 }),
     http: {

@@ -5,6 +5,7 @@
  *   takePendingLogin    `state` present, known, unused, and started by this browser; then deleted
  *   exchangeCode        RFC 9207 `iss`, IdP error, code + PKCE verifier at the token endpoint,
  *                       ID token claims (oauth4webapi), signature and `at_hash` (ours)
+ *   mergeUserInfo       with the option: userinfo for the same `sub` (Core §5.3.2), kept beside
  *   runAfterCallback    the app's hook may map claims or refuse the user
  *   startSession        new session id (no fixation), token set stored server-side
  *   redirect            to the pending login's `returnTo`
@@ -107,6 +108,27 @@ async function startSession(
   }
 }
 
+/**
+ * Some IdPs (Okta, Entra ID without optional claims, oidc-provider) put no profile claims in the ID
+ * token when an access token is issued too: read them from userinfo once, at login. A userinfo answer
+ * about another `sub` fails the login (oauth4webapi checks it).
+ */
+async function mergeUserInfo(
+  rt: SigninRuntime,
+  tokens: TokenSet,
+  dpop: DPoPHandle | undefined,
+): Promise<void> {
+  if (tokens.access_token === undefined) {
+    throw new PortcullisError(
+      'ERR_USERINFO_FAILED',
+      'mergeUserInfo: the IdP issued no access token to read userinfo with; ask for one or turn mergeUserInfo off',
+      { status: 502 },
+    );
+  }
+  const sub = tokens.claims['sub'];
+  tokens.userinfo = { ...(await rt.client.userinfo(tokens.access_token, String(sub), dpop)) };
+}
+
 /** The login's DPoP handle; with `dpop` on, a login started without a key is not finished unbound. */
 async function loginDpopHandle(rt: SigninRuntime, login: PendingLogin): Promise<DPoPHandle | undefined> {
   if (login.dpopKey === undefined && !rt.config.dpop) return undefined;
@@ -128,20 +150,17 @@ export async function handleCallback(rt: SigninRuntime, req: Request, res: Respo
     redirect(res, '/');
     return;
   }
+  const dpop = await loginDpopHandle(rt, login);
   const { response, idToken, claims } = await rt.client.exchangeCode(params, {
     state,
     nonce: login.nonce,
     codeVerifier: login.codeVerifier,
     maxAge: login.maxAge,
-    dpop: await loginDpopHandle(rt, login),
+    dpop,
   });
-  const tokens = await runAfterCallback(
-    rt,
-    req,
-    res,
-    tokenSetFrom(response, idToken, claims),
-    login.returnTo,
-  );
+  const tokenSet = tokenSetFrom(response, idToken, claims);
+  if (rt.config.mergeUserInfo) await mergeUserInfo(rt, tokenSet, dpop);
+  const tokens = await runAfterCallback(rt, req, res, tokenSet, login.returnTo);
   if (res.headersSent) return; // the hook answered by itself
   await startSession(rt, req, tokens, login);
   redirect(res, login.returnTo);

@@ -75,7 +75,9 @@ class SessionRequestContext implements RequestContext {
   get user(): UserClaims | undefined {
     const claims = this.#tokens?.claims;
     if (claims === undefined) return undefined;
-    return Object.fromEntries(Object.entries(claims).filter(([k]) => !PROTOCOL_CLAIMS.has(k))) as UserClaims;
+    // With `mergeUserInfo`, userinfo fills what the ID token left out; the ID token's own claims win.
+    const merged = { ...this.#tokens?.userinfo, ...claims };
+    return Object.fromEntries(Object.entries(merged).filter(([k]) => !PROTOCOL_CLAIMS.has(k))) as UserClaims;
   }
 
   get idToken(): string | undefined {

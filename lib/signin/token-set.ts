@@ -15,6 +15,8 @@ export interface TokenSet {
   expires_at?: number;
   scope?: string;
   refresh_token?: string;
+  /** With `mergeUserInfo`: the userinfo endpoint's claims at login (same `sub`), under the ID token's. */
+  userinfo?: Record<string, unknown>;
 }
 
 export interface StoredLogin {
@@ -44,5 +46,7 @@ export function tokenSetFrom(
   // Refresh-token rotation: a new one replaces the old; none in the answer keeps the old one.
   const refresh = response.refresh_token ?? previous?.refresh_token;
   if (refresh !== undefined) set.refresh_token = refresh;
+  // A refresh brings a new ID token, not new userinfo: the login's stays.
+  if (previous?.userinfo !== undefined) set.userinfo = previous.userinfo;
   return set;
 }
