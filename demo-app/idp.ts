@@ -5,8 +5,9 @@
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { MemoryAdapter } from './memory-adapter.js';
+import { type YourClients, yourClientMetadata } from './your-clients.js';
 
 export interface DemoUser {
   password: string;
@@ -25,6 +26,8 @@ export interface DemoIdpOptions {
   apiAudience: string;
   webClient: { id: string; secret: string };
   workerClient: { id: string; secret: string };
+  /** Clients for your own app and service (demo-app/your-clients.ts). */
+  yours?: YourClients | undefined;
   /** Access token lifetime in seconds (short, so that the Refresh button has something to do). */
   accessTokenTTL?: number;
 }
@@ -75,6 +78,9 @@ export async function startDemoIdp(options: DemoIdpOptions): Promise<DemoIdp> {
   const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: 'demo-key-1', alg: 'RS256', use: 'sig' };
   const base = options.appBaseURL.replace(/\/$/, '');
 
+  const yours = options.yours;
+  const audiences = new Set([options.apiAudience, ...(yours === undefined ? [] : [yours.apiAudience])]);
+
   const scopesFor = (ctx: KoaContextWithOIDC): string[] => {
     const entities = ctx.oidc.entities as Record<string, { accountId?: string } | undefined>;
     const accountId =
@@ -102,6 +108,7 @@ export async function startDemoIdp(options: DemoIdpOptions): Promise<DemoIdp> {
         response_types: [],
         redirect_uris: [],
       },
+      ...(yours === undefined ? [] : yourClientMetadata(yours)),
     ],
     jwks: { keys: [signingKey as never] },
     cookies: { keys: ['portcullis-demo-idp-cookie-key'] },
@@ -123,11 +130,18 @@ export async function startDemoIdp(options: DemoIdpOptions): Promise<DemoIdp> {
       clientCredentials: { enabled: true },
       resourceIndicators: {
         enabled: true,
-        defaultResource: (ctx: KoaContextWithOIDC) =>
-          ctx.oidc.client?.grantTypeAllowed('client_credentials') ? options.apiAudience : undefined,
+        // A client-credentials token asked for without `resource` is for its own client's API.
+        defaultResource: (ctx: KoaContextWithOIDC) => {
+          const client = ctx.oidc.client;
+          if (!client?.grantTypeAllowed('client_credentials')) return undefined;
+          return client.clientId === yours?.service.id ? yours.apiAudience : options.apiAudience;
+        },
         useGrantedResource: async () => true,
         getResourceServerInfo: async (ctx: KoaContextWithOIDC, resource: string) => {
-          if (resource !== options.apiAudience) throw new Error('unknown resource');
+          if (!audiences.has(resource)) {
+            // invalid_target names what this IdP knows, so a mistyped AUDIENCE says what to fix.
+            throw new errors.InvalidTarget(`unknown resource; this IdP knows ${[...audiences].join(', ')}`);
+          }
           return {
             scope: scopesFor(ctx).join(' '),
             audience: resource,

@@ -9,6 +9,7 @@ import type session from 'express-session';
 import { type DpopReplayStore, guardSessionStore, redisDpopReplayStore } from 'portcullis';
 import { createDemoApp } from './app.js';
 import { type DemoIdp, startDemoIdp } from './idp.js';
+import { describeYourClients, yourClients } from './your-clients.js';
 
 const env = process.env;
 const port = Number(env['PORT'] ?? 3000);
@@ -25,6 +26,9 @@ const workerClient = {
   secret: env['WORKER_CLIENT_SECRET'] ?? 'demo-worker-secret-change-me',
 };
 
+// Clients for a newcomer's own app (MY_APP_URL, default http://localhost:3001), printed at start.
+const yours = yourClients(env);
+
 let idp: DemoIdp | undefined;
 let issuer = env['ISSUER_BASE_URL'];
 if (issuer === undefined || issuer === '') {
@@ -35,6 +39,7 @@ if (issuer === undefined || issuer === '') {
     apiAudience,
     webClient,
     workerClient,
+    yours,
   });
   issuer = idp.issuer;
 }
@@ -75,6 +80,7 @@ const server: Server = app.listen(port, () => {
     );
   }
   console.log(`sessions:        ${sessionStore === undefined ? 'in memory' : 'Redis'}`);
+  if (idp !== undefined) console.log(`\n${describeYourClients(yours, idp.issuer)}`);
 });
 
 function quietProvider(): void {
