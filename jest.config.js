@@ -9,7 +9,7 @@ export default {
       { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'es6' } },
     ],
   },
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1', '^portcullis$': '<rootDir>/lib/index.ts' },
   testMatch: ['<rootDir>/__tests__/**/*.test.ts'],
   setupFiles: ['<rootDir>/__tests__/helpers/setup.ts'],
   testTimeout: 30000,
