@@ -7,7 +7,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { MemoryAdapter } from './memory-adapter.js';
-import { type YourClients, yourClientMetadata } from './your-clients.js';
+import { redirectHint, type YourClients, yourClientMetadata } from './your-clients.js';
 
 export interface DemoUser {
   password: string;
@@ -180,10 +180,15 @@ export async function startDemoIdp(options: DemoIdpOptions): Promise<DemoIdp> {
       return grant;
     },
     renderError: async (ctx, out) => {
+      // An app at another URL than MY_APP_URL is the likeliest newcomer mistake: say how to fix it.
+      const hint =
+        out['error'] === 'invalid_redirect_uri' && yours !== undefined
+          ? `<p class="hint">${esc(redirectHint(yours))}</p>`
+          : '';
       ctx.type = 'html';
       ctx.body = page(
         'Error',
-        `<h1>${esc(String(out['error']))}</h1><p>${esc(String(out['error_description'] ?? ''))}</p>`,
+        `<h1>${esc(String(out['error']))}</h1><p>${esc(String(out['error_description'] ?? ''))}</p>${hint}`,
       );
     },
   };

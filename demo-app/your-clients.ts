@@ -64,6 +64,11 @@ export function yourClientMetadata(yours: YourClients): ClientMetadata[] {
   ];
 }
 
+/** Said on the IdP's error page when a redirect URI is not registered. */
+export function redirectHint(yours: YourClients): string {
+  return `Your own app? This IdP accepts the client "${yours.app.id}" with BASE_URL ${loopbackAliases(yours.appURL).join(' or ')}. For another URL, restart it with MY_APP_URL set to your app's BASE_URL: MY_APP_URL=http://localhost:8080 npm run demo`;
+}
+
 /** What `npm run demo` prints, so that a newcomer can copy it into their app's environment. */
 export function describeYourClients(yours: YourClients, issuer: string): string {
   const [base, alias] = loopbackAliases(yours.appURL);

@@ -103,6 +103,29 @@ describe("the demo IdP's clients for your own app", () => {
     },
   );
 
+  test('an app at another URL is told, at the IdP, how to register it (MY_APP_URL)', async () => {
+    const app = await startApp((baseURL) =>
+      createSigninApp({
+        issuerBaseURL: idp.issuer,
+        baseURL,
+        clientID: yours.app.id,
+        clientSecret: yours.app.secret,
+        sessionSecret: 'demo-idp-test-session-secret',
+      }),
+    );
+    try {
+      const browser = new TestBrowser();
+      const refused = await browser.follow(await browser.get(`${app.baseURL}/login`));
+      expect(refused.status).toBe(400);
+      expect(refused.body).toContain('invalid_redirect_uri');
+      expect(refused.body).toContain(
+        `with BASE_URL http://localhost:${appPort} or http://127.0.0.1:${appPort}. For another URL, restart it with MY_APP_URL`,
+      );
+    } finally {
+      await app.close();
+    }
+  });
+
   test('examples/service-to-service calls examples/api as my-service', async () => {
     const api = await startApp(() =>
       createApi({ issuerBaseURL: idp.issuer, audience: yours.apiAudience, auditors: [yours.service.id] }),
