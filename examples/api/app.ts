@@ -4,7 +4,7 @@
  * with a WWW-Authenticate challenge) before your handler runs; the JSON error handler is for the rest.
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { bearer, requireAnyScope, requireClaim, requireScope } from 'portcullis';
+import { bearer, type Logger, requireAnyScope, requireClaim, requireScope } from 'portcullis';
 
 export interface ApiExampleOptions {
   /** Your IdP: its discovery document gives the issuer and the keys that sign its tokens. */
@@ -13,6 +13,8 @@ export interface ApiExampleOptions {
   audience: string;
   /** Client IDs whose tokens may read the audit log (their `client_id` claim). */
   auditors: string[];
+  /** Told why each token was refused, with what was expected and what came (`console` or pino). */
+  logger?: Logger | undefined;
 }
 
 interface Order {
@@ -24,7 +26,9 @@ interface Order {
 export function createApp(options: ApiExampleOptions): express.Express {
   const orders: Order[] = [{ id: 1, item: 'Portcullis (oak, 3 m)', by: 'seed' }];
   const app = express();
-  app.use('/api', bearer({ issuerBaseURL: options.issuerBaseURL, audience: options.audience }));
+  const { issuerBaseURL, audience, logger } = options;
+  // The client is told only what RFC 6750 allows ("unexpected aud claim"); the logger is told more.
+  app.use('/api', bearer({ issuerBaseURL, audience, logger }));
 
   app.get('/api/orders', requireScope('orders:read'), (_req, res) => {
     res.json({ orders });

@@ -11,6 +11,7 @@ createApp({
   issuerBaseURL: env.ISSUER_BASE_URL ?? 'http://127.0.0.1:4000',
   audience: env.AUDIENCE ?? `http://localhost:${port}/api`,
   auditors: (env.AUDITORS ?? 'my-service').split(','),
+  logger: console,
 }).listen(port, (err) => {
   if (err) throw err; // the port is taken, most likely
   console.log(`API example: http://localhost:${port}/api/orders`);
