@@ -17,7 +17,7 @@ export interface SigninExampleOptions {
   /** Signs the session cookie: a long random string, the same in every process. */
   sessionSecret: string;
   /** express-session's MemoryStore (the default) is for one process in development only. */
-  sessionStore?: session.Store;
+  sessionStore?: session.Store | undefined;
 }
 
 export function createApp(options: SigninExampleOptions): express.Express {
@@ -25,7 +25,7 @@ export function createApp(options: SigninExampleOptions): express.Express {
   app.use(
     session({
       secret: options.sessionSecret,
-      ...(options.sessionStore === undefined ? {} : { store: options.sessionStore }),
+      store: options.sessionStore,
       resave: false,
       saveUninitialized: false,
       // Lax: the cookie goes with the IdP's redirect back to /callback, not with cross-site POSTs.
