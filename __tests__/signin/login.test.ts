@@ -131,6 +131,32 @@ describe.each(EXPRESS)('sign-in on %s', (_name, express) => {
     expect(app.errors).toEqual([]);
   });
 
+  test('a login started at another host than baseURL: warned at /login, and the callback says what to do', async () => {
+    const warnings: string[] = [];
+    const other = await startSigninApp(idp, {
+      express: express as unknown as ExpressFactory,
+      options: { logger: { warn: (_details, message) => warnings.push(message) } },
+    });
+    try {
+      const browser = new TestBrowser();
+      const atLocalhost = other.baseURL.replace('127.0.0.1', 'localhost');
+      const start = await browser.get(`${atLocalhost}/login`);
+      const { result } = await signInAtIdp(browser, start.location!);
+      expect(result!.status).toBe(400);
+      const host = new URL(atLocalhost).host;
+      expect(JSON.parse(result!.body)).toEqual({
+        code: 'ERR_STATE_MISMATCH',
+        message: `this sign-in was started at host "${host}", but the app's baseURL is ${other.baseURL}, and the browser keeps cookies per host: open the app at ${other.baseURL} (or set baseURL to the address users open), then sign in again`,
+      });
+      await browser.get(`${atLocalhost}/login`);
+      expect(warnings).toEqual([
+        `auth(): a login was started at host "${host}", but baseURL is ${other.baseURL}: the browser will not send this login's cookie there, so the callback will refuse it. Open the app at ${other.baseURL}, or set baseURL to the address users open`,
+      ]);
+    } finally {
+      await other.close();
+    }
+  });
+
   test('a login started in another browser is refused, although this browser has logins of its own', async () => {
     const victim = new TestBrowser();
     await victim.get(`${app.baseURL}/login?returnTo=/mine`);

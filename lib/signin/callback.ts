@@ -58,9 +58,13 @@ async function takePendingLogin(
   for (const name of ['code', 'iss', 'error']) single(params, name);
   const taken = await rt.transactions.take(req.sessionStore, req, res, state);
   if (taken.found === 'another-browser') {
+    const host = taken.record.startedAtHost;
+    const base = rt.config.baseURL.origin;
     throw new PortcullisError(
       'ERR_STATE_MISMATCH',
-      'this sign-in was started in another browser, or this browser lost its sign-in cookie: start again from the login page',
+      host === undefined
+        ? 'this sign-in was started in another browser, or this browser lost its sign-in cookie: start again from the login page'
+        : `this sign-in was started at host "${host}", but the app's baseURL is ${base}, and the browser keeps cookies per host: open the app at ${base} (or set baseURL to the address users open), then sign in again`,
       { status: 400 },
     );
   }

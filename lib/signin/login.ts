@@ -28,6 +28,24 @@ function toSearchParams(params: AuthorizationParams): URLSearchParams {
   return out;
 }
 
+/**
+ * The request's `Host` when it is not `baseURL`'s (`127.0.0.1:3001` against `localhost:3001`, or an
+ * internal name behind a proxy): the login's cookie is set for that host and the callback, at
+ * `baseURL`, will not see it. Warned about once per host; not trusted for anything else.
+ */
+function otherHost(rt: SigninRuntime, req: Request): string | undefined {
+  const host = req.headers.host;
+  if (host === undefined || host.toLowerCase() === rt.config.baseURL.host) return undefined;
+  if (!rt.warnedHosts.has(host) && rt.warnedHosts.size < 100) {
+    rt.warnedHosts.add(host);
+    rt.config.logger.warn(
+      { host, baseURL: rt.config.baseURL.origin },
+      `auth(): a login was started at host "${host}", but baseURL is ${rt.config.baseURL.origin}: the browser will not send this login's cookie there, so the callback will refuse it. Open the app at ${rt.config.baseURL.origin}, or set baseURL to the address users open`,
+    );
+  }
+  return host;
+}
+
 export async function startLogin(
   rt: SigninRuntime,
   req: Request,
@@ -64,6 +82,7 @@ export async function startLogin(
     dpop: dpopKey === undefined ? undefined : await rt.client.dpopKeys.handle(dpopKey),
   });
   const maxAge = params.max_age === undefined ? undefined : Number(params.max_age);
+  const startedAtHost = otherHost(rt, req);
   await rt.transactions.save(req.sessionStore, req, res, state, {
     nonce,
     codeVerifier,
@@ -72,6 +91,7 @@ export async function startLogin(
     ...(stepUp ? { stepUp } : {}),
     ...(dpopKey !== undefined ? { dpopKey } : {}),
     ...(maxAge !== undefined && Number.isFinite(maxAge) ? { maxAge } : {}),
+    ...(startedAtHost !== undefined ? { startedAtHost } : {}),
   });
   redirect(res, url.href);
 }

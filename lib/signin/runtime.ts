@@ -19,6 +19,8 @@ export interface SigninRuntime {
   /** Pending RP-initiated logouts, by `state`. */
   readonly logouts: StateStore<PendingLogout>;
   readonly refresher: Refresher;
+  /** Hosts other than baseURL's that logins were started at, warned about once each (bounded). */
+  readonly warnedHosts: Set<string>;
 }
 
 export function createRuntime(config: SigninConfig): SigninRuntime {
@@ -42,5 +44,6 @@ export function createRuntime(config: SigninConfig): SigninRuntime {
       logTtl: config.absoluteDuration,
       lockTtl: config.http.timeout * 2 + 1000,
     }),
+    warnedHosts: new Set(),
   };
 }

@@ -17,7 +17,7 @@ import { storeDestroy, storeGet, storeSet } from './store.js';
 export type Taken<T> =
   | { readonly found: 'record'; readonly record: T }
   | { readonly found: 'nothing' }
-  | { readonly found: 'another-browser' };
+  | { readonly found: 'another-browser'; readonly record: T };
 
 type Stored<T> = T & { bindingHash: string };
 
@@ -57,7 +57,8 @@ export class StateStore<T extends object> {
     this.#cookies.clear(res, state);
     if (stored === undefined) return { found: 'nothing' };
     await storeDestroy(store, key);
-    if (!this.#cookies.holds(req, state, stored.bindingHash)) return { found: 'another-browser' };
+    if (!this.#cookies.holds(req, state, stored.bindingHash))
+      return { found: 'another-browser', record: stored };
     return { found: 'record', record: stored };
   }
 }

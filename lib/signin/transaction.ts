@@ -16,6 +16,11 @@ export interface PendingLogin {
   maxAge?: number;
   /** With `dpop`: the login's DPoP key pair (RFC 9449), kept here until the session takes it over. */
   dpopKey?: StoredDpopKey;
+  /**
+   * The `Host` the login was started at, when it is not `baseURL`'s: the binding cookie was set there,
+   * and the browser will not send it to `baseURL`'s host. Kept only to say so if the callback fails.
+   */
+  startedAtHost?: string;
   /** Started by requiresAuth() to step the user up: its result is remembered, so a shortfall ends in 403, not a loop. */
   stepUp?: boolean;
 }
