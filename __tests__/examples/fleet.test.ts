@@ -117,7 +117,7 @@ describe('examples/fleet', () => {
     for (const at of [b, a]) {
       const seen = await profile(browser, at);
       expect(seen.body).toMatchObject({
-        token_type: 'dpop',
+        token_type: 'DPoP',
         api: { status: 200, body: { caller: 'alice' } },
       });
       expect((await fetch(`${at.baseURL}/worker`)).status).toBe(200);

@@ -79,7 +79,7 @@ describe('auth({ dpop: true })', () => {
     const { data } = await signedIn(app);
     const login = data.portcullis!;
     expect(new URL(start.location!).searchParams.get('dpop_jkt')).toBe(login.dpopKey!.jkt);
-    expect(login.tokens.token_type).toBe('dpop');
+    expect(login.tokens.token_type).toBe('DPoP');
     // The code exchange carried a proof, and needed no second try.
     expect(counter.requests - before.requests).toBe(1);
     expect(counter.withProof - before.withProof).toBe(1);
@@ -116,7 +116,7 @@ describe('auth({ dpop: true })', () => {
     const after = await signedIn(app);
     const tokens = after.data.portcullis!.tokens;
     expect(tokens.access_token).not.toBe(first.data.portcullis!.tokens.access_token);
-    expect(tokens.token_type).toBe('dpop');
+    expect(tokens.token_type).toBe('DPoP');
     expect(after.data.portcullis!.dpopKey!.jkt).toBe(first.data.portcullis!.dpopKey!.jkt);
     expect(await userinfoWithout(idp, tokens.access_token!, 'Bearer')).toBe(401);
     expect((await browser.get(`${app.baseURL}/userinfo`)).status).toBe(200);
@@ -199,7 +199,7 @@ test('with PAR, the push carries the proof and the login completes bound', async
     const browser = new TestBrowser();
     const { result } = await loginAs(browser, app, { returnTo: '/me' });
     expect(result.location).toBe(`${app.baseURL}/me`);
-    expect((await signedIn(app)).data.portcullis!.tokens.token_type).toBe('dpop');
+    expect((await signedIn(app)).data.portcullis!.tokens.token_type).toBe('DPoP');
   } finally {
     await app.close();
     await idp.close();

@@ -29,6 +29,12 @@ export interface StoredLogin {
   stepUp?: { returnTo: string; at: number };
 }
 
+/** `Bearer` (RFC 6750) and `DPoP` (RFC 9449) as the RFCs spell them; other types as sent. */
+export function canonicalTokenType(type: string): string {
+  const lower = type.toLowerCase();
+  return lower === 'bearer' ? 'Bearer' : lower === 'dpop' ? 'DPoP' : type;
+}
+
 /** Build a token set from a token endpoint answer (RFC 6749 §5.1). */
 export function tokenSetFrom(
   response: oauth.TokenEndpointResponse,
@@ -38,7 +44,8 @@ export function tokenSetFrom(
 ): TokenSet {
   const set: TokenSet = { id_token: idToken, claims };
   if (response.access_token !== undefined) set.access_token = response.access_token;
-  if (response.token_type !== undefined) set.token_type = response.token_type;
+  // oauth4webapi lower-cases the type; give it the RFCs' spelling, as the service agent does.
+  if (response.token_type !== undefined) set.token_type = canonicalTokenType(response.token_type);
   if (typeof response.expires_in === 'number')
     set.expires_at = Math.floor(Date.now() / 1000) + response.expires_in;
   const scope = response.scope ?? previous?.scope;
