@@ -2,7 +2,7 @@
  * The Redis that `npm test` runs against: the one at REDIS_URL if it answers, else a redis-server of
  * our own, stopped at the end; no redis-server at all is one clear error, not a cascade of TypeErrors.
  */
-import { afterEach, expect, test } from '@jest/globals';
+import { afterEach, expect, jest, test } from '@jest/globals';
 import { connectRedis } from '../service/fixtures/redis.js';
 import globalTeardown from './global-teardown.js';
 import globalSetup, { answers, freePort, RedisMissingError, resolveRedis } from './redis-server.js';
@@ -35,11 +35,22 @@ test('a Redis that answers at REDIS_URL is used as it is, and nothing is started
 });
 
 test('globalSetup hands its server to the workers through REDIS_URL; globalTeardown stops it', async () => {
-  process.env['REDIS_URL'] = await closedUrl();
-  await globalSetup();
-  const url = process.env['REDIS_URL'];
-  expect(await answers(url)).toBe(true);
-  await globalTeardown();
+  const closed = await closedUrl();
+  process.env['REDIS_URL'] = closed;
+  const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+  let url = '';
+  try {
+    await globalSetup();
+    url = process.env['REDIS_URL']!;
+    expect(url).not.toBe(closed);
+    expect(await answers(url)).toBe(true);
+    expect(log.mock.calls.join('')).toMatch(
+      `Nothing answers at ${closed}: started redis-server at ${url} (pid`,
+    );
+  } finally {
+    log.mockRestore();
+    await globalTeardown(); // also when an expectation failed: no redis-server left behind
+  }
   expect(await answers(url)).toBe(false);
 });
 

@@ -58,18 +58,25 @@ export async function startRedisServer(bin = 'redis-server'): Promise<RedisServe
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
     { stdio: 'ignore' }, // not detached: a Ctrl-C in the terminal reaches it along with jest
   );
+  // A server that nobody stopped must not keep jest waiting: unref it. And it must not outlive the
+  // process that started it: kill it on exit. (That hook works in jest's main process, for
+  // globalSetup's server; inside a test file `process` is jest's copy, so tests stop theirs in finally.)
+  child.unref();
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
   let gone: string | undefined; // how it ended, once it has
   let spawnError: NodeJS.ErrnoException | undefined;
   const exited = new Promise<void>((resolve) => {
+    const ended = (how: string) => {
+      gone ??= how;
+      process.off('exit', killOnExit);
+      resolve();
+    };
     child.once('error', (err) => {
       spawnError = err;
-      gone ??= err.message;
-      resolve();
+      ended(err.message);
     });
-    child.once('exit', (code, signal) => {
-      gone = signal ?? `exit code ${code}`;
-      resolve();
-    });
+    child.once('exit', (code, signal) => ended(signal ?? `exit code ${code}`));
   });
   const deadline = Date.now() + 5000;
   while (!(await answers(url, 200))) {
