@@ -12,6 +12,9 @@ export default {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1', '^portcullis$': '<rootDir>/lib/index.ts' },
   testMatch: ['<rootDir>/__tests__/**/*.test.ts'],
   setupFiles: ['<rootDir>/__tests__/helpers/setup.ts'],
+  // Once per run: a Redis for every test (the one at REDIS_URL, or a redis-server of our own).
+  globalSetup: '<rootDir>/__tests__/helpers/redis-server.ts',
+  globalTeardown: '<rootDir>/__tests__/helpers/global-teardown.ts',
   testTimeout: 30000,
   maxWorkers: 2,
 };

@@ -1,39 +1,119 @@
 /**
- * The package as users install it: build, `npm pack`, unpack into a consumer project, then
- * `import` (ESM), `require` (CommonJS: Node 20.19+ loads the ESM-only jose and oauth4webapi through
- * require) and a strict TypeScript program against the shipped `.d.ts`.
+ * The package as users install it. From a clean copy of the repository (the files git knows, no
+ * `dist/`), `npm pack` must build through `prepack`; publint (strict) and attw then lint the tarball;
+ * `npm install` puts it in a brand new project outside the repository, where `import` (ESM), `require`
+ * (CommonJS: Node 20.19+ loads the ESM-only jose and oauth4webapi through require) and a strict
+ * TypeScript program (both module kinds, against the shipped `.d.ts` and `.d.cts`) must work.
+ *
+ * Nothing here downloads: the consumer's dependencies and peers are symlinks into our node_modules,
+ * which also proves the tarball needs nothing it does not declare.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { beforeAll, expect, test } from '@jest/globals';
+import { execFileSync, spawnSync } from 'node:child_process';
+import {
+  copyFileSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { afterAll, beforeAll, expect, test } from '@jest/globals';
 
 const root = resolve(import.meta.dirname, '..');
-// Inside the repository, so the consumer resolves the package's dependencies from our node_modules.
-const consumer = join(root, '.artifacts', 'consumer');
-const run = (cmd: string, args: string[], cwd = root) =>
-  execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const modules = join(root, 'node_modules');
+const work = mkdtempSync(join(tmpdir(), 'portcullis-package-'));
+const clone = join(work, 'clone');
+const consumer = join(work, 'consumer');
+let tarball = '';
+let packed: string[] = [];
+let builtByPack = false;
+
+// Children run as a user's shell would: without jest's NODE_OPTIONS, and without the npm_* variables
+// of an enclosing `npm test`, which would point npm at this repository instead of the consumer.
+const env = Object.fromEntries(
+  Object.entries(process.env).filter(
+    ([name]) => name !== 'NODE_OPTIONS' && !/^npm_(?!config_cache$)/.test(name),
+  ),
+);
+
+/** Run a command; on failure, throw with everything it printed (publint and attw report on stdout). */
+function run(cmd: string, args: string[], cwd: string): string {
+  const result = spawnSync(cmd, args, { cwd, env, encoding: 'utf8' });
+  if (result.status !== 0) {
+    throw new Error(`${cmd} ${args.join(' ')} failed (${result.status}):\n${result.stdout}${result.stderr}`);
+  }
+  return result.stdout;
+}
+
+function link(name: string): void {
+  const to = join(consumer, 'node_modules', name);
+  mkdirSync(dirname(to), { recursive: true });
+  symlinkSync(join(modules, name), to, 'dir');
+}
+
+/** A clean clone: what git tracks or would add, so no `dist/` and no other build output. */
+function cleanClone(): void {
+  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+    cwd: root,
+    encoding: 'utf8',
+  });
+  for (const file of files.split('\0').filter(Boolean)) {
+    // Regular files only: a file deleted but still in the index, or a symlinked node_modules, is skipped.
+    if (!lstatSync(join(root, file), { throwIfNoEntry: false })?.isFile()) continue;
+    mkdirSync(dirname(join(clone, file)), { recursive: true });
+    copyFileSync(join(root, file), join(clone, file));
+  }
+  symlinkSync(modules, join(clone, 'node_modules'), 'dir'); // as after `npm ci`
+}
 
 beforeAll(() => {
-  rmSync(consumer, { recursive: true, force: true });
-  mkdirSync(join(consumer, 'node_modules', 'portcullis'), { recursive: true });
-  run('npm', ['run', 'build']);
-  const packed = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', consumer]))[0];
-  run('tar', [
-    '-xzf',
-    join(consumer, packed.filename),
-    '-C',
-    join(consumer, 'node_modules', 'portcullis'),
-    '--strip-components=1',
-  ]);
+  cleanClone();
+  const hadDist = existsSync(join(clone, 'dist'));
+  // Not --json: prepack's build output shares stdout with it. The tarball's own listing says more anyway.
+  run('npm', ['pack', '--pack-destination', work], clone);
+  tarball = join(work, readdirSync(work).find((f) => f.endsWith('.tgz'))!);
+  packed = run('tar', ['-tzf', tarball], work)
+    .split('\n')
+    .filter(Boolean)
+    .map((f) => f.replace(/^package\//, ''))
+    .sort();
+  builtByPack = !hadDist && existsSync(join(clone, 'dist', 'index.js'));
+
+  // A brand new project. Its dependencies are linked first so that `npm install --offline` of the
+  // tarball finds them satisfied; the peers are linked after, as npm prunes what it did not install.
+  mkdirSync(join(consumer, 'node_modules'), { recursive: true });
+  writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
+  const manifest = JSON.parse(readFileSync(join(clone, 'package.json'), 'utf8'));
+  for (const name of Object.keys(manifest.dependencies)) link(name);
+  run(
+    'npm',
+    ['install', '--offline', '--ignore-scripts', '--legacy-peer-deps', '--no-audit', '--no-fund', tarball],
+    consumer,
+  );
+  for (const name of [
+    'express',
+    'express-session',
+    '@types/node',
+    '@types/express',
+    '@types/express-session',
+  ]) {
+    link(name);
+  }
 }, 120_000);
 
-test('the tarball holds the build, the README and nothing else of the repository', () => {
-  const files = readdirSync(join(consumer, 'node_modules', 'portcullis'), { recursive: true })
-    .map(String)
-    .sort();
-  expect(files).toEqual(
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+test('the tarball holds the build, README, CHANGELOG and LICENSE, and nothing else of the repository', () => {
+  expect(packed).toEqual(
     expect.arrayContaining([
+      'CHANGELOG.md',
+      'LICENSE',
       'README.md',
       'package.json',
       'dist/index.js',
@@ -42,7 +122,23 @@ test('the tarball holds the build, the README and nothing else of the repository
       'dist/index.d.cts',
     ]),
   );
-  expect(files.some((f) => f.startsWith('lib') || f.startsWith('__tests__'))).toBe(false);
+  expect(packed.filter((f) => !f.startsWith('dist/'))).toEqual([
+    'CHANGELOG.md',
+    'LICENSE',
+    'README.md',
+    'package.json',
+  ]);
+  expect(builtByPack).toBe(true); // no leftover dist/: prepack built what was packed
+});
+
+test('publint --strict finds nothing in the tarball', () => {
+  expect(run(join(modules, '.bin', 'publint'), ['run', '--strict', tarball], work)).toMatch(/All good!/);
+});
+
+test('attw finds no type resolution problem in the tarball (node10, node16 CJS and ESM, bundler)', () => {
+  expect(run(join(modules, '.bin', 'attw'), ['--format', 'ascii', tarball], work)).toMatch(
+    /No problems found/,
+  );
 });
 
 test('import { auth } from "portcullis" works (ESM)', () => {
@@ -62,18 +158,12 @@ test('require("portcullis") works (CommonJS, loading ESM-only dependencies throu
      const mw = auth({ issuerBaseURL: 'https://idp.example.com', baseURL: 'https://app.example.com', clientID: 'a', clientSecret: 's' });
      console.log(typeof mw, new PortcullisError('ERR_STATE_MISMATCH', 'x').name);`,
   );
-  const out = execFileSync('node', ['cjs.cjs'], {
-    cwd: consumer,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
-  expect(out.trim()).toBe('function PortcullisError');
+  expect(run('node', ['cjs.cjs'], consumer).trim()).toBe('function PortcullisError');
 });
 
-test('the types resolve for TypeScript users, with req.oidc typed on Express', () => {
-  writeFileSync(
-    join(consumer, 'app.ts'),
-    `import express from 'express';
+test('the types resolve for TypeScript users, CommonJS and ESM, with req.oidc typed on Express', () => {
+  // The same program as a CommonJS file (the `require` condition: index.d.cts) and as ESM (index.d.ts).
+  const program = `import express from 'express';
      import session from 'express-session';
      import { auth, requiresAuth, type AuthOptions, type PortcullisErrorCode } from 'portcullis';
      const options: AuthOptions = { issuerBaseURL: 'https://idp.example.com', baseURL: 'https://app.example.com', clientID: 'a', clientSecret: async () => 's' };
@@ -88,22 +178,22 @@ test('the types resolve for TypeScript users, with req.oidc typed on Express', (
      const code: PortcullisErrorCode = 'ERR_STATE_MISMATCH';
      // @ts-expect-error an unknown option is a type error
      auth({ ...options, notAnOption: true });
-     export { app, code };`,
-  );
-  writeFileSync(
-    join(consumer, 'tsconfig.json'),
-    JSON.stringify({
-      compilerOptions: {
-        strict: true,
-        module: 'NodeNext',
-        moduleResolution: 'NodeNext',
-        noEmit: true,
-        skipLibCheck: false,
-        types: ['node'],
-        typeRoots: [join(root, 'node_modules', '@types')],
-      },
-      files: ['app.ts'],
-    }),
-  );
-  run(join(root, 'node_modules', '.bin', 'tsc'), ['-p', consumer]);
+     export { app, code };`;
+  // Two programs: one holding both files would see the `Express.Request` augmentation twice (index.d.ts
+  // and index.d.cts, two `RequestContext` classes) and refuse the second; a project is one kind or the
+  // other. The two files are the same text, so only the CommonJS side, where the ESM-only jose and
+  // oauth4webapi are imported from a .d.cts, pays for a full check of the declarations (~4 s of CPU).
+  const compilerOptions = { strict: true, module: 'NodeNext', noEmit: true, types: ['node'] };
+  const projects = {
+    cts: { ...compilerOptions, skipLibCheck: false, skipDefaultLibCheck: true },
+    mts: { ...compilerOptions, skipLibCheck: true },
+  };
+  for (const [kind, options] of Object.entries(projects)) {
+    writeFileSync(join(consumer, `app.${kind}`), program);
+    writeFileSync(
+      join(consumer, `tsconfig.${kind}.json`),
+      JSON.stringify({ compilerOptions: options, files: [`app.${kind}`] }),
+    );
+  }
+  run(join(modules, '.bin', 'tsc'), ['-b', 'tsconfig.cts.json', 'tsconfig.mts.json'], consumer);
 });

@@ -23,6 +23,7 @@ beforeAll(async () => {
   [redisA, redisB] = [await connectRedis(), await connectRedis()];
 });
 afterAll(async () => {
+  if (redisA === undefined || redisB === undefined) return; // beforeAll failed: its error is the one to read
   const keys = await redisA.keys(`${prefix}*`);
   if (keys.length > 0) await redisA.del(keys);
   await Promise.all([redisA.quit(), redisB.quit()]);

@@ -35,8 +35,8 @@ afterEach(async () => {
   tokenRequests = 0;
 });
 afterAll(async () => {
-  redis.destroy();
-  await idp.close();
+  redis?.destroy(); // undefined when beforeAll failed: its error is the one to read
+  await idp?.close();
 });
 
 /** Agents of one "fleet": the same client, audience and Redis prefix. */

@@ -1,28 +1,30 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import { redisTokenCache, type TokenCache } from '../../lib/index.js';
 import { startTokenServer, type TokenServer } from '../helpers/token-server.js';
 import { agentsOn } from './fixtures/agents.js';
 import { connectRedis, REDIS_URL, type Redis, startThrowawayRedis, uniquePrefix } from './fixtures/redis.js';
 
 let tokens: TokenServer;
-let redis: Redis;
+let redis: Redis; // undefined in afterAll when beforeAll failed
 const { agent, closeAgents } = agentsOn(() => tokens);
 
 beforeAll(async () => {
-  redis = await connectRedis();
   tokens = await startTokenServer();
+  redis = await connectRedis();
 });
-afterEach(async () => {
-  await closeAgents();
+// Reset before each test, not after: when beforeAll fails, jest skips beforeEach and the test but
+// still runs afterEach and afterAll, which must then not trip over what beforeAll never made.
+beforeEach(() => {
   tokens.requests = 0;
   tokens.expiresIn = 3600;
   tokens.delayMs = 0;
 });
+afterEach(() => closeAgents());
 afterAll(async () => {
-  redis.destroy();
-  await tokens.close();
+  redis?.destroy();
+  await tokens?.close();
 });
 
 /** Start a fleet member process and wait until it is connected. */
