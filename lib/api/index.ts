@@ -1,6 +1,6 @@
 // Protected APIs: bearer() and the route checks. Re-exported from the package root.
 export type { BearerDpopOptions, BearerOptions, IntrospectionOptions } from '../config/bearer.js';
-export type { JwsAlgorithm } from '../protocol/algorithms.js';
+export type { AsymmetricAlgorithm, HmacAlgorithm, JwsAlgorithm } from '../protocol/algorithms.js';
 export {
   type BearerRefusal,
   type BearerRefusalReason,

@@ -3,7 +3,23 @@
  * comes from the options, never from the token or the IdP's metadata (RFC 8725 §3.1).
  */
 
-export const ASYMMETRIC_ALGORITHMS = [
+/** The asymmetric JWS algorithms: RSA, RSA-PSS, ECDSA and EdDSA. */
+export type AsymmetricAlgorithm =
+  | 'RS256'
+  | 'RS384'
+  | 'RS512'
+  | 'PS256'
+  | 'PS384'
+  | 'PS512'
+  | 'ES256'
+  | 'ES384'
+  | 'ES512'
+  | 'EdDSA'
+  | 'Ed25519';
+/** The HMAC JWS algorithms, allowed only with an explicit `secret`. */
+export type HmacAlgorithm = 'HS256' | 'HS384' | 'HS512';
+
+export const ASYMMETRIC_ALGORITHMS: readonly AsymmetricAlgorithm[] = [
   'RS256',
   'RS384',
   'RS512',
@@ -15,12 +31,9 @@ export const ASYMMETRIC_ALGORITHMS = [
   'ES512',
   'EdDSA',
   'Ed25519',
-] as const;
+];
 
-export const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const;
-
-export type AsymmetricAlgorithm = (typeof ASYMMETRIC_ALGORITHMS)[number];
-export type HmacAlgorithm = (typeof HMAC_ALGORITHMS)[number];
+export const HMAC_ALGORITHMS: readonly HmacAlgorithm[] = ['HS256', 'HS384', 'HS512'];
 /** A JWS algorithm `bearer()` verifies. `none` is not one of them, on purpose. */
 export type JwsAlgorithm = AsymmetricAlgorithm | HmacAlgorithm;
 

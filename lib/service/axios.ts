@@ -26,7 +26,7 @@ export interface AxiosLikeResponse {
   config?: unknown;
 }
 
-interface Interceptors<V> {
+export interface AxiosLikeInterceptors<V> {
   use(
     onFulfilled?: ((value: V) => V | Promise<V>) | null,
     onRejected?: ((error: unknown) => unknown) | null,
@@ -36,8 +36,8 @@ interface Interceptors<V> {
 /** What `attach()` needs of an axios instance: its interceptors, and `request` for the one retry. */
 export interface AxiosLikeInstance {
   interceptors: {
-    request: Interceptors<AxiosLikeRequestConfig>;
-    response: Interceptors<AxiosLikeResponse>;
+    request: AxiosLikeInterceptors<AxiosLikeRequestConfig>;
+    response: AxiosLikeInterceptors<AxiosLikeResponse>;
   };
   request(config: AxiosLikeRequestConfig): Promise<unknown>;
   /** The full URL of a request (base URL, path and query), for DPoP's `htu`. */

@@ -5,37 +5,45 @@
  */
 import type { PortcullisError } from '../errors.js';
 
-interface EventBase {
+export interface ServiceAgentEventBase {
   /** The hashed cache key of the agent's token (issuer, client, audience, resource, scope). */
   readonly key: string;
 }
 
 export type ServiceAgentEvent =
   /** A token came from the token endpoint: `token_refreshed` when it replaced one still in use. */
-  | (EventBase & {
+  | (ServiceAgentEventBase & {
       readonly type: 'token_fetched' | 'token_refreshed';
       readonly expiresIn: number;
       readonly durationMs: number;
     })
   /** A token request failed for good (after its retries); `background` when a valid token remains. */
-  | (EventBase & {
+  | (ServiceAgentEventBase & {
       readonly type: 'token_failed';
       readonly background: boolean;
       readonly error: PortcullisError;
     })
   /** A token request is retried after a network error or 5xx. */
-  | (EventBase & { readonly type: 'token_retry'; readonly attempt: number; readonly delayMs: number })
+  | (ServiceAgentEventBase & {
+      readonly type: 'token_retry';
+      readonly attempt: number;
+      readonly delayMs: number;
+    })
   /** The token came from the agent's memory or the shared cache. */
-  | (EventBase & { readonly type: 'cache_hit'; readonly source: 'memory' | 'cache' })
+  | (ServiceAgentEventBase & { readonly type: 'cache_hit'; readonly source: 'memory' | 'cache' })
   /** No usable token was cached: one is being fetched (or awaited from another process). */
-  | (EventBase & { readonly type: 'cache_miss' })
+  | (ServiceAgentEventBase & { readonly type: 'cache_miss' })
   /** The shared cache failed or was slow; the in-process fallback is used. */
-  | (EventBase & { readonly type: 'cache_error'; readonly operation: string; readonly message: string })
+  | (ServiceAgentEventBase & {
+      readonly type: 'cache_error';
+      readonly operation: string;
+      readonly message: string;
+    })
   /**
    * A call was retried once: after a 401 `invalid_token` with a new token (the old one dropped), or
    * after a DPoP `use_dpop_nonce` challenge with the same token and a proof carrying the new nonce.
    */
-  | (EventBase & {
+  | (ServiceAgentEventBase & {
       readonly type: 'call_retried';
       readonly status: number;
       readonly reason: 'invalid_token' | 'use_dpop_nonce';

@@ -1,8 +1,13 @@
 // The public API of service calls (API.md §3).
 export type { ServiceAgentDpopOptions, ServiceAgentOptions } from '../config/service.js';
 export type { DpopAlgorithm, DpopKeyInput } from '../protocol/dpop/key-pair.js';
-export type { AxiosLikeInstance, AxiosLikeRequestConfig, AxiosLikeResponse } from './axios.js';
-export type { ServiceAgentEvent } from './events.js';
+export type {
+  AxiosLikeInstance,
+  AxiosLikeInterceptors,
+  AxiosLikeRequestConfig,
+  AxiosLikeResponse,
+} from './axios.js';
+export type { ServiceAgentEvent, ServiceAgentEventBase } from './events.js';
 export type { ServiceFetch } from './fetch.js';
 export { memoryTokenCache } from './memory-cache.js';
 export { type RedisClientLike, type RedisTokenCacheOptions, redisTokenCache } from './redis-cache.js';

@@ -12,8 +12,17 @@ import { jwkThumbprint } from './jwk.js';
 export type DpopKeyInput = CryptoKeyPair | jose.JWK | string | KeyObject;
 
 /** The JWS algorithms a DPoP proof may use (asymmetric only, RFC 9449 §4.2). */
-export const DPOP_ALGORITHMS = ['ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519', 'PS256', 'RS256'] as const;
-export type DpopAlgorithm = (typeof DPOP_ALGORITHMS)[number];
+export const DPOP_ALGORITHMS: readonly DpopAlgorithm[] = [
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+  'PS256',
+  'RS256',
+];
+/** The JWS algorithms a DPoP key may sign proofs with. */
+export type DpopAlgorithm = 'ES256' | 'ES384' | 'ES512' | 'EdDSA' | 'Ed25519' | 'PS256' | 'RS256';
 
 /** A checked DPoP key: what a proof needs, and its RFC 7638 thumbprint (the token's `cnf.jkt`). */
 export interface DpopKey {
