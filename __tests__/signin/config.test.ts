@@ -169,3 +169,23 @@ describe('auth() configuration', () => {
     }
   });
 });
+
+describe('known IdP quirks at start-up', () => {
+  test('Google and offline_access: one warning that says what to ask for instead', () => {
+    const warnings: string[] = [];
+    const logger = { warn: (_details: object, message: string) => warnings.push(message) };
+    auth({ ...valid, issuerBaseURL: 'https://accounts.google.com', logger });
+    expect(warnings).toEqual([]);
+    auth({
+      ...valid,
+      issuerBaseURL: 'https://accounts.google.com',
+      authorizationParams: { scope: 'openid email offline_access' },
+      logger,
+    });
+    expect(warnings).toEqual([
+      "auth(): Google refuses the scope offline_access (invalid_scope): drop it, and ask for a refresh token with authorizationParams: { access_type: 'offline', prompt: 'consent' }",
+    ]);
+    auth({ ...valid, authorizationParams: { scope: 'openid offline_access' }, logger });
+    expect(warnings).toHaveLength(1);
+  });
+});

@@ -241,6 +241,21 @@ function checkPath(value: unknown, option: string, fallback: string): string {
   return value;
 }
 
+/**
+ * Settings a known IdP refuses or ignores, said at start-up rather than found at the first login:
+ * Google answers `invalid_scope` to `offline_access`, and gives refresh tokens only with
+ * `access_type=offline`.
+ */
+function warnKnownIdpQuirks(issuer: URL, params: AuthorizationParams, logger: Logger): void {
+  if (issuer.hostname !== 'accounts.google.com') return;
+  if (String(params.scope).split(' ').includes('offline_access')) {
+    logger.warn(
+      { option: 'authorizationParams.scope', idp: 'google' },
+      "auth(): Google refuses the scope offline_access (invalid_scope): drop it, and ask for a refresh token with authorizationParams: { access_type: 'offline', prompt: 'consent' }",
+    );
+  }
+}
+
 function checkRefreshLock(value: unknown): RefreshLock | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'object' || value === null || typeof (value as RefreshLock).lock !== 'function') {
@@ -315,6 +330,7 @@ export function signinConfig(
   }
   const logger = validateLogger(options.logger);
   warnWeakenedChecks('auth()', SIGNIN_OPTIONS, options, logger);
+  warnKnownIdpQuirks(issuer, authorizationParams, logger);
   const base = baseURL.href.replace(/\/$/, '');
   const config: SigninConfig = {
     issuer,
