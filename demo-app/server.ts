@@ -4,6 +4,8 @@
  * http://127.0.0.1:IDP_PORT: two different sites, so that form_post really is a cross-site POST.
  * Ctrl-C stops everything it started.
  */
+// First: it silences oidc-provider's start-up lines before idp.ts imports oidc-provider.
+import './quiet-provider.js';
 import type { Server } from 'node:http';
 import type session from 'express-session';
 import { type DpopReplayStore, guardSessionStore, redisDpopReplayStore } from 'portcullis';
@@ -32,7 +34,6 @@ const yours = yourClients(env);
 let idp: DemoIdp | undefined;
 let issuer = env['ISSUER_BASE_URL'];
 if (issuer === undefined || issuer === '') {
-  quietProvider();
   idp = await startDemoIdp({
     port: Number(env['IDP_PORT'] ?? 4000),
     appBaseURL: baseURL,
@@ -82,12 +83,6 @@ const server: Server = app.listen(port, () => {
   console.log(`sessions:        ${sessionStore === undefined ? 'in memory' : 'Redis'}`);
   if (idp !== undefined) console.log(`\n${describeYourClients(yours, idp.issuer)}`);
 });
-
-function quietProvider(): void {
-  const warn = console.warn;
-  console.warn = (...args: unknown[]) =>
-    String(args[0]).startsWith('oidc-provider') ? undefined : warn(...args);
-}
 
 async function stop(): Promise<void> {
   server.close();
