@@ -6,6 +6,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider';
+import { expiredPage, idpPages, loginPage } from './idp-pages.js';
 import { MemoryAdapter } from './memory-adapter.js';
 import { redirectHint, type YourClients, yourClientMetadata } from './your-clients.js';
 
@@ -37,18 +38,6 @@ export interface DemoIdp {
   close(): Promise<void>;
 }
 
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-
-function page(title: string, body: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>body{font:16px/1.5 system-ui,sans-serif;background:#f4f1ea;margin:0;display:grid;place-items:center;min-height:100vh}
-main{background:#fff;padding:2rem 2.5rem;border-radius:12px;box-shadow:0 2px 12px #0002;width:22rem}
-h1{font-size:1.3rem;margin:0 0 1rem}label{display:block;margin:.6rem 0 .2rem}input{width:100%;padding:.5rem;box-sizing:border-box}
-button{margin-top:1rem;width:100%;padding:.6rem;background:#7a3e00;color:#fff;border:0;border-radius:6px;font-size:1rem}
-.err{color:#a00}.hint{color:#666;font-size:.85rem;margin-top:1rem}</style></head><body><main>${body}</main></body></html>`;
-}
-
 async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -60,18 +49,6 @@ async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
   return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
 }
 
-function loginPage(uid: string, error?: string): string {
-  return page(
-    'Sign in — portcullis demo IdP',
-    `<h1>Sign in to the demo IdP</h1>${error ? `<p class="err">${esc(error)}</p>` : ''}
-<form method="post" action="/interaction/${esc(uid)}/login">
-<label for="login">Username</label><input id="login" name="login" autocomplete="username" required autofocus>
-<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
-<button type="submit">Sign in</button></form>
-<p class="hint">Demo users: <b>alice</b> / wonderland (orders:read, orders:write) and <b>bob</b> / builder (orders:read).</p>`,
-  );
-}
-
 export async function startDemoIdp(options: DemoIdpOptions): Promise<DemoIdp> {
   const issuer = `http://127.0.0.1:${options.port}`;
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -79,6 +56,12 @@ export async function startDemoIdp(options: DemoIdpOptions): Promise<DemoIdp> {
   const base = options.appBaseURL.replace(/\/$/, '');
 
   const yours = options.yours;
+  const pages = idpPages({
+    appURL: base,
+    // An app at another URL than MY_APP_URL is the likeliest newcomer mistake: say how to fix it.
+    errorHint: (out) =>
+      out.error === 'invalid_redirect_uri' && yours !== undefined ? redirectHint(yours) : undefined,
+  });
   const audiences = new Set([options.apiAudience, ...(yours === undefined ? [] : [yours.apiAudience])]);
 
   const scopesFor = (ctx: KoaContextWithOIDC): string[] => {
@@ -126,7 +109,11 @@ export async function startDemoIdp(options: DemoIdpOptions): Promise<DemoIdp> {
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     features: {
       devInteractions: { enabled: false },
-      rpInitiatedLogout: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: pages.logoutSource,
+        postLogoutSuccessSource: pages.postLogoutSuccessSource,
+      },
       clientCredentials: { enabled: true },
       resourceIndicators: {
         enabled: true,
@@ -179,20 +166,10 @@ export async function startDemoIdp(options: DemoIdpOptions): Promise<DemoIdp> {
       await grant.save();
       return grant;
     },
-    renderError: async (ctx, out) => {
-      // An app at another URL than MY_APP_URL is the likeliest newcomer mistake: say how to fix it.
-      const hint =
-        out['error'] === 'invalid_redirect_uri' && yours !== undefined
-          ? `<p class="hint">${esc(redirectHint(yours))}</p>`
-          : '';
-      ctx.type = 'html';
-      ctx.body = page(
-        'Error',
-        `<h1>${esc(String(out['error']))}</h1><p>${esc(String(out['error_description'] ?? ''))}</p>${hint}`,
-      );
-    },
+    renderError: pages.renderError,
   };
   const provider = new Provider(issuer, configuration);
+  provider.use(pages.notFound);
   const providerCallback = provider.callback();
 
   async function interaction(
@@ -209,7 +186,7 @@ export async function startDemoIdp(options: DemoIdpOptions): Promise<DemoIdp> {
       const user = DEMO_USERS[login];
       if (user === undefined || user.password !== form.get('password')) {
         res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-        res.end(loginPage(uid, 'Unknown user or wrong password.'));
+        res.end(loginPage(uid, { error: 'Unknown user or wrong password.', login }));
         return;
       }
       await provider.interactionFinished(
@@ -237,12 +214,7 @@ export async function startDemoIdp(options: DemoIdpOptions): Promise<DemoIdp> {
     }
     interaction(req, res, match[1]!, match[2]).catch(() => {
       if (!res.headersSent) res.writeHead(400, { 'content-type': 'text/html; charset=utf-8' });
-      res.end(
-        page(
-          'Sign-in expired',
-          '<h1>This sign-in has expired</h1><p>Go back to the app and log in again.</p>',
-        ),
-      );
+      res.end(expiredPage(base));
     });
   });
   await new Promise<void>((resolve, reject) => {
