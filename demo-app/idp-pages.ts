@@ -47,7 +47,7 @@ export function expiredPage(appURL: string): string {
   return page(
     'Sign-in expired',
     `<h1>This sign-in has expired</h1><p>It took too long, or it was already finished in another tab.</p>
-<a class="button" id="back-to-app" href="${esc(appURL)}/">Back to the app</a>`,
+<a class="button" id="back-to-app" href="${esc(appURL)}/">Back to the demo app</a>`,
   );
 }
 
@@ -63,7 +63,7 @@ export interface IdpPagesOptions {
  * `renderError`) and a not-found middleware for `provider.use()`.
  */
 export function idpPages({ appURL, errorHint }: IdpPagesOptions) {
-  const back = `<a class="button" href="${esc(appURL)}/">Back to the app</a>`;
+  const back = `<a class="button" href="${esc(appURL)}/">Back to the demo app</a>`;
   return {
     /** `form` is oidc-provider's hidden form (its `xsrf` field); the buttons submit it by its id. */
     logoutSource(ctx: KoaContextWithOIDC, form: string): void {
@@ -73,7 +73,7 @@ export function idpPages({ appURL, errorHint }: IdpPagesOptions) {
         'Sign out — portcullis demo IdP',
         `<h1>Sign out of the demo IdP?</h1>
 <p>${account === undefined ? 'You are signed in here.' : `You are signed in here as <b>${esc(account)}</b>.`}
-Signing out here signs you out of every app that uses this IdP.</p>${form}
+Signing out ends your session here: the next app that sends you to this IdP asks for your password again.</p>${form}
 <button autofocus type="submit" form="op.logoutForm" value="yes" name="logout">Yes, sign me out</button>
 <button class="secondary" type="submit" form="op.logoutForm">No, stay signed in</button>`,
       );
