@@ -26,23 +26,26 @@ export interface DemoConfig {
   sessionSecret: string;
 }
 
-interface Order {
-  id: number;
-  item: string;
-  by: string;
-  at: string;
-}
-
 declare module 'express-session' {
   interface SessionData {
     apiResult?: views.ApiResult;
+    /** Shown once on the next profile page (the answer to a POST is a redirect, then a GET). */
+    notice?: string;
   }
+}
+
+/** A moment `days` ago at a given UTC time of day: seed orders that look placed by people, lately. */
+function daysAgo(days: number, hours: number, minutes: number): string {
+  const at = new Date(Date.now() - days * 86_400_000);
+  at.setUTCHours(hours, minutes, 0, 0);
+  return at.toISOString();
 }
 
 /** The orders API: GET needs orders:read, POST needs orders:write. */
 function ordersApi(config: DemoConfig): express.Router {
-  const orders: Order[] = [
-    { id: 1, item: 'Portcullis (oak, 3 m)', by: 'seed', at: new Date(0).toISOString() },
+  const orders: views.Order[] = [
+    { id: 1, item: 'Portcullis (oak, 3 m)', by: 'alice', at: daysAgo(9, 9, 42) },
+    { id: 2, item: 'Murder-hole covers (set of 4)', by: 'bob', at: daysAgo(2, 15, 7) },
   ];
   const api = express.Router();
   // baseURL turns DPoP on: proofs are checked against this public URL, never the Host header.
@@ -66,6 +69,10 @@ function ordersApi(config: DemoConfig): express.Router {
     };
     orders.push(order);
     res.status(201).json({ order });
+  });
+  // An API answers an unknown path in JSON, not with the app's HTML 404 page.
+  api.use((_req, res) => {
+    res.status(404).json({ error: 'not_found' });
   });
   return api;
 }
@@ -114,6 +121,13 @@ export function createDemoApp(config: DemoConfig): express.Express {
   });
   app.use(csrfSynchronisedProtection);
 
+  // auth() logs out on GET /logout too (its contract); this app wants a POST with the CSRF token, so
+  // that a link or an <img> on another site cannot log its users out. GET gets a page with that form.
+  app.get('/logout', (req, res) => {
+    res.status(405).set('allow', 'POST');
+    res.send(views.logoutPage({ title: 'Log out', csrfToken: generateToken(req) }));
+  });
+
   app.use(
     auth({
       issuerBaseURL: config.issuer,
@@ -142,8 +156,9 @@ export function createDemoApp(config: DemoConfig): express.Express {
 
   app.get('/profile', requiresAuth(), (req, res) => {
     const token = req.oidc.accessToken;
-    const apiResult = req.session.apiResult;
+    const { apiResult, notice } = req.session;
     delete req.session.apiResult;
+    delete req.session.notice;
     res.send(
       views.profile({
         ...page(req, 'Profile'),
@@ -152,12 +167,14 @@ export function createDemoApp(config: DemoConfig): express.Express {
         tokenType: token?.token_type,
         scopes: token?.scope?.split(' ').filter(Boolean) ?? [],
         apiResult,
+        notice,
       }),
     );
   });
 
   app.post('/refresh', requiresAuth(), async (req, res) => {
-    await req.oidc.refresh();
+    const token = await req.oidc.refresh();
+    req.session.notice = `Tokens refreshed: the access token now expires at ${views.expiry(token?.expires_at)}.`;
     res.redirect(303, '/profile');
   });
 
@@ -168,12 +185,27 @@ export function createDemoApp(config: DemoConfig): express.Express {
       headers: { 'content-type': 'application/json' },
       body: method === 'POST' ? '{}' : null,
     });
-    const body = await res.json().catch(() => null);
+    const body: unknown = await res.json().catch(() => null);
+    const challenge = res.headers.get('www-authenticate') ?? undefined;
     return {
       label: `${method} /api/orders`,
       status: res.status,
-      body: { ...body, 'www-authenticate': res.headers.get('www-authenticate') ?? undefined },
+      message: explain(req, method, res.status, challenge),
+      challenge,
+      body,
     };
+  }
+
+  /** The API's answer in words; a refusal names the scope it asked for (RFC 6750 §3: `scope="..."`). */
+  function explain(req: Request, method: 'GET' | 'POST', status: number, challenge?: string): string {
+    const who = String(req.oidc.user?.['name'] ?? req.oidc.user?.['sub'] ?? 'You');
+    const action = method === 'GET' ? 'list orders' : 'create orders';
+    if (status < 400) return method === 'GET' ? 'The orders, as the API sees them:' : 'Order created:';
+    const needed = /\bscope="([^"]*)"/.exec(challenge ?? '')?.[1];
+    if (status === 403 && needed !== undefined) {
+      return `${who} may not ${action}: the API needs the scope ${needed}, and the access token has ${req.oidc.accessToken?.scope ?? 'none'}.`;
+    }
+    return `The API refused to ${action} (${status}).`;
   }
 
   app.post('/orders/list', requiresAuth(), async (req, res) => {
@@ -207,6 +239,13 @@ export function createDemoApp(config: DemoConfig): express.Express {
         tokenExpiresIn: token.expires_at - Math.floor(Date.now() / 1000),
       }),
     );
+  });
+
+  // A signed-out visitor's 404 (a browser's /favicon.ico) must not start a session: its cookie could
+  // replace the one of a login under way in another tab. The page has a form only for a signed-in user.
+  app.use((req, res) => {
+    const ctx = req.oidc.user ? page(req, 'Not found') : { title: 'Not found', csrfToken: '' };
+    res.status(404).send(views.notFound({ ...ctx, path: req.path }));
   });
 
   app.use(
