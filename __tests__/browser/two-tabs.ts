@@ -6,7 +6,7 @@
  * the check confirms from the requests' own `Cookie` headers that they did.
  */
 import assert from 'node:assert/strict';
-import type { Browser, Page, Request } from 'playwright-core';
+import type { BrowserContext, Page, Request } from 'playwright-core';
 
 const LATENCY_MS = 600;
 
@@ -35,12 +35,12 @@ async function signIn(page: Page, baseURL: string, user: string, password: strin
 }
 
 export async function twoTabsLogInAtOnce(
-  browser: Browser,
+  newContext: () => Promise<BrowserContext>,
   baseURL: string,
   [user, password]: readonly [string, string],
   screenshot: (page: Page, name: string) => Promise<unknown>,
 ): Promise<void> {
-  const context = await browser.newContext();
+  const context = await newContext();
   try {
     const pages = [await context.newPage(), await context.newPage()];
     const protectedRequests: Request[] = [];
