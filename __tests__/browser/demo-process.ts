@@ -50,6 +50,10 @@ export async function startDemo(
     child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
     child.once('exit', (code) => reject(new Error(`demo exited with ${code}: ${output}`)));
   });
+  // A demo that dies mid-run would only show as "connection refused" in the checks after it: say why.
+  child.once('exit', (code, signal) => {
+    if (!stopping.has(child)) console.log(`  the demo exited by itself (${code ?? signal}):\n${output}`);
+  });
   return {
     child,
     baseURL: `http://localhost:${port}`,
@@ -58,7 +62,11 @@ export async function startDemo(
   };
 }
 
+const stopping = new WeakSet<ChildProcess>();
+
 export function stopDemo(child: ChildProcess): Promise<void> {
+  stopping.add(child);
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(); // died already
   return new Promise((done) => {
     child.once('exit', () => done());
     process.kill(-child.pid!, 'SIGINT');
