@@ -100,29 +100,26 @@ async function flow(newContext: NewContext, baseURL: string, mode: string): Prom
   ] as const) {
     const context = await newContext();
     const page = await context.newPage();
-    await check(
-      `${mode}: ${user} logs in on the IdP's page (after a wrong password) and sees the profile`,
-      async () => {
-        await loginAs(page, baseURL, user, password);
-        const claims = (await page.textContent('#claims')) ?? '';
-        assert(claims.includes(user), `claims show ${user}: ${claims}`);
-        const scopes = (await page.textContent('#scopes')) ?? '';
-        assert(scopes.includes('orders:read'), `scopes: ${scopes}`);
-        assert(scopes.includes('orders:write') === canWrite, `orders:write for ${user}: ${scopes}`);
-        const tokenType = (await page.textContent('#token-type')) ?? '';
-        assert(tokenType.startsWith('DPoP'), `the demo's tokens are DPoP-bound: ${tokenType}`);
-        const html = await page.content();
-        assert(!/eyJ[A-Za-z0-9_-]{10,}\./.test(html), 'no token in the page');
-        const cookies = await context.cookies(baseURL);
-        const sid = cookies.find((c) => c.name === 'demo.sid');
-        assert(
-          sid?.sameSite === 'Lax' && sid.httpOnly,
-          `session cookie is HttpOnly SameSite=Lax: ${JSON.stringify(sid)}`,
-        );
-        assert(!cookies.some((c) => /^eyJ/.test(c.value)), 'no token in a cookie');
-        await page.screenshot({ path: join(shots, `${mode}-${user}-profile.png`), fullPage: true });
-      },
-    );
+    await check(`${mode}: ${user} logs in on the IdP's page and sees the profile`, async () => {
+      await loginAs(page, baseURL, user, password);
+      const claims = (await page.textContent('#claims')) ?? '';
+      assert(claims.includes(user), `claims show ${user}: ${claims}`);
+      const scopes = (await page.textContent('#scopes')) ?? '';
+      assert(scopes.includes('orders:read'), `scopes: ${scopes}`);
+      assert(scopes.includes('orders:write') === canWrite, `orders:write for ${user}: ${scopes}`);
+      const tokenType = (await page.textContent('#token-type')) ?? '';
+      assert(tokenType.startsWith('DPoP'), `the demo's tokens are DPoP-bound: ${tokenType}`);
+      const html = await page.content();
+      assert(!/eyJ[A-Za-z0-9_-]{10,}\./.test(html), 'no token in the page');
+      const cookies = await context.cookies(baseURL);
+      const sid = cookies.find((c) => c.name === 'demo.sid');
+      assert(
+        sid?.sameSite === 'Lax' && sid.httpOnly,
+        `session cookie is HttpOnly SameSite=Lax: ${JSON.stringify(sid)}`,
+      );
+      assert(!cookies.some((c) => /^eyJ/.test(c.value)), 'no token in a cookie');
+      await page.screenshot({ path: join(shots, `${mode}-${user}-profile.png`), fullPage: true });
+    });
     await check(
       `${mode}: ${user} calls the API (read 200, write ${canWrite ? '201' : '403 insufficient_scope'})`,
       async () => {
