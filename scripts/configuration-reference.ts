@@ -45,6 +45,7 @@ function rows(table: OptionTable, prefix = ''): string[] {
     return [
       `| ${row.join(' | ')} |`,
       ...(spec.fields === undefined ? [] : rows(spec.fields, `${prefix}${name}.`)),
+      ...(spec.each === undefined ? [] : rows(spec.each.table, `${prefix}${name}${spec.each.label}.`)),
     ];
   });
 }

@@ -70,8 +70,14 @@ export const ERRORS = {
   ERR_ISSUER_MISMATCH: {
     status: '400',
     from: 'sign-in',
-    when: "RFC 9207: the callback's `iss` is not this IdP's issuer (a mix-up attack, or a misconfigured IdP).",
-    todo: 'Check that `issuerBaseURL` is the IdP the client is registered at.',
+    when: "A mix-up (RFC 9700 §4.4): the callback's `iss` (RFC 9207) is not the issuer the login was started with, or, with several providers, the callback arrived at another provider's callback path or its ID token is another provider's. Also a misconfigured IdP.",
+    todo: "Check that `issuerBaseURL` is the IdP the client is registered at, and that each provider's redirect URI registered at its IdP is its own (`baseURL` + `routes.callback` + `/<id>`).",
+  },
+  ERR_UNKNOWN_PROVIDER: {
+    status: '400 / 404',
+    from: 'sign-in',
+    when: 'With several providers: `?provider=` (or `res.oidc.login({ provider })`) names none of them, or names none and there is no `defaultProvider` (400); `resolveProvider` returned nothing for this request (404), or a provider with another id than the one asked for.',
+    todo: "Link to `/login?provider=<id>` with a configured id, or set `defaultProvider`. For 404: the request's host, path or tenant is not one your resolver knows.",
   },
   ERR_AUTHORIZATION_RESPONSE: {
     status: '400 / 403',

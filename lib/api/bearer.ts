@@ -8,6 +8,7 @@ import { type BearerOptions, validateBearerOptions } from '../config/bearer.js';
 import { guardSigninContext } from '../context-guard.js';
 import { UnauthorizedError } from '../errors.js';
 import { refuse, reportRefusal } from '../protocol/bearer-refusal.js';
+import { createMultiIssuerVerifier } from '../protocol/multi-issuer-verifier.js';
 import { createTokenVerifier } from '../protocol/token-verifier.js';
 import type { AuthResult } from '../types/express.js';
 import { setRealm } from './auth-source.js';
@@ -21,15 +22,20 @@ export type NodeMiddleware = (req: IncomingMessage, res: ServerResponse, next: N
 /**
  * Protect routes with OAuth 2.0 bearer tokens (RFC 6750): JWT access tokens (RFC 9068) verified
  * against the IdP's JWKS, or opaque tokens by introspection (RFC 7662). On success sets
- * `req.auth = { token, header, payload, scopes }` (plus `dpop: { jkt }` for a DPoP-bound token); on
+ * `req.auth = { token, header, payload, issuer, scopes }` (plus `dpop: { jkt }` for a DPoP-bound token); on
  * failure answers 400/401 with a `WWW-Authenticate: Bearer` challenge (and `DPoP` when DPoP is on),
  * or 503 with `Retry-After` when the IdP is unreachable.
  *
  * DPoP (RFC 9449): with `baseURL`, `Authorization: DPoP <token>` plus a `DPoP` proof is accepted
  * for tokens bound by `cnf.jkt`; a bound token is never accepted as a Bearer token.
  *
+ * Several IdPs (`issuers`): the token's `iss` picks the IdP before any network call, and a token from
+ * an issuer not listed is refused without a request.
+ *
  * @example
  * app.use('/api', bearer({ issuerBaseURL: 'https://idp.example.com', audience: 'https://api.example.com' }));
+ * app.use('/api', bearer({ issuers: [{ issuerBaseURL: 'https://sso.corp.example', audience: 'api' },
+ *                                    { issuerBaseURL: 'https://idp.partner.example', audience: 'api' }] }));
  * app.use('/api', bearer({ issuerBaseURL, audience, baseURL: 'https://api.example.com', dpop: { required: true } }));
  * @see https://www.rfc-editor.org/rfc/rfc6750#section-3
  * @see https://www.rfc-editor.org/rfc/rfc9449#section-7
@@ -42,7 +48,10 @@ export function bearer(options: BearerOptions = {}): NodeMiddleware {
     );
   }
   const config = validateBearerOptions(options);
-  const verifier = createTokenVerifier(config);
+  const verifier =
+    config.issuerConfigs === undefined
+      ? createTokenVerifier(config)
+      : createMultiIssuerVerifier(config, config.issuerConfigs);
   const dpop = createDpopGate(config);
   const { realm, logger } = config;
 

@@ -1,5 +1,10 @@
 // Protected APIs: bearer() and the route checks. Re-exported from the package root.
-export type { BearerDpopOptions, BearerOptions, IntrospectionOptions } from '../config/bearer.js';
+export type {
+  BearerDpopOptions,
+  BearerIssuerOptions,
+  BearerOptions,
+  IntrospectionOptions,
+} from '../config/bearer.js';
 export type { AsymmetricAlgorithm, HmacAlgorithm, JwsAlgorithm } from '../protocol/algorithms.js';
 export {
   type BearerRefusal,
@@ -13,6 +18,7 @@ export {
   redisDpopReplayStore,
 } from '../protocol/dpop/redis-replay-store.js';
 export type { DpopReplayStore } from '../protocol/dpop/replay-cache.js';
+export type { AllowedTenants } from '../protocol/issuer-template.js';
 export type { AuthenticatedRequest, AuthResult } from '../types/express.js';
 export type { SignedInAccessToken, SignedInContext } from './auth-source.js';
 export { bearer, type NodeMiddleware } from './bearer.js';

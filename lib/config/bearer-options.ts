@@ -4,7 +4,12 @@
  * (express-oauth2-jwt-bearer's name, read by no other product). So `AUTH_REQUIRED=false` for sign-in
  * can never switch off an API's token checks, nor sign-in's `BASE_URL` turn on its DPoP.
  */
-import type { BearerDpopOptions, BearerOptions, IntrospectionOptions } from './bearer.js';
+import type {
+  BearerDpopOptions,
+  BearerIssuerOptions,
+  BearerOptions,
+  IntrospectionOptions,
+} from './bearer.js';
 import { clientAuthTable } from './client-auth-options.js';
 import type { OptionsTable } from './option-spec.js';
 
@@ -76,6 +81,29 @@ export const INTROSPECTION_OPTIONS = {
   ...clientAuthTable('API_', 'this API (for introspection)'),
 } as const satisfies OptionsTable<IntrospectionOptions>;
 
+export const BEARER_ISSUER_OPTIONS = {
+  issuerBaseURL: {
+    type: 'string | URL',
+    doc: 'This IdP; its discovery document gives `issuer` and `jwks_uri`. Or give `issuer` and `jwksUri`.',
+  },
+  issuer: {
+    type: 'string | string[]',
+    default: 'the discovered issuer',
+    doc: 'The expected `iss`, or several.',
+  },
+  jwksUri: { type: 'string | URL', doc: "This IdP's keys, when there is no discovery." },
+  audience: {
+    type: 'string | string[]',
+    default: 'the top-level `audience`',
+    doc: 'The `aud` this API accepts from this IdP.',
+  },
+  allowedTenants: {
+    type: 'string[] | ((tid) => boolean)',
+    default: 'the top-level `allowedTenants`',
+    doc: 'For a templated issuer (`{tenantid}`): the tenants accepted from this IdP.',
+  },
+} as const satisfies OptionsTable<BearerIssuerOptions>;
+
 export const BEARER_OPTIONS = {
   issuerBaseURL: {
     env: 'ISSUER_BASE_URL',
@@ -95,6 +123,17 @@ export const BEARER_OPTIONS = {
     envKind: 'list',
     type: 'string | string[]',
     doc: 'The `aud` this API accepts (one of a list). Required.',
+  },
+  issuers: {
+    type: 'BearerIssuerOptions[]',
+    doc: "Several IdPs, one entry each. The token's `iss` picks the entry before any network call: a token from an issuer not listed is refused and fetches nothing. Each entry has its own discovery, JWKS cache and cooldown; `req.auth.issuer` names it. Instead of `issuerBaseURL`, `issuer` and `jwksUri`.",
+    each: { label: '[]', table: BEARER_ISSUER_OPTIONS },
+  },
+  allowedTenants: {
+    env: 'API_ALLOWED_TENANTS',
+    envKind: 'list',
+    type: 'string[] | ((tid) => boolean)',
+    doc: "For a templated issuer (Entra ID's `/organizations/v2.0`, `/common/v2.0`: metadata `issuer` with `{tenantid}`): the tenants (`tid`) accepted; the expected `iss` is the template with the token's `tid`. Without it, no tenant is accepted.",
   },
   baseURL: {
     env: 'API_BASE_URL',

@@ -19,8 +19,10 @@ import {
 } from '../protocol/client-auth.js';
 import type { DpopReplayStore } from '../protocol/dpop/replay-cache.js';
 import { DEFAULT_HTTP_TIMEOUT, type FetchLike, type HttpSettings } from '../protocol/http.js';
+import type { AllowedTenants } from '../protocol/issuer-template.js';
 import { type Logger, validateLogger } from '../protocol/logger.js';
 import { validateBaseURL, validateDpop, validateSecret } from './bearer-dpop.js';
+import { stringList, validateIssuers } from './bearer-issuers.js';
 import { BEARER_OPTIONS, INTROSPECTION_OPTIONS } from './bearer-options.js';
 import { clientAuthFromEnv } from './client-auth-options.js';
 import { checkKnownOptions, envValue, readEnv, warnWeakenedChecks } from './option-spec.js';
@@ -61,6 +63,20 @@ export interface BearerDpopOptions {
   replayStore?: DpopReplayStore | undefined;
 }
 
+/** One IdP of `bearer({ issuers: [...] })`: where its keys come from, and what its tokens must say. */
+export interface BearerIssuerOptions {
+  /** The IdP; its discovery document gives `issuer` and `jwks_uri`. */
+  issuerBaseURL?: string | URL | undefined;
+  /** The expected `iss`, or several; with `jwksUri` when there is no discovery. */
+  issuer?: string | string[] | undefined;
+  /** The IdP's keys, when there is no discovery. */
+  jwksUri?: string | URL | undefined;
+  /** The `aud` this API accepts from this IdP. @default the top-level `audience` */
+  audience?: string | string[] | undefined;
+  /** For a templated issuer (`{tenantid}`): the tenants accepted. @default the top-level `allowedTenants` */
+  allowedTenants?: AllowedTenants | undefined;
+}
+
 export interface BearerOptions {
   /** [ISSUER_BASE_URL] The IdP; its discovery document gives `issuer` and `jwks_uri`. */
   issuerBaseURL?: string | URL | undefined;
@@ -70,6 +86,23 @@ export interface BearerOptions {
   jwksUri?: string | URL | undefined;
   /** [AUDIENCE] Required: the `aud` this API accepts (one of a list). */
   audience?: string | string[] | undefined;
+  /**
+   * Several IdPs, one entry each (`issuerBaseURL` or `issuer` + `jwksUri`, and its `audience`). The
+   * token's `iss` picks the entry before any network call: a token from an issuer not listed is refused
+   * (`invalid_token`) and makes no request, so a token can never make the API call a URL of its
+   * choosing. Each entry has its own discovery, JWKS cache and cooldown, fetched on its first token.
+   * `req.auth.issuer` names the issuer. Instead of `issuerBaseURL`, `issuer` and `jwksUri`.
+   * @example bearer({ issuers: [{ issuerBaseURL: 'https://sso.corp.example', audience: 'api' },
+   *                             { issuerBaseURL: 'https://idp.partner.example', audience: 'api' }] })
+   */
+  issuers?: readonly BearerIssuerOptions[] | undefined;
+  /**
+   * [API_ALLOWED_TENANTS] For a templated issuer (Entra ID's `/organizations/v2.0` and `/common/v2.0`,
+   * whose metadata `issuer` holds `{tenantid}`): the tenants (`tid`) whose tokens are accepted, or a
+   * predicate. The expected `iss` is the template with the token's `tid`. Without it, no tenant's
+   * token is accepted: one set of keys signs for every tenant of the IdP.
+   */
+  allowedTenants?: AllowedTenants | undefined;
   /**
    * [API_BASE_URL] The API's public URL, as clients call it (`https://api.example.com`). DPoP proofs'
    * `htu` is compared with it plus the request's path, never with the `Host` header. Setting it
@@ -154,11 +187,18 @@ export interface BearerDpopConfig {
   readonly htuBase: string;
 }
 
-export interface BearerConfig {
+/** Where one issuer's keys come from and what its tokens must say: the whole config, or one of `issuers`. */
+export interface BearerIssuerConfig {
   readonly issuerBaseURL: URL | undefined;
   readonly issuers: readonly string[] | undefined;
   readonly jwksUri: URL | undefined;
   readonly audiences: readonly string[];
+  readonly allowedTenants: AllowedTenants | undefined;
+}
+
+export interface BearerConfig extends BearerIssuerConfig {
+  /** With `issuers`: one config per IdP, picked by the token's `iss`; the top-level four are then unset. */
+  readonly issuerConfigs: readonly BearerIssuerConfig[] | undefined;
   readonly baseURL: URL | undefined;
   /** `undefined`: the DPoP scheme is off (and DPoP-bound tokens are refused). */
   readonly dpop: BearerDpopConfig | undefined;
@@ -188,20 +228,6 @@ export interface BearerConfig {
 }
 
 type Env = Record<string, string | undefined>;
-
-function stringList(value: unknown, option: string, envName: string): string[] {
-  const list = typeof value === 'string' ? [value] : value;
-  if (
-    !Array.isArray(list) ||
-    list.length === 0 ||
-    !list.every((item) => typeof item === 'string' && item.trim() !== '')
-  ) {
-    throw new TypeError(
-      `"${option}" is required: a string or a list of strings (or the ${envName} environment variable)`,
-    );
-  }
-  return [...list];
-}
 
 function validateAlgorithms(value: unknown, hasSecret: boolean): JwsAlgorithm[] {
   if (value === undefined) return hasSecret ? [...HMAC_ALGORITHMS] : [...ASYMMETRIC_ALGORITHMS];
@@ -248,51 +274,40 @@ export function validateBearerOptions(input: BearerOptions, env: Env = process.e
   checkKnownOptions('bearer()', BEARER_OPTIONS, input);
   // Where the keys come from is taken whole: `issuer` + `jwksUri` in code never meet an
   // ISSUER_BASE_URL set for sign-in, which would add a discovery the app did not ask for.
+  // With `issuers`, every IdP is named in code: none of the environment's joins them.
   const explicitKeys = input.issuer !== undefined || input.jwksUri !== undefined;
   const o = readEnv(BEARER_OPTIONS, input, env);
-  if (explicitKeys && input.issuerBaseURL === undefined) delete o.issuerBaseURL;
+  if ((explicitKeys || input.issuers !== undefined) && input.issuerBaseURL === undefined)
+    delete o.issuerBaseURL;
+  if (input.issuers !== undefined) {
+    if (input.issuer === undefined) delete o.issuer;
+    if (input.jwksUri === undefined) delete o.jwksUri;
+  }
   const logger = validateLogger(o.logger);
   warnWeakenedChecks('bearer()', BEARER_OPTIONS, o, logger);
   const allowInsecureHttp = optionalBoolean(o.allowInsecureHttp, 'allowInsecureHttp', false);
-  const audiences = stringList(o.audience, 'audience', 'AUDIENCE');
+  if (o.issuers === undefined) stringList(o.audience, 'audience', 'AUDIENCE'); // checked first, as always
   const baseURL = validateBaseURL(o.baseURL);
   const dpop = validateDpop(o.dpop, baseURL);
   const secret = validateSecret(o.secret);
   const algorithms = validateAlgorithms(o.algorithms, secret !== undefined);
   const needsKeys = algorithms.some((alg) => !isHmac(alg));
 
-  const issuerBaseURL =
-    o.issuerBaseURL === undefined
-      ? undefined
-      : requireCallableUrl(o.issuerBaseURL, 'issuerBaseURL', {
-          allowInsecureHttp,
-          envName: 'ISSUER_BASE_URL',
-        });
-  const issuers = o.issuer === undefined ? undefined : stringList(o.issuer, 'issuer', 'API_ISSUER');
-  const jwksUri =
-    o.jwksUri === undefined
-      ? undefined
-      : requireCallableUrl(o.jwksUri, 'jwksUri', { allowInsecureHttp, envName: 'API_JWKS_URI' });
-  if (issuerBaseURL === undefined && issuers === undefined) {
-    throw new TypeError('"issuerBaseURL" (or "issuer" with "jwksUri") is required (or ISSUER_BASE_URL)');
-  }
-  if (issuerBaseURL === undefined && needsKeys && jwksUri === undefined) {
-    throw new TypeError(
-      '"jwksUri" is required with "issuer" when there is no "issuerBaseURL" (or API_JWKS_URI)',
-    );
-  }
+  const { top, entries } = validateIssuers(o, input, { allowInsecureHttp, needsKeys });
   const fetchImpl = o.fetch ?? globalThis.fetch;
   if (typeof fetchImpl !== 'function') throw new TypeError('"fetch" must be a function');
   const introspection = validateIntrospection(o.introspection, env, allowInsecureHttp);
-  if (introspection !== undefined && introspection.endpoint === undefined && issuerBaseURL === undefined) {
+  if (
+    introspection !== undefined &&
+    introspection.endpoint === undefined &&
+    top.issuerBaseURL === undefined
+  ) {
     throw new TypeError('"introspection.endpoint" is required when there is no "issuerBaseURL"');
   }
 
   return Object.freeze({
-    issuerBaseURL,
-    issuers: issuers === undefined ? undefined : Object.freeze(issuers),
-    jwksUri,
-    audiences: Object.freeze(audiences),
+    ...top,
+    issuerConfigs: entries,
     baseURL,
     dpop,
     algorithms: Object.freeze(algorithms),

@@ -34,6 +34,12 @@ export interface OptionSpec {
   /** The options inside an object-valued option, checked and documented the same way. */
   readonly fields?: OptionTable;
   /**
+   * A list or a map of entries of one shape (`bearer({ issuers: [...] })`, `auth({ providers: { id:
+   * {...} } })`), each checked and documented against `table`; `label` is how the reference writes an
+   * entry's path (`[]`, `.<id>`).
+   */
+  readonly each?: { readonly label: string; readonly table: OptionTable };
+  /**
    * Build the option from its fields' variables when it is not given (`API_DPOP_REQUIRED` → `dpop:
    * { required }`). Off where setting a field's variable must not switch the whole option on.
    */
@@ -148,7 +154,21 @@ export function checkKnownOptions(product: string, table: OptionTable, options: 
     if (spec.fields !== undefined && spec.openFields !== true && isPlainObject(value)) {
       checkKnownOptions(product, spec.fields, value, `${path}${name}.`);
     }
+    for (const [entryPath, entry] of entriesOf(spec, value, `${path}${name}`)) {
+      checkKnownOptions(product, spec.each!.table, entry, `${entryPath}.`);
+    }
   }
+}
+
+/** The entries of a list or map option (`issuers[0]`, `providers.corp`) that are objects, with their paths. */
+function entriesOf(spec: OptionSpec, value: unknown, path: string): Array<[string, Record<string, unknown>]> {
+  if (spec.each === undefined) return [];
+  const entries: Array<[string, unknown]> = Array.isArray(value)
+    ? value.map((entry, i) => [`${path}[${i}]`, entry])
+    : isPlainObject(value)
+      ? Object.entries(value).map(([key, entry]) => [`${path}.${key}`, entry])
+      : [];
+  return entries.filter((pair): pair is [string, Record<string, unknown>] => isPlainObject(pair[1]));
 }
 
 /**
@@ -175,6 +195,9 @@ export function warnWeakenedChecks(
     }
     if (spec.fields !== undefined && isPlainObject(value)) {
       warnWeakenedChecks(product, spec.fields, value, logger, `${path}${name}.`);
+    }
+    for (const [entryPath, entry] of entriesOf(spec, value, `${path}${name}`)) {
+      warnWeakenedChecks(product, spec.each!.table, entry, logger, `${entryPath}.`);
     }
   }
 }

@@ -44,6 +44,8 @@ function toResult(token: string, decoded: DecodedJws, ctx: JwtVerifierContext): 
     token,
     header: decoded.header,
     payload: decoded.payload,
+    // checkIssuer() ran: `iss` is a string and one this API accepts.
+    issuer: decoded.payload.iss as string,
     scopes: scopesOf(decoded.payload, { permissions: ctx.permissionsAsScopes }),
   });
 }

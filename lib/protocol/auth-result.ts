@@ -10,6 +10,11 @@ export interface AuthResult {
   readonly header: Readonly<ProtectedHeaderParameters>;
   /** The JWT claims, or the introspection response's members for an opaque token. */
   readonly payload: Readonly<AccessTokenClaims>;
+  /**
+   * The issuer that vouches for the token: its verified `iss` (with `bearer({ issuers })`, the one that
+   * chose the issuer's keys), or for an introspected token without `iss`, the configured issuer.
+   */
+  readonly issuer: string;
   /** Granted scopes, from `scope` (space separated), `scp` and, when enabled, `permissions`. */
   readonly scopes: readonly string[];
   /**

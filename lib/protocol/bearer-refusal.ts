@@ -26,6 +26,8 @@ export type BearerRefusalReason =
   | 'kid'
   | 'typ'
   | 'iss'
+  /** A templated issuer's token (Entra ID multi-tenant) from a tenant `allowedTenants` does not accept. */
+  | 'tenant'
   | 'aud'
   | 'exp'
   | 'nbf'
@@ -71,6 +73,8 @@ const HINTS: Readonly<Partial<Record<BearerRefusalReason, string>>> = {
   kid: 'no key of the JWKS has this kid: a token from another IdP or environment, or keys rotated within jwksCooldown',
   typ: 'Keycloak, Entra ID, Okta and Auth0 (default profile) issue "typ": "JWT": set allowJWTTyp: true to accept it (it lets an ID token with a matching "aud" through too)',
   iss: 'the token comes from another issuer: check issuerBaseURL or issuer (exact string, trailing slash included)',
+  tenant:
+    "the issuer is templated ({tenantid}, Entra ID's multi-tenant endpoints): only the tenants (tid) in allowedTenants are accepted; add this one if this API serves it",
   aud: 'the token was issued for another API: the client must ask for this API\'s audience (or resource); if this API should accept it, add its "aud" to the audience option',
   exp: "the client must refresh its token; if fresh tokens are refused, compare this server's clock with the IdP's (clockTolerance)",
   nbf: "the token is not valid yet: compare this server's clock with the IdP's (clockTolerance)",

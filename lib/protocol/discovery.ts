@@ -11,6 +11,7 @@ import * as oauth from 'oauth4webapi';
 import { PortcullisError } from '../errors.js';
 import { type HttpSettings, requestOptions } from './http.js';
 import { type IdpCall, idpError, publicUrl } from './idp-error.js';
+import { templateFitsIssuer } from './issuer-template.js';
 import { assertCallableUrl } from './url-policy.js';
 
 export type IssuerMetadata = oauth.AuthorizationServer;
@@ -53,9 +54,20 @@ function discoveryCall(issuer: URL, url: string | undefined): IdpCall {
 }
 
 /**
- * The document's `issuer` must be the configured one, exactly (RFC 8414 §3.3): say which issuer the
- * IdP names, so that the fix (issuerBaseURL spelled as the IdP spells it) is obvious.
+ * The document's `issuer` must be the configured one, exactly (RFC 8414 §3.3; oauth4webapi checks it),
+ * or a template that stands for it: Entra ID's `/organizations/v2.0` names `/{tenantid}/v2.0`
+ * (issuer-template.ts). Such a document passed every other check before this one; it is returned.
  */
+function templatedMetadata(err: unknown, issuer: URL): IssuerMetadata | undefined {
+  const cause = (err as { cause?: { attribute?: unknown; body?: { issuer?: unknown } } }).cause;
+  if (!(err instanceof oauth.OperationProcessingError) || cause?.attribute !== 'issuer') return undefined;
+  const named = cause.body?.issuer;
+  return typeof named === 'string' && templateFitsIssuer(named, issuer)
+    ? (cause.body as IssuerMetadata)
+    : undefined;
+}
+
+/** Say which issuer the IdP names, so that the fix (issuerBaseURL spelled as the IdP spells it) is obvious. */
 function issuerMismatch(err: unknown, issuer: URL, url: string | undefined): PortcullisError | undefined {
   const cause = (err as { cause?: { attribute?: unknown; body?: { issuer?: unknown } } }).cause;
   if (!(err instanceof oauth.OperationProcessingError) || cause?.attribute !== 'issuer') return undefined;
@@ -87,7 +99,11 @@ async function fetchMetadata(issuer: URL, http: HttpSettings): Promise<IssuerMet
       // RFC 8414 servers publish only the OAuth document.
       response = await oauth.discoveryRequest(issuer, { ...options, algorithm: 'oauth2' });
     }
-    metadata = await oauth.processDiscoveryResponse(issuer, response);
+    metadata = await oauth.processDiscoveryResponse(issuer, response).catch((err: unknown) => {
+      const templated = templatedMetadata(err, issuer);
+      if (templated === undefined) throw err;
+      return templated;
+    });
   } catch (err) {
     // Two 404s: name the OpenID Connect document, the one a user expects to find.
     const url =

@@ -87,6 +87,7 @@ export async function processIntrospection(
     token,
     header: Object.freeze({}),
     payload: Object.freeze(payload),
+    issuer: typeof payload.iss === 'string' ? payload.iss : target.issuer,
     scopes: Object.freeze(scopesOf(payload, { permissions })),
   });
 }

@@ -8,13 +8,22 @@ import type { JWTPayload, ProtectedHeaderParameters } from 'jose';
 import { InvalidTokenError } from '../errors.js';
 import { isJwsAlgorithm, type JwsAlgorithm } from './algorithms.js';
 import { type BearerRefusal, refuse, shown } from './bearer-refusal.js';
+import {
+  type AllowedTenants,
+  expectedTenantIssuer,
+  issuerForTenant,
+  TENANT_PLACEHOLDER,
+} from './issuer-template.js';
 
 export interface JwtPolicy {
   /** The allowed algorithms, from the options only. */
   readonly algorithms: ReadonlySet<JwsAlgorithm>;
   /** Also accept `typ: JWT` (or no `typ`) besides RFC 9068's `at+jwt`. */
   readonly allowJWTTyp: boolean;
+  /** Exact issuers, or templates with `{tenantid}` (Entra ID multi-tenant) checked with `allowedTenants`. */
   readonly issuers: readonly string[];
+  /** The tenants a templated issuer's tokens may come from; none accepts none. */
+  readonly allowedTenants?: AllowedTenants | undefined;
   readonly audiences: readonly string[];
   /** Seconds of leeway on `exp`, `nbf` and `iat`. */
   readonly clockTolerance: number;
@@ -148,15 +157,45 @@ export function checkTimes(payload: JWTPayload, policy: JwtPolicy, now: number):
   }
 }
 
-/** `iss` is one of the configured issuers (exact string match, RFC 9068 §4). */
-export function checkIssuer(payload: JWTPayload, policy: JwtPolicy): void {
-  if (typeof payload.iss !== 'string' || !policy.issuers.includes(payload.iss)) {
-    throw invalid(policy, 'unexpected "iss" claim', {
-      reason: 'iss',
-      expected: policy.issuers,
-      received: shown(payload.iss),
+/**
+ * A templated issuer (`https://login.microsoftonline.com/{tenantid}/v2.0`): `iss` is the template with
+ * the token's own `tid`, and that tenant is one `allowedTenants` accepts. False when no template fits.
+ */
+function checkTenantIssuer(iss: string, payload: JWTPayload, policy: JwtPolicy): boolean {
+  for (const template of policy.issuers) {
+    if (!template.includes(TENANT_PLACEHOLDER) || issuerForTenant(template, payload['tid']) !== iss) continue;
+    const verdict = expectedTenantIssuer(template, payload, policy.allowedTenants);
+    if ('issuer' in verdict) return true;
+    const allowed = policy.allowedTenants;
+    throw invalid(policy, "the token's tenant is not accepted", {
+      reason: 'tenant',
+      expected:
+        allowed === undefined ? [] : typeof allowed === 'function' ? '(allowedTenants predicate)' : allowed,
+      received: shown(payload['tid']),
+      ...(verdict.refusal === 'no_allowed_tenants'
+        ? {
+            hint: 'the issuer is templated ({tenantid}) and allowedTenants is not set, so no tenant is accepted: list the tenants (tid) this API serves, or pass a predicate',
+          }
+        : {}),
     });
   }
+  return false;
+}
+
+/**
+ * `iss` is one of the configured issuers (exact string match, RFC 9068 §4), or a templated issuer's
+ * for an allowed tenant. A token's `iss` never matches a template literally.
+ */
+export function checkIssuer(payload: JWTPayload, policy: JwtPolicy): void {
+  const iss = payload.iss;
+  if (typeof iss === 'string' && !iss.includes(TENANT_PLACEHOLDER)) {
+    if (policy.issuers.includes(iss) || checkTenantIssuer(iss, payload, policy)) return;
+  }
+  throw invalid(policy, 'unexpected "iss" claim', {
+    reason: 'iss',
+    expected: policy.issuers,
+    received: shown(iss),
+  });
 }
 
 /** `aud` (a string or a list) names one of the configured audiences. */

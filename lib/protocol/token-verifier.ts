@@ -56,6 +56,7 @@ export function createTokenVerifier(config: BearerConfig, now: () => number = Da
       algorithms: new Set(config.algorithms),
       allowJWTTyp: config.allowJWTTyp,
       issuers: config.issuers ?? [metadata!.issuer],
+      allowedTenants: config.allowedTenants,
       audiences: config.audiences,
       clockTolerance: config.clockTolerance,
       maxTokenAge: config.maxTokenAge,
