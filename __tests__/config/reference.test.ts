@@ -7,12 +7,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, test } from '@jest/globals';
 import {
   BEARER_DPOP_OPTIONS,
+  BEARER_ISSUER_OPTIONS,
   BEARER_OPTIONS,
   INTROSPECTION_OPTIONS,
 } from '../../lib/config/bearer-options.js';
 import type { OptionTable } from '../../lib/config/option-spec.js';
 import { SERVICE_DPOP_OPTIONS, SERVICE_OPTIONS } from '../../lib/config/service-options.js';
-import { SIGNIN_OPTIONS } from '../../lib/config/signin-options.js';
+import { PROVIDER_OPTIONS, SIGNIN_OPTIONS } from '../../lib/config/signin-options.js';
 import { configurationReference } from '../../scripts/configuration-reference.js';
 import { errorsReference } from '../../scripts/errors-reference.js';
 
@@ -44,7 +45,9 @@ describe('configuration reference', () => {
   test.each<[string, string, OptionTable]>([
     ['lib/config/signin.ts', 'AuthOptions', SIGNIN_OPTIONS],
     ['lib/protocol/client-auth.ts', 'ClientAuthOptions', SIGNIN_OPTIONS],
+    ['lib/config/provider.ts', 'ProviderOptions', PROVIDER_OPTIONS],
     ['lib/config/bearer.ts', 'BearerOptions', BEARER_OPTIONS],
+    ['lib/config/bearer.ts', 'BearerIssuerOptions', BEARER_ISSUER_OPTIONS],
     ['lib/config/bearer.ts', 'BearerDpopOptions', BEARER_DPOP_OPTIONS],
     ['lib/config/bearer.ts', 'IntrospectionOptions', INTROSPECTION_OPTIONS],
     ['lib/config/service.ts', 'ServiceAgentOptions', SERVICE_OPTIONS],

@@ -162,7 +162,11 @@ function decodeHtml(s: string): string {
 export async function signInAtIdp(
   browser: TestBrowser,
   authorizationUrl: string,
-  { login = 'alice', stopAtCallback = false }: { login?: string; stopAtCallback?: boolean } = {},
+  {
+    login = 'alice',
+    stopAtCallback = false,
+    callbackPath = '/callback',
+  }: { login?: string; stopAtCallback?: boolean; callbackPath?: string } = {},
 ): Promise<{
   callback: { method: 'GET' | 'POST'; url: string; form?: Record<string, string> };
   result?: Hop;
@@ -170,7 +174,7 @@ export async function signInAtIdp(
   const authUrl = new URL(authorizationUrl);
   const idpOrigin = authUrl.origin;
   // With PAR the URL carries only a request_uri: the callback is then recognised by its path.
-  const redirectUri = authUrl.searchParams.get('redirect_uri') ?? '/callback';
+  const redirectUri = authUrl.searchParams.get('redirect_uri') ?? callbackPath;
   let hop = await browser.get(authorizationUrl);
   for (let i = 0; i < 15; i++) {
     const location = hop.location === undefined ? undefined : new URL(hop.location);

@@ -73,8 +73,11 @@ export interface TestIdp {
   clientKey: { pem: string; jwk: jose.JWK; kid: string };
   /** The signing keys currently served (private JWKs). */
   signingKeys: jose.JWK[];
-  /** Register redirect and post-logout redirect URIs for an app at `baseURL` on every web client. */
-  allowApp(baseURL: string): void;
+  /**
+   * Register redirect and post-logout redirect URIs for an app at `baseURL` on every web client:
+   * `baseURL` + each of `callbackPaths` (auth()'s `routes.callback`, or a provider's `/callback/<id>`).
+   */
+  allowApp(baseURL: string, callbackPaths?: string[]): void;
   /** Sign arbitrary JWTs with the IdP's current key (for forged-but-validly-signed tokens). */
   sign(payload: jose.JWTPayload, header?: Partial<jose.JWTHeaderParameters>): Promise<string>;
   /** Replace the IdP's signing keys with fresh ones (key rotation), keeping issuer and port. */
@@ -256,7 +259,16 @@ export async function startIdp(overrides: Partial<IdpSettings> = {}): Promise<Te
         },
       ],
       jwks: { keys: signingKeys as never[] },
-      cookies: { keys: ['test-cookie-key-0123456789'] },
+      // Cookies of its own: IdPs on one host share a browser's cookies (ports do not separate them),
+      // and the in-memory adapter is shared too, so another IdP must not take this one's session.
+      cookies: {
+        keys: [`test-cookie-key-0123456789-${port}`],
+        names: {
+          session: `_session_${port}`,
+          interaction: `_interaction_${port}`,
+          resume: `_resume_${port}`,
+        },
+      },
       adapter: MemoryAdapter,
       // Put the scopes' claims (email, profile) in the ID token, as most IdPs do.
       conformIdTokenClaims: settings.conformIdTokenClaims ?? false,
@@ -390,9 +402,9 @@ export async function startIdp(overrides: Partial<IdpSettings> = {}): Promise<Te
     get signingKeys() {
       return signingKeys;
     },
-    allowApp(baseURL) {
+    allowApp(baseURL, callbackPaths = ['/callback']) {
       const base = baseURL.replace(/\/$/, '');
-      redirectUris.add(`${base}/callback`);
+      for (const path of callbackPaths) redirectUris.add(`${base}${path}`);
       // auth()'s routes.postLogoutCallback: the only place the IdP may send a browser after logout.
       logoutUris.add(`${base}/logout/callback`);
     },

@@ -3,7 +3,7 @@ import type { ErrorRequestHandler, Express } from 'express';
 import express5 from 'express';
 import session from 'express-session';
 import express4 from 'express4';
-import { type AuthOptions, auth, requiresAuth } from '../../lib/index.js';
+import { type AuthOptions, auth, type ProviderOptions, requiresAuth } from '../../lib/index.js';
 import { type RunningApp, startApp } from '../helpers/app.js';
 import { signInAtIdp, TestBrowser } from '../helpers/browser.js';
 import { type TestIdp, WEB_SECRET } from '../helpers/idp.js';
@@ -37,50 +37,38 @@ export const errorHandler =
       .json({ code: err.code, message: err.message });
   };
 
-export async function startSigninApp(
-  idp: Pick<TestIdp, 'issuer'> & { allowApp?: (baseURL: string) => void },
-  {
-    express = defaultExpress,
-    options = {},
-    before,
-    routes,
-    store: customStore,
-    port = 0,
-  }: {
-    port?: number;
-    store?: session.Store;
-    express?: ExpressFactory;
-    options?: Partial<AuthOptions> | ((baseURL: string) => Partial<AuthOptions>);
-    before?: (app: Express) => void;
-    routes?: (app: Express) => void;
-  } = {},
+interface AppOptions {
+  port?: number;
+  store?: session.Store;
+  express?: ExpressFactory;
+  options?: Partial<AuthOptions> | ((baseURL: string) => Partial<AuthOptions>);
+  before?: (app: Express) => void;
+  routes?: (app: Express) => void;
+}
+
+/** An app with express-session, `auth(authOptions(baseURL))` and the test routes. */
+async function startApp_(
+  authOptions: (baseURL: string) => AuthOptions,
+  { express = defaultExpress, before, routes, store: customStore, port = 0 }: AppOptions,
 ): Promise<SigninApp> {
   const store = (customStore ?? new session.MemoryStore()) as session.MemoryStore;
   const errors: SigninApp['errors'] = [];
   const running = await startApp((baseURL) => {
-    idp.allowApp?.(baseURL);
     const app = express();
     app.use(
       session({ secret: 'test-session-secret', resave: false, saveUninitialized: false, store, name: 'sid' }),
     );
     before?.(app);
-    app.use(
-      auth({
-        issuerBaseURL: idp.issuer,
-        baseURL,
-        clientID: 'web',
-        clientSecret: WEB_SECRET,
-        authorizationParams: { scope: 'openid profile email offline_access' },
-        ...(typeof options === 'function' ? options(baseURL) : options),
-      }),
-    );
+    app.use(auth(authOptions(baseURL)));
     app.get('/me', (req, res) => {
       const at = req.oidc.accessToken;
       res.json({
         authenticated: req.oidc.isAuthenticated(),
+        provider: req.oidc.provider,
         user: req.oidc.user,
         claims: req.oidc.idTokenClaims,
         scope: at?.scope,
+        token_type: at?.token_type,
         expires_at: at?.expires_at,
         expired: at?.isExpired(),
         hasRefreshToken: req.oidc.refreshToken !== undefined,
@@ -121,6 +109,54 @@ export async function startSigninApp(
     return app;
   }, port);
   return { ...running, store, errors };
+}
+
+const extra = (options: AppOptions['options'], baseURL: string) =>
+  typeof options === 'function' ? options(baseURL) : (options ?? {});
+
+export async function startSigninApp(
+  idp: Pick<TestIdp, 'issuer'> & { allowApp?: (baseURL: string) => void },
+  appOptions: AppOptions = {},
+): Promise<SigninApp> {
+  return startApp_((baseURL) => {
+    idp.allowApp?.(baseURL);
+    return {
+      issuerBaseURL: idp.issuer,
+      baseURL,
+      clientID: 'web',
+      clientSecret: WEB_SECRET,
+      authorizationParams: { scope: 'openid profile email offline_access' },
+      ...extra(appOptions.options, baseURL),
+    };
+  }, appOptions);
+}
+
+/**
+ * An app with several providers, one per IdP (`web` client at each): `auth({ baseURL, providers })`.
+ * Each IdP accepts its provider's own callback, `/callback/<id>`, and nothing else.
+ */
+export async function startProvidersApp(
+  idps: Record<string, Pick<TestIdp, 'issuer'> & { allowApp?: TestIdp['allowApp'] }>,
+  appOptions: AppOptions & { provider?: (id: string) => Partial<ProviderOptions> } = {},
+): Promise<SigninApp> {
+  return startApp_((baseURL) => {
+    const providers: Record<string, ProviderOptions> = {};
+    for (const [id, idp] of Object.entries(idps)) {
+      idp.allowApp?.(baseURL, [`/callback/${id}`]);
+      providers[id] = {
+        issuerBaseURL: idp.issuer,
+        clientID: 'web',
+        clientSecret: WEB_SECRET,
+        ...appOptions.provider?.(id),
+      };
+    }
+    return {
+      baseURL,
+      providers,
+      authorizationParams: { scope: 'openid profile email offline_access' },
+      ...extra(appOptions.options, baseURL),
+    };
+  }, appOptions);
 }
 
 /** Log in from the app's /login through the IdP's real pages; returns the callback's answer. */

@@ -3,14 +3,58 @@
  * variable names (`ISSUER_BASE_URL`, `BASE_URL`, `CLIENT_ID`, `AUTH_REQUIRED`, ...), so an app that
  * moves from it keeps its environment; `bearer()` and `serviceAgent()` read prefixed names instead.
  */
+import type { ClientAuthOptions } from '../protocol/client-auth.js';
 import { clientAuthTable } from './client-auth-options.js';
-import type { OptionsTable } from './option-spec.js';
+import type { OptionSpec, OptionsTable } from './option-spec.js';
+import type { ProviderOptions } from './provider.js';
 import type { AuthOptions } from './signin.js';
 
 const insecureHttp = (value: unknown) =>
   value === true
     ? 'plain-http IdP URLs are accepted on non-loopback hosts, so codes and tokens cross the network unencrypted'
     : undefined;
+
+/** The client-auth options of one provider: as the top level's, but never from the environment. */
+const providerClientAuth = Object.fromEntries(
+  Object.entries(clientAuthTable('', 'this app')).map(([name, spec]) => {
+    const { env: _env, envByRule: _byRule, ...rest } = spec as OptionSpec;
+    return [name, rest];
+  }),
+) as OptionsTable<ClientAuthOptions>;
+
+/** One provider of `providers` (and what `resolveProvider` returns, with its `id`). */
+export const PROVIDER_OPTIONS = {
+  issuerBaseURL: { type: 'string', doc: 'This IdP (discovery). Required.' },
+  baseURL: {
+    type: 'string',
+    default: "auth()'s `baseURL`",
+    doc: "This app's URL for this provider's users, when only its host differs (a tenant's host name).",
+  },
+  ...providerClientAuth,
+  authorizationParams: {
+    type: 'AuthorizationParams',
+    doc: "This IdP's authorization parameters, merged over auth()'s.",
+    openFields: true,
+  },
+  pushedAuthorizationRequests: { type: 'boolean', default: "auth()'s", doc: 'PAR (RFC 9126) at this IdP.' },
+  dpop: { type: 'boolean', default: "auth()'s", doc: 'DPoP-bound tokens (RFC 9449) from this IdP.' },
+  idTokenSigningAlg: {
+    type: 'string',
+    default: "auth()'s",
+    doc: 'The one algorithm this IdP signs ID tokens with.',
+  },
+  mergeUserInfo: {
+    type: 'boolean',
+    default: "auth()'s",
+    doc: "Merge this IdP's userinfo into `req.oidc.user` at login.",
+  },
+  idpLogout: { type: 'boolean', default: "auth()'s", doc: 'Also log out at this IdP.' },
+  allowedTenants: {
+    type: 'string[] | ((tid) => boolean)',
+    default: "auth()'s",
+    doc: 'For a templated issuer (`{tenantid}`): the tenants whose users may sign in.',
+  },
+} as const satisfies OptionsTable<ProviderOptions>;
 
 export const SIGNIN_OPTIONS = {
   issuerBaseURL: {
@@ -24,6 +68,31 @@ export const SIGNIN_OPTIONS = {
     doc: "This app's public URL; the `redirect_uri` is `baseURL` + `routes.callback`. Required.",
   },
   ...clientAuthTable('', 'this app'),
+  providers: {
+    type: 'Record<string, ProviderOptions>',
+    doc: "Several IdPs by id, each with its own `issuerBaseURL`, client and client authentication (and if it wants, its own `authorizationParams`, PAR, DPoP, ...); routes and session are shared. `/login?provider=<id>` picks one. Each provider's redirect URI is `baseURL` + `routes.callback` + `/<id>`: a response at another provider's path than its login's is refused (mix-up, RFC 9700 §4.4). Instead of the top-level IdP options, which then never come from the environment.",
+    each: { label: '.<id>', table: PROVIDER_OPTIONS },
+  },
+  defaultProvider: {
+    type: 'string',
+    default: 'the only provider, when there is one',
+    doc: 'With `providers`: the one a login without `?provider=` uses; without it, such a login is a 400.',
+  },
+  resolveProvider: {
+    type: '(req, { providerId }) => ResolvedProvider | undefined',
+    doc: 'Dynamic tenants: the provider (with an `id`) for this request, by host, path or a tenant lookup; `undefined` is a 404. Only issuers it returns are ever contacted.',
+  },
+  providerCacheMaxEntries: {
+    type: 'number',
+    default: '100',
+    doc: "With `resolveProvider`: providers kept with their issuer's metadata and keys, least recently used out first; a flood of tenants never holds more.",
+  },
+  allowedTenants: {
+    env: 'ALLOWED_TENANTS',
+    envKind: 'list',
+    type: 'string[] | ((tid) => boolean)',
+    doc: "For a templated issuer (Entra ID's `/organizations/v2.0`: metadata `issuer` with `{tenantid}`): the tenants (`tid`) whose users may sign in. Without it, none can.",
+  },
   authorizationParams: {
     type: 'AuthorizationParams',
     default: "{ scope: 'openid profile email' }",

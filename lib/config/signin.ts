@@ -2,26 +2,13 @@
  * `auth()` options: merged with the environment, validated once, frozen. Bad configuration throws
  * one TypeError naming the option, at start-up, never later on a request.
  */
-import {
-  type ClientAuthConfig,
-  type ClientAuthOptions,
-  validateClientAuth,
-} from '../protocol/client-auth.js';
-import { DEFAULT_HTTP_TIMEOUT, type FetchLike, type HttpSettings } from '../protocol/http.js';
-import { type Logger, validateLogger } from '../protocol/logger.js';
+import type { ClientAuthOptions } from '../protocol/client-auth.js';
+import type { FetchLike, HttpSettings } from '../protocol/http.js';
+import type { AllowedTenants } from '../protocol/issuer-template.js';
+import type { Logger } from '../protocol/logger.js';
 import type { RefreshLock } from '../signin/refresh.js';
 import type { TokenSet } from '../signin/token-set.js';
-import { clientAuthFromEnv } from './client-auth-options.js';
-import { checkKnownOptions, envValue, readEnv, warnWeakenedChecks } from './option-spec.js';
-import { SIGNIN_OPTIONS } from './signin-options.js';
-import {
-  optionalBoolean,
-  optionalFunction,
-  optionalNumber,
-  optionalString,
-  requireCallableUrl,
-  requireString,
-} from './validate.js';
+import type { ProviderConfig, ProviderDefaults, ProviderOptions, ResolveProvider } from './provider.js';
 
 /** Authorization request parameters (OpenID Connect Core §3.1.2.1); `scope` must include `openid`. */
 export interface AuthorizationParams {
@@ -71,6 +58,39 @@ export interface AfterCallbackContext {
 export interface AuthOptions extends ClientAuthOptions {
   /** [ISSUER_BASE_URL] The IdP; discovery reads `/.well-known/openid-configuration` (RFC 8414 fallback). */
   issuerBaseURL?: string | undefined;
+  /**
+   * Several IdPs, by id (letters, digits, `-`, `_`), each with its own `issuerBaseURL`, client and
+   * client authentication, and if it wants its own `authorizationParams` (merged over these), PAR,
+   * DPoP, `idpLogout`, `mergeUserInfo`; routes and the session are shared. `GET /login?provider=<id>`
+   * and `res.oidc.login({ provider })` pick one; `req.oidc.provider` names the user's. Each provider's
+   * redirect URI is `baseURL + routes.callback + '/' + id` (and its back-channel logout URI
+   * `baseURL + routes.backchannelLogout + '/' + id`): register that one at its IdP. A response at
+   * another provider's path than its login's is a mix-up, refused before the code is sent anywhere.
+   * Instead of the top-level `issuerBaseURL`, `clientID` and client credentials.
+   * @example auth({ baseURL, providers: { corp: { issuerBaseURL, clientID, clientSecret }, partner: { ... } } })
+   */
+  providers?: Readonly<Record<string, ProviderOptions>> | undefined;
+  /** With `providers`: the one a login without `?provider=` uses. @default the only provider, when there is one */
+  defaultProvider?: string | undefined;
+  /**
+   * Dynamic tenants: `(req, { providerId }) => provider | undefined`, a provider with an `id` (by host,
+   * path or a tenant lookup), or `undefined` for a 404 `ERR_UNKNOWN_PROVIDER`. Called at login, at the
+   * callback and on each request of a signed-in session (a session is valid only where the resolver
+   * returns its provider): keep it fast. Only issuers it returns are ever contacted; their metadata
+   * and keys are kept in a cache of `providerCacheMaxEntries`. Instead of `providers`.
+   */
+  resolveProvider?: ResolveProvider | undefined;
+  /**
+   * With `resolveProvider`: how many providers are kept, each with its issuer's metadata and keys, the
+   * least recently used going first. A flood of distinct tenants never holds more. @default 100
+   */
+  providerCacheMaxEntries?: number | undefined;
+  /**
+   * [ALLOWED_TENANTS] For a templated issuer (Entra ID's `/organizations/v2.0` and `/common/v2.0`,
+   * whose metadata `issuer` holds `{tenantid}`): the tenants (`tid`) whose users may sign in, or a
+   * predicate. Without it no tenant's user can: one set of keys signs for every Entra tenant.
+   */
+  allowedTenants?: AllowedTenants | undefined;
   /** [BASE_URL] This app's public URL; `redirect_uri` is `baseURL + routes.callback`. */
   baseURL?: string | undefined;
   authorizationParams?: AuthorizationParams | undefined;
@@ -160,217 +180,46 @@ export interface AuthOptions extends ClientAuthOptions {
   logger?: Logger | undefined;
 }
 
+/** auth()'s routes, with their defaults. */
+export type RoutesConfig = { readonly [K in keyof Routes]-?: string };
+
+/**
+ * The IdPs of an `auth()`: a fixed set (one `default` for a classic config, or `providers`), or the
+ * ones `resolveProvider` returns, cached up to `maxEntries`.
+ */
+export type ProvidersConfig =
+  | {
+      readonly kind: 'static';
+      /** False for a classic single-IdP config: its provider keeps `routes.callback` and its sessions' shape. */
+      readonly multi: boolean;
+      readonly byId: ReadonlyMap<string, ProviderConfig>;
+      readonly defaultId: string | undefined;
+    }
+  | {
+      readonly kind: 'resolved';
+      readonly multi: true;
+      readonly resolve: ResolveProvider;
+      readonly defaults: ProviderDefaults;
+      readonly maxEntries: number;
+    };
+
 export interface SigninConfig {
-  readonly issuer: URL;
   readonly baseURL: URL;
-  readonly redirectUri: string;
-  readonly client: ClientAuthConfig;
-  readonly authorizationParams: Readonly<AuthorizationParams> & { scope: string };
-  readonly routes: Readonly<Required<Routes>>;
-  readonly idpLogout: boolean;
+  readonly routes: RoutesConfig;
   readonly postLogoutRedirect: string;
   readonly authRequired: boolean;
   readonly noStore: boolean;
-  readonly pushedAuthorizationRequests: boolean;
-  readonly dpop: boolean;
   readonly backchannelLogout: boolean;
   readonly autoRefresh: boolean;
-  readonly mergeUserInfo: boolean;
   readonly absoluteDuration: number;
   readonly clockTolerance: number;
   readonly http: HttpSettings;
-  readonly idTokenSigningAlg: string | undefined;
   readonly transactionCookieName: string;
   readonly refreshLock: RefreshLock | undefined;
   readonly afterCallback: AuthOptions['afterCallback'];
   readonly logger: Logger;
+  readonly providers: ProvidersConfig;
 }
 
-/** Parameters the library owns: letting callers set them would break PKCE, state or nonce. */
-const RESERVED = new Set([
-  'client_id',
-  'redirect_uri',
-  'response_type',
-  'state',
-  'nonce',
-  'code_challenge',
-  'code_challenge_method',
-  'request',
-  'request_uri',
-]);
-
-/** Check authorization parameters (from options, or per call to `res.oidc.login()`). */
-export function checkAuthorizationParams(params: unknown, option: string): AuthorizationParams {
-  if (params === undefined) return {};
-  if (typeof params !== 'object' || params === null || Array.isArray(params)) {
-    throw new TypeError(`"${option}" must be an object`);
-  }
-  const out: AuthorizationParams = {};
-  for (const [key, value] of Object.entries(params)) {
-    if (value === undefined) continue;
-    if (RESERVED.has(key))
-      throw new TypeError(`"${option}.${key}" is set by portcullis and cannot be overridden`);
-    if (key === 'response_type' && value !== 'code')
-      throw new TypeError(`"${option}.response_type" must be "code"`);
-    if (key === 'response_mode' && value !== 'query' && value !== 'form_post') {
-      throw new TypeError(`"${option}.response_mode" must be "query" or "form_post"`);
-    }
-    const ok =
-      typeof value === 'string' ||
-      (typeof value === 'number' && Number.isFinite(value)) ||
-      (Array.isArray(value) && value.every((v) => typeof v === 'string'));
-    if (!ok) throw new TypeError(`"${option}.${key}" must be a string, a number or a list of strings`);
-    out[key] = value as string | string[] | number;
-  }
-  if (out.scope !== undefined && !String(out.scope).split(' ').includes('openid')) {
-    throw new TypeError(`"${option}.scope" must include "openid"`);
-  }
-  return out;
-}
-
-function checkPath(value: unknown, option: string, fallback: string): string {
-  if (value === undefined) return fallback;
-  if (
-    typeof value !== 'string' ||
-    !value.startsWith('/') ||
-    value.startsWith('//') ||
-    /[\s\\?#]/.test(value)
-  ) {
-    throw new TypeError(`"${option}" must be a path starting with "/"`);
-  }
-  return value;
-}
-
-/**
- * Settings a known IdP refuses or ignores, said at start-up rather than found at the first login:
- * Google answers `invalid_scope` to `offline_access`, and gives refresh tokens only with
- * `access_type=offline`.
- */
-function warnKnownIdpQuirks(issuer: URL, params: AuthorizationParams, logger: Logger): void {
-  if (issuer.hostname !== 'accounts.google.com') return;
-  if (String(params.scope).split(' ').includes('offline_access')) {
-    logger.warn(
-      { option: 'authorizationParams.scope', idp: 'google' },
-      "auth(): Google refuses the scope offline_access (invalid_scope): drop it, and ask for a refresh token with authorizationParams: { access_type: 'offline', prompt: 'consent' }",
-    );
-  }
-}
-
-function checkRefreshLock(value: unknown): RefreshLock | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'object' || value === null || typeof (value as RefreshLock).lock !== 'function') {
-    throw new TypeError('"refreshLock" must have a lock(key, ttlMs) method, as redisTokenCache(client) has');
-  }
-  return value as RefreshLock;
-}
-
-export function signinConfig(
-  input: AuthOptions = {},
-  env: Record<string, string | undefined> = process.env,
-): SigninConfig {
-  if (typeof input !== 'object' || input === null) throw new TypeError('auth() options must be an object');
-  checkKnownOptions('auth()', SIGNIN_OPTIONS, input);
-  const options: AuthOptions = {
-    ...readEnv(SIGNIN_OPTIONS, input, env),
-    ...clientAuthFromEnv(input, env, SIGNIN_OPTIONS),
-  };
-  const allowInsecureHttp = optionalBoolean(options.allowInsecureHttp, 'allowInsecureHttp', false);
-  const issuer = requireCallableUrl(options.issuerBaseURL, 'issuerBaseURL', {
-    allowInsecureHttp,
-    envName: SIGNIN_OPTIONS.issuerBaseURL.env,
-  });
-  const baseText = requireString(options.baseURL, 'baseURL', SIGNIN_OPTIONS.baseURL.env);
-  let baseURL: URL;
-  try {
-    baseURL = new URL(baseText);
-  } catch {
-    throw new TypeError('"baseURL" must be an absolute URL');
-  }
-  if (baseURL.protocol !== 'https:' && baseURL.protocol !== 'http:')
-    throw new TypeError('"baseURL" must be an http(s) URL');
-  if (baseURL.search !== '' || baseURL.hash !== '')
-    throw new TypeError('"baseURL" must not have a query or fragment');
-
-  const client = validateClientAuth(options, { envPrefix: '' });
-
-  if (options.routes !== undefined && (typeof options.routes !== 'object' || options.routes === null)) {
-    throw new TypeError('"routes" must be an object');
-  }
-  const routes = {
-    login: checkPath(options.routes?.login, 'routes.login', '/login'),
-    callback: checkPath(options.routes?.callback, 'routes.callback', '/callback'),
-    logout: checkPath(options.routes?.logout, 'routes.logout', '/logout'),
-    postLogoutCallback: checkPath(
-      options.routes?.postLogoutCallback,
-      'routes.postLogoutCallback',
-      '/logout/callback',
-    ),
-    backchannelLogout: checkPath(
-      options.routes?.backchannelLogout,
-      'routes.backchannelLogout',
-      '/backchannel-logout',
-    ),
-  };
-  const params = checkAuthorizationParams(options.authorizationParams, 'authorizationParams');
-  const responseMode = envValue(SIGNIN_OPTIONS.authorizationParams.fields.response_mode, env);
-  if (params.response_mode === undefined && responseMode !== undefined) {
-    Object.assign(params, checkAuthorizationParams({ response_mode: responseMode }, 'authorizationParams'));
-  }
-  const authorizationParams = { ...params, scope: String(params.scope ?? 'openid profile email') };
-
-  const fetchImpl =
-    optionalFunction<FetchLike>(options.fetch, 'fetch') ?? ((input, init) => fetch(input, init));
-  const postLogoutRedirect = checkPath(options.postLogoutRedirect, 'postLogoutRedirect', '/');
-  const idTokenSigningAlg = optionalString(options.idTokenSigningAlg, 'idTokenSigningAlg');
-  if (
-    idTokenSigningAlg !== undefined &&
-    !/^(RS|PS|ES)(256|384|512)$|^EdDSA$|^Ed25519$/.test(idTokenSigningAlg)
-  ) {
-    throw new TypeError('"idTokenSigningAlg" must be an asymmetric JWS algorithm');
-  }
-  const logger = validateLogger(options.logger);
-  warnWeakenedChecks('auth()', SIGNIN_OPTIONS, options, logger);
-  warnKnownIdpQuirks(issuer, authorizationParams, logger);
-  const base = baseURL.href.replace(/\/$/, '');
-  const config: SigninConfig = {
-    issuer,
-    baseURL,
-    redirectUri: base + routes.callback,
-    client,
-    authorizationParams,
-    routes,
-    idpLogout: optionalBoolean(options.idpLogout, 'idpLogout', false),
-    postLogoutRedirect,
-    authRequired: optionalBoolean(options.authRequired, 'authRequired', false),
-    backchannelLogout: optionalBoolean(options.backchannelLogout, 'backchannelLogout', false),
-    noStore: optionalBoolean(options.noStore, 'noStore', true),
-    pushedAuthorizationRequests: optionalBoolean(
-      options.pushedAuthorizationRequests,
-      'pushedAuthorizationRequests',
-      false,
-    ),
-    dpop: optionalBoolean(options.dpop, 'dpop', false),
-    autoRefresh: optionalBoolean(options.autoRefresh, 'autoRefresh', false),
-    mergeUserInfo: optionalBoolean(options.mergeUserInfo, 'mergeUserInfo', false),
-    absoluteDuration: optionalNumber(options.absoluteDuration, 'absoluteDuration', 7 * 24 * 3600, { min: 1 }),
-    clockTolerance: optionalNumber(options.clockTolerance, 'clockTolerance', 60, { max: 600 }),
-    http: {
-      fetch: fetchImpl,
-      timeout: optionalNumber(options.httpTimeout, 'httpTimeout', DEFAULT_HTTP_TIMEOUT, {
-        min: 1,
-        max: 120_000,
-      }),
-      allowInsecureHttp,
-    },
-    idTokenSigningAlg,
-    transactionCookieName:
-      optionalString(options.transactionCookieName, 'transactionCookieName') ?? 'portcullis.tx',
-    refreshLock: checkRefreshLock(options.refreshLock),
-    afterCallback: optionalFunction<NonNullable<AuthOptions['afterCallback']>>(
-      options.afterCallback,
-      'afterCallback',
-    ),
-    logger,
-  };
-  return Object.freeze(config);
-}
+export { signinConfig } from './signin-config.js';
+export { checkAuthorizationParams } from './signin-params.js';

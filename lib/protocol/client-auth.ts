@@ -49,7 +49,7 @@ export interface ClientAuthConfig {
 
 const METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
 
-function defaultAlg(key: KeyObject): string {
+function defaultAlg(key: KeyObject, p: string): string {
   switch (key.asymmetricKeyType) {
     case 'rsa':
     case 'rsa-pss':
@@ -64,10 +64,15 @@ function defaultAlg(key: KeyObject): string {
     case 'ed25519':
       return 'EdDSA';
   }
-  throw new TypeError('"clientAssertionSigningKey" must be an RSA, EC (P-256, P-384, P-521) or Ed25519 key');
+  throw new TypeError(
+    `"${p}clientAssertionSigningKey" must be an RSA, EC (P-256, P-384, P-521) or Ed25519 key`,
+  );
 }
 
-function parseSigningKey(input: ClientAssertionSigningKey): { key: KeyObject; kid: string | undefined } {
+function parseSigningKey(
+  input: ClientAssertionSigningKey,
+  p: string,
+): { key: KeyObject; kid: string | undefined } {
   try {
     if (typeof input === 'string') {
       const text = input.trim();
@@ -93,7 +98,7 @@ function parseSigningKey(input: ClientAssertionSigningKey): { key: KeyObject; ki
     };
   } catch {
     throw new TypeError(
-      '"clientAssertionSigningKey" must be a private JWK, a PKCS#8 PEM or a private KeyObject',
+      `"${p}clientAssertionSigningKey" must be a private JWK, a PKCS#8 PEM or a private KeyObject`,
     );
   }
 }
@@ -107,20 +112,24 @@ export function validateClientAuth(
     optionPrefix = '',
   }: {
     requireCredentials?: boolean;
-    /** The product's variable prefix, named in messages (`''`, `'API_'`, `'SERVICE_'`). */
-    envPrefix: string;
+    /**
+     * The product's variable prefix, named in messages (`''`, `'API_'`, `'SERVICE_'`); `undefined` for
+     * options that never come from the environment (a provider of `auth({ providers })`).
+     */
+    envPrefix: string | undefined;
     /** Where the options sit (`'introspection.'`), named in messages. */
     optionPrefix?: string;
   },
 ): ClientAuthConfig {
   const { clientID, clientSecret, clientAssertionSigningKey, clientAssertionSigningAlg } = options;
+  const orEnv = (name: string) =>
+    envPrefix === undefined ? '' : ` (or the ${envPrefix}${name} environment variable)`;
+  const p = optionPrefix;
   if (typeof clientID !== 'string' || clientID === '') {
-    throw new TypeError(
-      `"${optionPrefix}clientID" is required (or the ${envPrefix}CLIENT_ID environment variable)`,
-    );
+    throw new TypeError(`"${p}clientID" is required${orEnv('CLIENT_ID')}`);
   }
   if (options.clientAuthMethod !== undefined && !METHODS.includes(options.clientAuthMethod)) {
-    throw new TypeError(`"clientAuthMethod" must be one of ${METHODS.join(', ')}`);
+    throw new TypeError(`"${p}clientAuthMethod" must be one of ${METHODS.join(', ')}`);
   }
   const method: ClientAuthMethod =
     options.clientAuthMethod ??
@@ -129,16 +138,16 @@ export function validateClientAuth(
   if (method === 'private_key_jwt') {
     if (clientAssertionSigningKey === undefined) {
       throw new TypeError(
-        '"clientAssertionSigningKey" is required for the "clientAuthMethod" "private_key_jwt"',
+        `"${p}clientAssertionSigningKey" is required for the "clientAuthMethod" "private_key_jwt"`,
       );
     }
-    const { key, kid } = parseSigningKey(clientAssertionSigningKey);
+    const { key, kid } = parseSigningKey(clientAssertionSigningKey, p);
     if (key.type !== 'private') {
-      throw new TypeError('"clientAssertionSigningKey" must be a private key');
+      throw new TypeError(`"${p}clientAssertionSigningKey" must be a private key`);
     }
-    const alg = clientAssertionSigningAlg ?? defaultAlg(key);
+    const alg = clientAssertionSigningAlg ?? defaultAlg(key, p);
     if (!/^(RS|PS|ES)(256|384|512)$|^EdDSA$|^Ed25519$/.test(alg)) {
-      throw new TypeError('"clientAssertionSigningAlg" must be an asymmetric JWS algorithm');
+      throw new TypeError(`"${p}clientAssertionSigningAlg" must be an asymmetric JWS algorithm`);
     }
     return { clientID, method, secret: undefined, signingKey: key, signingAlg: alg, kid };
   }
@@ -153,11 +162,11 @@ export function validateClientAuth(
         kid: undefined,
       };
     throw new TypeError(
-      `"${optionPrefix}clientSecret" is required for the "clientAuthMethod" "${method}" (or the ${envPrefix}CLIENT_SECRET environment variable)`,
+      `"${p}clientSecret" is required for the "clientAuthMethod" "${method}"${orEnv('CLIENT_SECRET')}`,
     );
   }
   if (typeof clientSecret !== 'string' && typeof clientSecret !== 'function') {
-    throw new TypeError('"clientSecret" must be a string or a function returning one');
+    throw new TypeError(`"${p}clientSecret" must be a string or a function returning one`);
   }
   return {
     clientID,

@@ -19,8 +19,16 @@ import {
   verifyIdTokenSignature,
 } from './id-token.js';
 import { type IdpCall, type IdpEndpoint, idpError } from './idp-error.js';
+import type { AllowedTenants } from './issuer-template.js';
 import { type LogoutTokenClaims, validateLogoutToken } from './logout-token.js';
-import { authResponseError, tokenEndpointError } from './oidc-errors.js';
+import {
+  authResponseError,
+  type IssuerOwner,
+  mixUpError,
+  refusedIdTokenIssuer,
+  tokenEndpointError,
+} from './oidc-errors.js';
+import { callbackTenantMetadata, responseTenantMetadata, tenantMetadata } from './tenant-metadata.js';
 
 export interface OidcClientOptions {
   issuer: URL;
@@ -29,6 +37,10 @@ export interface OidcClientOptions {
   redirectUri: string;
   clockTolerance: number;
   idTokenSigningAlg: string | undefined;
+  /** For a templated issuer (`{tenantid}`): the tenants whose users may sign in. */
+  allowedTenants?: AllowedTenants | undefined;
+  /** DPoP handles shared by several clients (one `auth()`'s providers); a ring of its own by default. */
+  dpopKeys?: DpopKeyRing | undefined;
 }
 
 export interface ValidatedTokens {
@@ -44,6 +56,8 @@ export interface ExpectedCallback {
   maxAge?: number | undefined;
   /** The login's DPoP key (RFC 9449): the code is exchanged with a proof, the tokens come bound. */
   dpop?: oauth.DPoPHandle | undefined;
+  /** With several providers: which other provider an issuer is, to call a mix-up one (RFC 9700 §4.4). */
+  issuerOwner?: IssuerOwner | undefined;
 }
 
 /**
@@ -85,7 +99,7 @@ export class OidcClient {
     this.#options = options;
     this.#discovery = createDiscovery({ issuer: options.issuer, http: options.http });
     this.#clientAuth = createClientAuth(options.client);
-    this.dpopKeys = new DpopKeyRing({ [oauth.clockSkew]: 0 });
+    this.dpopKeys = options.dpopKeys ?? new DpopKeyRing({ [oauth.clockSkew]: 0 });
   }
 
   /** The IdP's metadata (cached); a 503 PortcullisError while the IdP cannot be read. */
@@ -193,18 +207,24 @@ export class OidcClient {
     }
   }
 
-  /** Validate the authorization response (state, RFC 9207 `iss`, error) and exchange the code. */
+  /**
+   * Validate the authorization response (state, RFC 9207 `iss`, error) and exchange the code. An `iss`
+   * (parameter or ID token) that is another provider's is a mix-up: `ERR_ISSUER_MISMATCH`.
+   */
   async exchangeCode(callback: URLSearchParams, expected: ExpectedCallback): Promise<ValidatedTokens> {
     const as = await this.metadata();
     const client = this.#client(as);
+    const { allowedTenants } = this.#options;
+    const named = callbackTenantMetadata(as, allowedTenants, callback.get('iss'));
     let params: URLSearchParams;
     try {
-      params = oauth.validateAuthResponse(as, client, callback, expected.state);
+      params = oauth.validateAuthResponse(named, client, callback, expected.state);
     } catch (err) {
-      throw authResponseError(err);
+      throw mixUpError(err, callback.get('iss'), expected.issuerOwner, 'parameter') ?? authResponseError(err);
     }
-    let response: oauth.TokenEndpointResponse;
     const dpop = expected.dpop;
+    let checked = as;
+    let response: oauth.TokenEndpointResponse;
     try {
       response = await withNonceRetry(dpop, async () => {
         const answer = await oauth.authorizationCodeGrantRequest(
@@ -216,21 +236,32 @@ export class OidcClient {
           expected.codeVerifier,
           withDpop(requestOptions(this.#options.http, as.token_endpoint), dpop),
         );
-        return oauth.processAuthorizationCodeResponse(as, client, answer, {
+        checked = await responseTenantMetadata(as, allowedTenants, answer);
+        return oauth.processAuthorizationCodeResponse(checked, client, answer, {
           expectedNonce: expected.nonce,
           maxAge: expected.maxAge ?? oauth.skipAuthTimeCheck,
           requireIdToken: true,
         });
       });
     } catch (err) {
-      throw await tokenEndpointError(
-        err,
-        this.#call('code exchange', 'token', as.token_endpoint),
-        'authorization_code',
+      throw (
+        mixUpError(err, refusedIdTokenIssuer(err), expected.issuerOwner, 'ID token') ??
+        (await tokenEndpointError(
+          err,
+          this.#call('code exchange', 'token', as.token_endpoint),
+          'authorization_code',
+        ))
+      );
+    }
+    if (named !== as && checked.issuer !== named.issuer) {
+      throw new PortcullisError(
+        'ERR_ISSUER_MISMATCH',
+        'the ID token is from another tenant than the callback\'s "iss" parameter names',
+        { status: 400 },
       );
     }
     checkBound(response, dpop);
-    return this.#validateIdToken(as, response);
+    return this.#validateIdToken(checked, response);
   }
 
   async #validateIdToken(
@@ -264,6 +295,7 @@ export class OidcClient {
   ): Promise<{ response: oauth.TokenEndpointResponse; idToken?: string; claims?: Record<string, unknown> }> {
     const as = await this.metadata();
     const client = this.#client(as);
+    let checked = as;
     let response: oauth.TokenEndpointResponse;
     try {
       response = await withNonceRetry(dpop, async () => {
@@ -274,14 +306,15 @@ export class OidcClient {
           refreshToken,
           withDpop(requestOptions(this.#options.http, as.token_endpoint), dpop),
         );
-        return oauth.processRefreshTokenResponse(as, client, answer);
+        checked = await responseTenantMetadata(as, this.#options.allowedTenants, answer);
+        return oauth.processRefreshTokenResponse(checked, client, answer);
       });
     } catch (err) {
       throw await tokenEndpointError(err, this.#call('refresh', 'token', as.token_endpoint), 'refresh_token');
     }
     checkBound(response, dpop);
     if (response.id_token === undefined) return { response };
-    const validated = await this.#validateIdToken(as, response);
+    const validated = await this.#validateIdToken(checked, response);
     // OpenID Connect Core §12.2: a refreshed ID token must be about the same user.
     if (validated.claims['sub'] !== previousClaims['sub']) {
       throw new PortcullisError('ERR_ID_TOKEN_INVALID', 'refresh: the new ID token is about another "sub"', {
@@ -354,7 +387,7 @@ export class OidcClient {
   async logoutToken(token: string): Promise<LogoutTokenClaims> {
     const as = await this.metadata();
     return validateLogoutToken(token, this.#keySet(as), {
-      issuer: as.issuer,
+      issuer: tenantMetadata(as, this.#options.allowedTenants, token).issuer,
       audience: this.#options.client.clientID,
       algorithms: idTokenAlgorithms(
         this.#options.idTokenSigningAlg,

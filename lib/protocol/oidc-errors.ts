@@ -58,3 +58,35 @@ export function tokenEndpointError(err: unknown, call: IdpCall, grant: IdpGrant)
   }
   return idpError(err, { ...call, grant, ...(exchange ? {} : { code: 'ERR_REFRESH_FAILED', status: 401 }) });
 }
+
+/** Names the configured provider an issuer is, other than the one a login was started with. */
+export type IssuerOwner = (issuer: string) => string | undefined;
+
+/**
+ * A mix-up (RFC 9700 §4.4): the callback's `iss` parameter (RFC 9207) or its ID token's `iss` is
+ * another configured provider's issuer. `undefined` when `iss` is no configured provider's: the
+ * error stays what it was (a foreign or forged issuer is not a mix-up between our providers).
+ */
+export function mixUpError(
+  err: unknown,
+  iss: unknown,
+  owner: IssuerOwner | undefined,
+  where: 'parameter' | 'ID token',
+): PortcullisError | undefined {
+  if (typeof iss !== 'string' || owner === undefined) return undefined;
+  const other = owner(iss);
+  if (other === undefined) return undefined;
+  const what = where === 'parameter' ? 'the callback\'s "iss" parameter' : 'the ID token\'s "iss"';
+  return new PortcullisError(
+    'ERR_ISSUER_MISMATCH',
+    `${what} is the issuer of provider "${other}", not of the provider this login was started with: a mix-up (RFC 9700 §4.4), refused`,
+    { status: 400, cause: safeCause(err) },
+  );
+}
+
+/** The `iss` of an ID token that oauth4webapi refused for its `iss`, if that was the reason. */
+export function refusedIdTokenIssuer(err: unknown): unknown {
+  if (!(err instanceof oauth.OperationProcessingError)) return undefined;
+  const cause = err.cause as { claim?: unknown; claims?: { iss?: unknown } } | undefined;
+  return cause?.claim === 'iss' ? cause.claims?.iss : undefined;
+}

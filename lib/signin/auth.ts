@@ -13,6 +13,7 @@ import { attachContexts } from './context.js';
 import { startLogin } from './login.js';
 import { logout } from './logout.js';
 import { handlePostLogoutCallback } from './logout-callback.js';
+import { resolveSessionProvider } from './request-login.js';
 import { prefersHtml, preventCaching, sendJson } from './respond.js';
 import { createRuntime, type SigninRuntime } from './runtime.js';
 import { getLogin } from './session.js';
@@ -64,6 +65,17 @@ async function autoRefresh(req: Request): Promise<void> {
   }
 }
 
+/**
+ * With several providers, the callback and back-channel logout routes have one path per provider:
+ * `route/<id>` gives the id, `route` itself `''`; any other path `undefined`. One IdP: `route` only.
+ */
+function providerPath(rt: SigninRuntime, path: string, route: string): string | undefined {
+  if (path === route) return '';
+  if (!rt.providers.multi || !path.startsWith(`${route}/`)) return undefined;
+  const id = path.slice(route.length + 1);
+  return /^[A-Za-z0-9_-]{1,64}$/.test(id) ? id : undefined;
+}
+
 /** The handler of one of auth()'s own routes, when the request is for one. */
 function ownRoute(rt: SigninRuntime, req: Request, res: Response): (() => Promise<void>) | undefined {
   const { routes } = rt.config;
@@ -74,19 +86,26 @@ function ownRoute(rt: SigninRuntime, req: Request, res: Response): (() => Promis
     return returnTo === undefined ? {} : { returnTo };
   };
   if (path === routes.login && (method === 'GET' || method === 'HEAD')) {
-    return () => startLogin(rt, req, res, withReturnTo());
-  }
-  if (path === routes.callback && (method === 'GET' || method === 'POST')) {
-    return () => handleCallback(rt, req, res);
-  }
-  if (rt.config.backchannelLogout && path === routes.backchannelLogout && method === 'POST') {
-    return () => handleBackchannelLogout(rt, req, res);
+    // `?provider=` picks one of several providers; a single IdP ignores it, as it always did.
+    const provider = rt.providers.multi ? queryParam(req, 'provider') : undefined;
+    return () =>
+      startLogin(rt, req, res, { ...withReturnTo(), ...(provider === undefined ? {} : { provider }) });
   }
   if (path === routes.logout && (method === 'GET' || method === 'POST')) {
     return () => logout(rt, req, res, withReturnTo());
   }
   if (path === routes.postLogoutCallback && method === 'GET') {
     return () => handlePostLogoutCallback(rt, req, res);
+  }
+  const callback = providerPath(rt, path, routes.callback);
+  if (callback !== undefined && (method === 'GET' || method === 'POST')) {
+    return () => handleCallback(rt, req, res, callback === '' ? undefined : callback);
+  }
+  const backchannel = rt.config.backchannelLogout
+    ? providerPath(rt, path, routes.backchannelLogout)
+    : undefined;
+  if (backchannel !== undefined && method === 'POST') {
+    return () => handleBackchannelLogout(rt, req, res, backchannel === '' ? undefined : backchannel);
   }
   return undefined;
 }
@@ -103,6 +122,10 @@ async function route(rt: SigninRuntime, req: Request, res: Response): Promise<bo
 /**
  * Sign users in with OpenID Connect (Authorization Code + PKCE). Mount express-session first.
  *
+ * Several IdPs: `providers` (by id, `GET /login?provider=<id>`) or `resolveProvider` (dynamic tenants);
+ * each provider's callback is `routes.callback/<id>`, and an answer at another provider's path than its
+ * login's is refused as a mix-up (RFC 9700 §4.4).
+ *
  * @example
  * ```ts
  * app.use(session({ secret, resave: false, saveUninitialized: false }));
@@ -118,7 +141,7 @@ export function auth(options?: AuthOptions): RequestHandler {
   }
   const rt = createRuntime(signinConfig(options));
 
-  return function authMiddleware(req: Request, res: Response, next: NextFunction): void {
+  function authMiddleware(req: Request, res: Response, next: NextFunction): void {
     if (req.session === undefined || req.sessionStore === undefined) {
       next(
         new PortcullisError(
@@ -131,8 +154,16 @@ export function auth(options?: AuthOptions): RequestHandler {
     }
     attachContexts(req, res, next, rt);
     enforceAbsoluteDuration(rt, req);
+    let resolving: Promise<void> | undefined;
+    try {
+      resolving = resolveSessionProvider(rt, req);
+    } catch (err) {
+      next(err);
+      return;
+    }
 
     (async () => {
+      if (resolving !== undefined) await resolving; // only resolveProvider makes this wait
       if (await route(rt, req, res)) return;
       if (rt.config.autoRefresh) await autoRefresh(req);
       if (rt.config.authRequired && !req.oidc.isAuthenticated()) {
@@ -147,5 +178,8 @@ export function auth(options?: AuthOptions): RequestHandler {
         res.setHeader('retry-after', String(err.retryAfter));
       next(err);
     });
-  };
+  }
+  // For tests and diagnostics only: the runtime behind this middleware (its providers' cache).
+  Object.defineProperty(authMiddleware, Symbol.for('portcullis.signinRuntime'), { value: rt });
+  return authMiddleware;
 }

@@ -3,11 +3,18 @@
  *
  *   readCallbackParams  query (GET) or form_post body (POST)
  *   takePendingLogin    `state` present, known, unused, and started by this browser; then deleted
- *   exchangeCode        RFC 9207 `iss`, IdP error, code + PKCE verifier at the token endpoint,
- *                       ID token claims (oauth4webapi), signature and `at_hash` (ours)
+ *   checkProviderPath   several providers: the answer arrived at the callback path of the provider
+ *                       the login was started with (RFC 9700 §4.4.2.2, distinct redirect URIs), so
+ *                       an IdP without RFC 9207 cannot have its code sent to another provider; else
+ *                       ERR_ISSUER_MISMATCH, before the code goes anywhere
+ *   loginProvider       that provider, and only it (resolveProvider: asked again for it by id)
+ *   exchangeCode        RFC 9207 `iss` (another provider's: ERR_ISSUER_MISMATCH), IdP error, code +
+ *                       PKCE verifier at that provider's token endpoint, ID token claims (oauth4webapi;
+ *                       an `iss` that is another provider's: ERR_ISSUER_MISMATCH; a templated issuer's
+ *                       tenant: allowedTenants), signature and `at_hash` (ours)
  *   mergeUserInfo       with the option: userinfo for the same `sub` (Core §5.3.2), kept beside
  *   runAfterCallback    the app's hook may map claims or refuse the user
- *   startSession        new session id (no fixation), token set stored server-side
+ *   startSession        new session id (no fixation), token set and provider stored server-side
  *   redirect            to the pending login's `returnTo`
  */
 import type { Request, Response } from 'express';
@@ -16,7 +23,7 @@ import { PortcullisError } from '../errors.js';
 import { indexSession } from './backchannel-logout.js';
 import { readFormBody } from './body.js';
 import { redirect } from './respond.js';
-import type { SigninRuntime } from './runtime.js';
+import type { ProviderRuntime, SigninRuntime } from './runtime.js';
 import { regenerateSession, saveSession } from './session.js';
 import { type TokenSet, tokenSetFrom } from './token-set.js';
 import type { PendingLogin } from './transaction.js';
@@ -92,23 +99,55 @@ async function runAfterCallback(
   }
 }
 
+/** Several providers: the answer must come back at the path of the provider the login went to. */
+function checkProviderPath(rt: SigninRuntime, login: PendingLogin, pathProvider: string | undefined): void {
+  if (!rt.providers.multi) return;
+  const expected = login.provider ?? 'default';
+  if (pathProvider === expected) return;
+  const where =
+    pathProvider === undefined
+      ? rt.config.routes.callback
+      : `the callback path of provider ${JSON.stringify(pathProvider.slice(0, 64))}`;
+  throw new PortcullisError(
+    'ERR_ISSUER_MISMATCH',
+    `this login was started with provider "${expected}", but the answer arrived at ${where}: a mix-up (RFC 9700 §4.4), refused before the code was sent anywhere. If this is your own setup, register ${rt.config.routes.callback}/${expected} as that IdP's redirect URI`,
+    { status: 400 },
+  );
+}
+
+/** The provider the login was started with; `resolveProvider` is asked for it again. */
+async function loginProvider(rt: SigninRuntime, req: Request, login: PendingLogin): Promise<ProviderRuntime> {
+  const provider = await rt.providers.named(req, login.provider ?? 'default');
+  if (provider === undefined) {
+    throw new PortcullisError(
+      'ERR_UNKNOWN_PROVIDER',
+      'the provider this login was started with is not one of this app any more: start again',
+      { status: rt.config.providers.kind === 'resolved' ? 404 : 400 },
+    );
+  }
+  return provider;
+}
+
 async function startSession(
   rt: SigninRuntime,
   req: Request,
   tokens: TokenSet,
   login: PendingLogin,
+  provider: ProviderRuntime,
 ): Promise<void> {
   await regenerateSession(req);
   const now = Date.now();
   req.session.portcullis = {
     tokens,
+    provider: provider.config.id,
     createdAt: now,
     ...(login.stepUp ? { stepUp: { returnTo: login.returnTo, at: now } } : {}),
     ...(login.dpopKey !== undefined ? { dpopKey: login.dpopKey } : {}),
   };
   await saveSession(req);
   if (rt.config.backchannelLogout) {
-    await indexSession(req.sessionStore, tokens.claims, req.sessionID, rt.config.absoluteDuration);
+    const scope = rt.providers.multi ? provider.config.id : undefined;
+    await indexSession(req.sessionStore, scope, tokens.claims, req.sessionID, rt.config.absoluteDuration);
   }
 }
 
@@ -118,7 +157,7 @@ async function startSession(
  * about another `sub` fails the login (oauth4webapi checks it).
  */
 async function mergeUserInfo(
-  rt: SigninRuntime,
+  provider: ProviderRuntime,
   tokens: TokenSet,
   dpop: DPoPHandle | undefined,
 ): Promise<void> {
@@ -130,13 +169,17 @@ async function mergeUserInfo(
     );
   }
   const sub = tokens.claims['sub'];
-  tokens.userinfo = { ...(await rt.client.userinfo(tokens.access_token, String(sub), dpop)) };
+  tokens.userinfo = { ...(await provider.client.userinfo(tokens.access_token, String(sub), dpop)) };
 }
 
 /** The login's DPoP handle; with `dpop` on, a login started without a key is not finished unbound. */
-async function loginDpopHandle(rt: SigninRuntime, login: PendingLogin): Promise<DPoPHandle | undefined> {
-  if (login.dpopKey === undefined && !rt.config.dpop) return undefined;
-  const handle = await rt.client.dpopKeys.handle(login.dpopKey);
+async function loginDpopHandle(
+  rt: SigninRuntime,
+  provider: ProviderRuntime,
+  login: PendingLogin,
+): Promise<DPoPHandle | undefined> {
+  if (login.dpopKey === undefined && !provider.config.dpop) return undefined;
+  const handle = await rt.dpopKeys.handle(login.dpopKey);
   if (handle === undefined) {
     throw new PortcullisError('ERR_CALLBACK_INVALID', 'this login has no usable DPoP key; log in again', {
       status: 400,
@@ -145,7 +188,13 @@ async function loginDpopHandle(rt: SigninRuntime, login: PendingLogin): Promise<
   return handle;
 }
 
-export async function handleCallback(rt: SigninRuntime, req: Request, res: Response): Promise<void> {
+/** `pathProvider`: with several providers, the provider id of the callback path the answer came to. */
+export async function handleCallback(
+  rt: SigninRuntime,
+  req: Request,
+  res: Response,
+  pathProvider?: string,
+): Promise<void> {
   const params = await readCallbackParams(req);
   const { state, login } = await takePendingLogin(rt, req, res, params);
   if (login === undefined) {
@@ -154,18 +203,22 @@ export async function handleCallback(rt: SigninRuntime, req: Request, res: Respo
     redirect(res, '/');
     return;
   }
-  const dpop = await loginDpopHandle(rt, login);
-  const { response, idToken, claims } = await rt.client.exchangeCode(params, {
+  checkProviderPath(rt, login, pathProvider);
+  const provider = await loginProvider(rt, req, login);
+  const dpop = await loginDpopHandle(rt, provider, login);
+  const self = provider.config.id;
+  const { response, idToken, claims } = await provider.client.exchangeCode(params, {
     state,
     nonce: login.nonce,
     codeVerifier: login.codeVerifier,
     maxAge: login.maxAge,
     dpop,
+    issuerOwner: rt.providers.multi ? (iss) => rt.providers.issuerOwner(iss, self) : undefined,
   });
   const tokenSet = tokenSetFrom(response, idToken, claims);
-  if (rt.config.mergeUserInfo) await mergeUserInfo(rt, tokenSet, dpop);
+  if (provider.config.mergeUserInfo) await mergeUserInfo(provider, tokenSet, dpop);
   const tokens = await runAfterCallback(rt, req, res, tokenSet, login.returnTo);
   if (res.headersSent) return; // the hook answered by itself
-  await startSession(rt, req, tokens, login);
+  await startSession(rt, req, tokens, login, provider);
   redirect(res, login.returnTo);
 }

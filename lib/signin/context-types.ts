@@ -39,6 +39,11 @@ export interface SignedInFetchInit {
 export interface RequestContext {
   /** True when the session holds a login. */
   isAuthenticated(): boolean;
+  /**
+   * The id of the provider the user signed in with (`auth({ providers })`, `resolveProvider`);
+   * `'default'` with a single IdP; `undefined` when no one is signed in.
+   */
+  readonly provider: string | undefined;
   /** The ID token's claims about the user (no protocol claims such as `iss` or `nonce`). */
   readonly user: UserClaims | undefined;
   /** The raw ID token. */

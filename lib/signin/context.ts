@@ -11,8 +11,9 @@ import type { IdTokenClaims, UserClaims } from '../protocol/claims.js';
 import type { AccessToken, RequestContext, ResponseContext, SignedInFetchInit } from './context-types.js';
 import { type LoginOptions, startLogin } from './login.js';
 import { type LogoutOptions, logout } from './logout.js';
+import { requestLogin } from './request-login.js';
 import type { SigninRuntime } from './runtime.js';
-import { getLogin, saveSession } from './session.js';
+import { saveSession } from './session.js';
 import type { StoredLogin, TokenSet } from './token-set.js';
 
 /** Protocol claims that say nothing about the user; `user` leaves them out, `idTokenClaims` keeps them. */
@@ -60,7 +61,12 @@ class SessionRequestContext implements RequestContext {
   }
 
   get #tokens(): TokenSet | undefined {
-    return getLogin(this.#req)?.tokens;
+    return requestLogin(this.#req)?.login.tokens;
+  }
+
+  /** The id of the provider the user signed in with (`default` for a single IdP); none when signed out. */
+  get provider(): string | undefined {
+    return requestLogin(this.#req)?.provider.config.id;
   }
 
   /** True when the session holds a login. */
@@ -104,10 +110,11 @@ class SessionRequestContext implements RequestContext {
    * in one session share one request; a rotated refresh token replaces the old one.
    */
   async refresh(): Promise<AccessToken | undefined> {
-    const login = getLogin(this.#req);
-    if (login === undefined) {
+    const current = requestLogin(this.#req);
+    if (current === undefined) {
       throw new PortcullisError('ERR_NOT_AUTHENTICATED', 'refresh() needs a signed-in user', { status: 401 });
     }
+    const { login, provider } = current;
     if (login.tokens.refresh_token === undefined) {
       throw new PortcullisError(
         'ERR_NO_REFRESH_TOKEN',
@@ -117,7 +124,7 @@ class SessionRequestContext implements RequestContext {
         },
       );
     }
-    const tokens = await this.#rt.refresher.refresh(
+    const tokens = await provider.refresher.refresh(
       login.tokens,
       this.#req.sessionStore,
       await this.#dpop(login),
@@ -129,9 +136,9 @@ class SessionRequestContext implements RequestContext {
 
   /** The userinfo endpoint's claims for the signed-in user; a different `sub` is refused. */
   async fetchUserInfo(): Promise<UserClaims> {
-    const login = getLogin(this.#req);
-    const tokens = login?.tokens;
-    if (login === undefined || tokens?.access_token === undefined) {
+    const current = requestLogin(this.#req);
+    const tokens = current?.login.tokens;
+    if (current === undefined || tokens?.access_token === undefined) {
       throw new PortcullisError(
         'ERR_NOT_AUTHENTICATED',
         'fetchUserInfo() needs a signed-in user with an access token',
@@ -142,10 +149,10 @@ class SessionRequestContext implements RequestContext {
     }
     const sub = tokens.claims['sub'];
     return {
-      ...(await this.#rt.client.userinfo(
+      ...(await current.provider.client.userinfo(
         tokens.access_token,
         typeof sub === 'string' ? sub : '',
-        await this.#dpop(login),
+        await this.#dpop(current.login),
       )),
     };
   }
@@ -158,8 +165,8 @@ class SessionRequestContext implements RequestContext {
    * @example const orders = await (await req.oidc.fetch('https://api.example.com/orders')).json();
    */
   async fetch(input: string | URL, init: SignedInFetchInit = {}): Promise<globalThis.Response> {
-    let login = getLogin(this.#req);
-    if (login?.tokens.access_token === undefined) {
+    let current = requestLogin(this.#req);
+    if (current?.login.tokens.access_token === undefined) {
       throw new PortcullisError(
         'ERR_NOT_AUTHENTICATED',
         'fetch() needs a signed-in user with an access token',
@@ -168,10 +175,14 @@ class SessionRequestContext implements RequestContext {
         },
       );
     }
-    const expiresAt = login.tokens.expires_at;
-    if (expiresAt !== undefined && expiresAt <= Math.floor(Date.now() / 1000) && login.tokens.refresh_token) {
+    const expiresAt = current.login.tokens.expires_at;
+    if (
+      expiresAt !== undefined &&
+      expiresAt <= Math.floor(Date.now() / 1000) &&
+      current.login.tokens.refresh_token
+    ) {
       await this.refresh();
-      login = getLogin(this.#req)!;
+      current = requestLogin(this.#req)!;
     }
     let url: URL;
     try {
@@ -179,13 +190,13 @@ class SessionRequestContext implements RequestContext {
     } catch {
       throw new TypeError('req.oidc.fetch() needs an absolute URL');
     }
-    return this.#rt.client.resourceRequest(
-      login.tokens.access_token!,
+    return current.provider.client.resourceRequest(
+      current.login.tokens.access_token!,
       (init.method ?? 'GET').toUpperCase(),
       url,
       new Headers(init.headers),
       init.body ?? null,
-      await this.#dpop(login),
+      await this.#dpop(current.login),
     );
   }
 
@@ -193,7 +204,7 @@ class SessionRequestContext implements RequestContext {
   async #dpop(login: StoredLogin): Promise<DPoPHandle | undefined> {
     const bound = login.dpopKey !== undefined || login.tokens.token_type?.toLowerCase() === 'dpop';
     if (!bound) return undefined;
-    const handle = await this.#rt.client.dpopKeys.handle(login.dpopKey);
+    const handle = await this.#rt.dpopKeys.handle(login.dpopKey);
     if (handle === undefined) {
       throw new PortcullisError('ERR_NOT_AUTHENTICATED', "the session's DPoP key is unusable; log in again", {
         status: 401,
@@ -224,8 +235,11 @@ class SessionResponseContext implements ResponseContext {
     return startLogin(this.#rt, this.#req, this.#res, options).catch((err: unknown) => this.#next(err));
   }
 
+  /** A step-up login goes to the provider the user signed in with. */
   [STEP_UP](options: LoginOptions): Promise<void> {
-    return startLogin(this.#rt, this.#req, this.#res, options, { stepUp: true }).catch((err: unknown) =>
+    const provider = requestLogin(this.#req)?.provider.config.id;
+    const withProvider = provider === undefined ? options : { ...options, provider };
+    return startLogin(this.#rt, this.#req, this.#res, withProvider, { stepUp: true }).catch((err: unknown) =>
       this.#next(err),
     );
   }

@@ -1,3 +1,4 @@
+export type { ProviderOptions, ResolvedProvider, ResolveProvider } from '../config/provider.js';
 export type { AfterCallbackContext, AuthOptions, AuthorizationParams, Routes } from '../config/signin.js';
 export type { ClientAssertionSigningKey, ClientAuthMethod, ClientSecret } from '../protocol/client-auth.js';
 export type { FetchLike } from '../protocol/http.js';

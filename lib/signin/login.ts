@@ -1,6 +1,7 @@
 /**
- * Start a login: PKCE S256, a fresh `state` and `nonce`, the pending login saved server-side, and a
- * redirect to the IdP's authorization endpoint (OpenID Connect Core §3.1.2.1, RFC 7636).
+ * Start a login: the provider (the one asked for, or the default), PKCE S256, a fresh `state` and
+ * `nonce`, the pending login saved server-side with its provider, and a redirect to that provider's
+ * authorization endpoint (OpenID Connect Core §3.1.2.1, RFC 7636).
  */
 import type { Request, Response } from 'express';
 import * as oauth from 'oauth4webapi';
@@ -16,6 +17,11 @@ export interface LoginOptions {
   returnTo?: string;
   /** Authorization parameters for this login only, on top of the configured ones. */
   authorizationParams?: AuthorizationParams;
+  /**
+   * With several providers: the id of the one to sign in with (`GET /login?provider=<id>` does the
+   * same). An id that is none of them is a 400 `ERR_UNKNOWN_PROVIDER`. @default `defaultProvider`
+   */
+  provider?: string;
 }
 
 function toSearchParams(params: AuthorizationParams): URLSearchParams {
@@ -33,14 +39,14 @@ function toSearchParams(params: AuthorizationParams): URLSearchParams {
  * internal name behind a proxy): the login's cookie is set for that host and the callback, at
  * `baseURL`, will not see it. Warned about once per host; not trusted for anything else.
  */
-function otherHost(rt: SigninRuntime, req: Request): string | undefined {
+function otherHost(rt: SigninRuntime, baseURL: URL, req: Request): string | undefined {
   const host = req.headers.host;
-  if (host === undefined || host.toLowerCase() === rt.config.baseURL.host) return undefined;
+  if (host === undefined || host.toLowerCase() === baseURL.host) return undefined;
   if (!rt.warnedHosts.has(host) && rt.warnedHosts.size < 100) {
     rt.warnedHosts.add(host);
     rt.config.logger.warn(
-      { host, baseURL: rt.config.baseURL.origin },
-      `auth(): a login was started at host "${host}", but baseURL is ${rt.config.baseURL.origin}: the browser will not send this login's cookie there, so the callback will refuse it. Open the app at ${rt.config.baseURL.origin}, or set baseURL to the address users open`,
+      { host, baseURL: baseURL.origin },
+      `auth(): a login was started at host "${host}", but baseURL is ${baseURL.origin}: the browser will not send this login's cookie there, so the callback will refuse it. Open the app at ${baseURL.origin}, or set baseURL to the address users open`,
     );
   }
   return host;
@@ -59,8 +65,14 @@ export async function startLogin(
   } catch (err) {
     throw new PortcullisError('ERR_BAD_REQUEST', (err as Error).message, { status: 400 });
   }
-  const params: AuthorizationParams = { ...rt.config.authorizationParams, ...perCall };
-  const returnTo = safeReturnTo(options.returnTo, rt.config.baseURL) ?? '/';
+  if (options.provider !== undefined && typeof options.provider !== 'string') {
+    throw new PortcullisError('ERR_UNKNOWN_PROVIDER', '"provider" must be the id of a provider', {
+      status: 400,
+    });
+  }
+  const { config: provider, client } = await rt.providers.forLogin(req, options.provider);
+  const params: AuthorizationParams = { ...provider.authorizationParams, ...perCall };
+  const returnTo = safeReturnTo(options.returnTo, provider.baseURL) ?? '/';
 
   const state = oauth.generateRandomState();
   const nonce = oauth.generateRandomNonce();
@@ -74,16 +86,17 @@ export async function startLogin(
 
   // RFC 9449 §10: `dpop_jkt` binds the authorization code to this login's key, so that a stolen
   // code cannot be redeemed with another.
-  const dpopKey = rt.config.dpop ? generateDpopKey() : undefined;
+  const dpopKey = provider.dpop ? generateDpopKey() : undefined;
   if (dpopKey !== undefined) search.set('dpop_jkt', dpopKey.jkt);
 
-  const url = await rt.client.authorizationUrl(search, {
-    pushed: rt.config.pushedAuthorizationRequests,
-    dpop: dpopKey === undefined ? undefined : await rt.client.dpopKeys.handle(dpopKey),
+  const url = await client.authorizationUrl(search, {
+    pushed: provider.pushedAuthorizationRequests,
+    dpop: dpopKey === undefined ? undefined : await rt.dpopKeys.handle(dpopKey),
   });
   const maxAge = params.max_age === undefined ? undefined : Number(params.max_age);
-  const startedAtHost = otherHost(rt, req);
+  const startedAtHost = otherHost(rt, provider.baseURL, req);
   await rt.transactions.save(req.sessionStore, req, res, state, {
+    provider: provider.id,
     nonce,
     codeVerifier,
     returnTo,

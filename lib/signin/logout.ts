@@ -1,7 +1,7 @@
 /**
  * Logout, as named steps:
  *
- *   endSessionUrl    with `idpLogout` and a signed-in user: the IdP's `end_session_endpoint` with
+ *   endSessionUrl    with the session's provider's `idpLogout`: that IdP's `end_session_endpoint` with
  *                    `id_token_hint`, `post_logout_redirect_uri` (routes.postLogoutCallback) and a
  *                    fresh `state` (RP-Initiated Logout 1.0 §2); an unreachable IdP skips this step
  *   saveLogout       the state and `returnTo`, single use, tied to this browser (logout-callback.ts)
@@ -10,20 +10,26 @@
  */
 import type { Request, Response } from 'express';
 import * as oauth from 'oauth4webapi';
+import { requestLogin } from './request-login.js';
 import { redirect } from './respond.js';
 import { safeReturnTo } from './return-to.js';
-import type { SigninRuntime } from './runtime.js';
-import { destroySession, getLogin } from './session.js';
+import type { ProviderRuntime, SigninRuntime } from './runtime.js';
+import { destroySession } from './session.js';
 
 export interface LogoutOptions {
   /** A same-origin path to land on after logout. @default the `postLogoutRedirect` option */
   returnTo?: string;
 }
 
-async function endSessionUrl(rt: SigninRuntime, idToken: string, state: string): Promise<URL | undefined> {
-  const base = rt.config.baseURL.href.replace(/\/$/, '');
+async function endSessionUrl(
+  rt: SigninRuntime,
+  provider: ProviderRuntime,
+  idToken: string,
+  state: string,
+): Promise<URL | undefined> {
+  const base = provider.config.baseURL.href.replace(/\/$/, '');
   try {
-    return await rt.client.endSessionUrl(idToken, base + rt.config.routes.postLogoutCallback, state);
+    return await provider.client.endSessionUrl(idToken, base + rt.config.routes.postLogoutCallback, state);
   } catch {
     // IdP unreachable: the local logout still happens.
     return undefined;
@@ -38,11 +44,11 @@ export async function logout(
 ): Promise<void> {
   const { config } = rt;
   const returnTo = safeReturnTo(options.returnTo, config.baseURL) ?? config.postLogoutRedirect;
-  const login = getLogin(req);
+  const current = requestLogin(req);
   let target = returnTo;
-  if (login !== undefined && config.idpLogout) {
+  if (current?.provider.config.idpLogout) {
     const state = oauth.generateRandomState();
-    const end = await endSessionUrl(rt, login.tokens.id_token, state);
+    const end = await endSessionUrl(rt, current.provider, current.login.tokens.id_token, state);
     if (end !== undefined) {
       await rt.logouts.save(req.sessionStore, req, res, state, { returnTo });
       target = end.href;

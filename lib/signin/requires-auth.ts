@@ -11,8 +11,8 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { PortcullisError } from '../errors.js';
 import { type AcrRequirement, acrShortfall, checkAcrRequirement } from '../protocol/acr.js';
 import { noStoreWanted, startStepUp } from './context.js';
+import { requestLogin } from './request-login.js';
 import { prefersHtml, preventCaching, sendJson } from './respond.js';
-import { getLogin } from './session.js';
 
 export interface RequiresAuthOptions {
   /** Acceptable `acr` values for this route; any one will do. */
@@ -32,7 +32,7 @@ function stepUp(
   shortfall: string,
 ): void {
   const url = req.originalUrl ?? req.url;
-  const attempt = getLogin(req)?.stepUp;
+  const attempt = requestLogin(req)?.login.stepUp;
   if (attempt !== undefined && attempt.returnTo === url && Date.now() - attempt.at < STEP_UP_WINDOW_MS) {
     next(
       new PortcullisError('ERR_STEP_UP_FAILED', `this page needs a stronger login: ${shortfall}`, {

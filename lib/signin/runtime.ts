@@ -1,49 +1,78 @@
 /**
- * What one `auth()` instance shares across requests: its frozen config, the protocol client
- * (discovery, keys, client authentication), the pending-login and pending-logout stores and the
- * refresher.
+ * What one `auth()` instance shares across requests: its frozen config, its providers (each with its
+ * protocol client: discovery, keys, client authentication; and its refresher), the pending-login and
+ * pending-logout stores, and the DPoP handles of its sessions.
  */
+import * as oauth from 'oauth4webapi';
+import type { ProviderConfig } from '../config/provider.js';
 import type { SigninConfig } from '../config/signin.js';
+import { DpopKeyRing } from '../protocol/dpop/session-keys.js';
 import { OidcClient } from '../protocol/oidc-client.js';
 import { BindingCookies } from './binding-cookies.js';
 import { logoutStore, type PendingLogout } from './logout-callback.js';
+import { ProviderRegistry } from './provider-registry.js';
 import { Refresher } from './refresh.js';
 import type { StateStore } from './state-store.js';
 import { type PendingLogin, transactionStore } from './transaction.js';
 
+/** One provider, ready to use: its settings, its protocol client and its refresher. */
+export interface ProviderRuntime {
+  readonly config: ProviderConfig;
+  readonly client: OidcClient;
+  readonly refresher: Refresher;
+}
+
 export interface SigninRuntime {
   readonly config: SigninConfig;
-  readonly client: OidcClient;
+  readonly providers: ProviderRegistry;
   /** Pending logins, by `state`. */
   readonly transactions: StateStore<PendingLogin>;
   /** Pending RP-initiated logouts, by `state`. */
   readonly logouts: StateStore<PendingLogout>;
-  readonly refresher: Refresher;
+  /** The DPoP handles of every provider's sessions (a session's key is its own, whichever its provider). */
+  readonly dpopKeys: DpopKeyRing;
   /** Hosts other than baseURL's that logins were started at, warned about once each (bounded). */
   readonly warnedHosts: Set<string>;
 }
 
-export function createRuntime(config: SigninConfig): SigninRuntime {
+function providerRuntime(
+  config: SigninConfig,
+  provider: ProviderConfig,
+  dpopKeys: DpopKeyRing,
+): ProviderRuntime {
   const client = new OidcClient({
-    issuer: config.issuer,
-    client: config.client,
+    issuer: provider.issuer,
+    client: provider.client,
     http: config.http,
-    redirectUri: config.redirectUri,
+    redirectUri: provider.redirectUri,
     clockTolerance: config.clockTolerance,
-    idTokenSigningAlg: config.idTokenSigningAlg,
+    idTokenSigningAlg: provider.idTokenSigningAlg,
+    allowedTenants: provider.allowedTenants,
+    dpopKeys,
   });
-  const cookies = new BindingCookies({ cookieName: config.transactionCookieName, baseURL: config.baseURL });
   return {
-    config,
+    config: provider,
     client,
-    transactions: transactionStore(cookies),
-    logouts: logoutStore(cookies),
     refresher: new Refresher({
       client,
       lock: config.refreshLock,
       logTtl: config.absoluteDuration,
       lockTtl: config.http.timeout * 2 + 1000,
     }),
+  };
+}
+
+export function createRuntime(config: SigninConfig): SigninRuntime {
+  const cookies = new BindingCookies({ cookieName: config.transactionCookieName, baseURL: config.baseURL });
+  const dpopKeys = new DpopKeyRing({ [oauth.clockSkew]: 0 });
+  return {
+    config,
+    providers: new ProviderRegistry(config.providers, (provider) =>
+      providerRuntime(config, provider, dpopKeys),
+    ),
+    transactions: transactionStore(cookies),
+    logouts: logoutStore(cookies),
+    dpopKeys,
     warnedHosts: new Set(),
   };
 }

@@ -21,6 +21,8 @@ export interface TokenSet {
 
 export interface StoredLogin {
   tokens: TokenSet;
+  /** The provider the user signed in with (its id); none in sessions made before several providers: `default`. */
+  provider?: string;
   /** With `dpop`: the key the tokens are bound to (RFC 9449), private half included, server-side only. */
   dpopKey?: StoredDpopKey;
   /** Milliseconds since the epoch, when the user logged in. */

@@ -9,6 +9,8 @@ import type { BindingCookies } from './binding-cookies.js';
 import { StateStore } from './state-store.js';
 
 export interface PendingLogin {
+  /** The provider the login was sent to: the callback uses it, and only it (RFC 9700 §4.4). */
+  provider?: string;
   nonce: string;
   codeVerifier: string;
   returnTo: string;

@@ -1,0 +1,180 @@
+/**
+ * One IdP of `auth()`: the single IdP of a classic config (id `default`), an entry of `providers`, or
+ * what `resolveProvider` returns. Its own issuer, client and client authentication, authorization
+ * parameters, PAR and DPoP; routes, session and the rest are `auth()`'s, shared by all.
+ *
+ * Each provider of several has its own callback and back-channel logout paths (`/callback/<id>`,
+ * `/backchannel-logout/<id>`): an authorization response that arrives at another provider's path than
+ * the one its login was started with is a mix-up (RFC 9700 §4.4.2.2), refused before the code goes
+ * anywhere. A single IdP keeps `routes.callback` itself, as before.
+ */
+import type { Request } from 'express';
+import {
+  type ClientAuthConfig,
+  type ClientAuthOptions,
+  validateClientAuth,
+} from '../protocol/client-auth.js';
+import { type AllowedTenants, checkAllowedTenants } from '../protocol/issuer-template.js';
+import type { AuthorizationParams } from './signin.js';
+import { checkAuthorizationParams } from './signin-params.js';
+import { optionalBoolean, requireCallableUrl } from './validate.js';
+
+/** One IdP of `auth({ providers })`. Options left out take `auth()`'s own value, where it has one. */
+export interface ProviderOptions extends ClientAuthOptions {
+  /** The IdP. Discovery reads `/.well-known/openid-configuration`. Required. */
+  issuerBaseURL?: string | undefined;
+  /**
+   * This app's public URL for this provider's users, when it is not `auth()`'s: a tenant's own host
+   * name (`https://acme.app.example`). Only the host may differ from `auth()`'s `baseURL`.
+   * @default auth()'s `baseURL`
+   */
+  baseURL?: string | undefined;
+  /** Merged over `auth()`'s `authorizationParams`. */
+  authorizationParams?: AuthorizationParams | undefined;
+  /** @default auth()'s `pushedAuthorizationRequests` */
+  pushedAuthorizationRequests?: boolean | undefined;
+  /** @default auth()'s `dpop` */
+  dpop?: boolean | undefined;
+  /** @default auth()'s `idTokenSigningAlg` */
+  idTokenSigningAlg?: string | undefined;
+  /** @default auth()'s `mergeUserInfo` */
+  mergeUserInfo?: boolean | undefined;
+  /** @default auth()'s `idpLogout` */
+  idpLogout?: boolean | undefined;
+  /** For a templated issuer (`{tenantid}`): the tenants whose users may sign in. @default auth()'s `allowedTenants` */
+  allowedTenants?: AllowedTenants | undefined;
+}
+
+/** What `resolveProvider` returns: a provider and its `id`, stable for as long as its users' sessions. */
+export interface ResolvedProvider extends ProviderOptions {
+  /** Letters, digits, `-` and `_` (64 at most): it names the provider in sessions and in its callback path. */
+  id: string;
+}
+
+/**
+ * Dynamic tenants: the provider for this request (by host, path or a tenant lookup), or `undefined`
+ * for none (404 `ERR_UNKNOWN_PROVIDER`). `providerId` is set when portcullis asks for a provider it
+ * recorded itself (the one a pending login or a session was started with, or a provider's own
+ * callback path): return that provider, or `undefined` if it is gone.
+ */
+export type ResolveProvider = (
+  req: Request,
+  context: { readonly providerId?: string | undefined },
+) => ResolvedProvider | undefined | Promise<ResolvedProvider | undefined>;
+
+export interface ProviderConfig {
+  readonly id: string;
+  readonly issuer: URL;
+  readonly baseURL: URL;
+  readonly redirectUri: string;
+  /** Where this provider's authorization responses arrive. */
+  readonly callbackPath: string;
+  /** Where this provider's logout tokens arrive. */
+  readonly backchannelLogoutPath: string;
+  readonly client: ClientAuthConfig;
+  readonly authorizationParams: Readonly<AuthorizationParams> & { scope: string };
+  readonly pushedAuthorizationRequests: boolean;
+  readonly dpop: boolean;
+  readonly idTokenSigningAlg: string | undefined;
+  readonly mergeUserInfo: boolean;
+  readonly idpLogout: boolean;
+  readonly allowedTenants: AllowedTenants | undefined;
+}
+
+/** What a provider takes from `auth()` when it does not say. */
+export interface ProviderDefaults {
+  readonly baseURL: URL;
+  readonly routes: { readonly callback: string; readonly backchannelLogout: string };
+  readonly authorizationParams: Readonly<AuthorizationParams>;
+  readonly pushedAuthorizationRequests: boolean;
+  readonly dpop: boolean;
+  readonly idTokenSigningAlg: string | undefined;
+  readonly mergeUserInfo: boolean;
+  readonly idpLogout: boolean;
+  readonly allowedTenants: AllowedTenants | undefined;
+  readonly allowInsecureHttp: boolean;
+}
+
+const PROVIDER_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+export function checkProviderId(id: unknown, option: string): string {
+  if (typeof id !== 'string' || !PROVIDER_ID.test(id)) {
+    throw new TypeError(`${option} must be 1 to 64 letters, digits, "-" or "_"`);
+  }
+  return id;
+}
+
+export function checkIdTokenSigningAlg(value: unknown, option: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !/^(RS|PS|ES)(256|384|512)$|^EdDSA$|^Ed25519$/.test(value)) {
+    throw new TypeError(`"${option}" must be an asymmetric JWS algorithm`);
+  }
+  return value;
+}
+
+/** A provider's `baseURL`: `auth()`'s, or one that differs from it only in the host. */
+function providerBaseURL(value: unknown, defaults: ProviderDefaults, option: string): URL {
+  if (value === undefined) return defaults.baseURL;
+  let url: URL;
+  try {
+    url = new URL(String(value));
+  } catch {
+    throw new TypeError(`"${option}" must be an absolute URL`);
+  }
+  const base = defaults.baseURL;
+  if (
+    url.protocol !== base.protocol ||
+    url.pathname !== base.pathname ||
+    url.search !== '' ||
+    url.hash !== ''
+  ) {
+    throw new TypeError(
+      `"${option}" may differ from auth()'s "baseURL" (${base.href}) only in its host: same scheme and path`,
+    );
+  }
+  return url;
+}
+
+/**
+ * A provider, checked. `path` prefixes option names in messages (`providers.corp.`); `env` is true for
+ * the single IdP of a classic config, whose options may come from the environment; `distinctPaths`
+ * gives it its own callback and back-channel logout paths (several providers, or `resolveProvider`).
+ */
+export function providerConfig(
+  id: string,
+  options: ProviderOptions,
+  defaults: ProviderDefaults,
+  { path, env, distinctPaths }: { path: string; env: boolean; distinctPaths: boolean },
+): ProviderConfig {
+  const issuer = requireCallableUrl(options.issuerBaseURL, `${path}issuerBaseURL`, {
+    allowInsecureHttp: defaults.allowInsecureHttp,
+    ...(env ? { envName: 'ISSUER_BASE_URL' } : {}),
+  });
+  const client = validateClientAuth(options, { envPrefix: env ? '' : undefined, optionPrefix: path });
+  const baseURL = providerBaseURL(options.baseURL, defaults, `${path}baseURL`);
+  const own = checkAuthorizationParams(options.authorizationParams, `${path}authorizationParams`);
+  const params = { ...defaults.authorizationParams, ...own };
+  const { routes } = defaults;
+  const callbackPath = distinctPaths ? `${routes.callback}/${id}` : routes.callback;
+  const pick = (name: 'pushedAuthorizationRequests' | 'dpop' | 'mergeUserInfo' | 'idpLogout') =>
+    optionalBoolean(options[name], `${path}${name}`, defaults[name]);
+  return Object.freeze({
+    id,
+    issuer,
+    baseURL,
+    redirectUri: baseURL.href.replace(/\/$/, '') + callbackPath,
+    callbackPath,
+    backchannelLogoutPath: distinctPaths ? `${routes.backchannelLogout}/${id}` : routes.backchannelLogout,
+    client,
+    authorizationParams: Object.freeze({ ...params, scope: String(params.scope ?? 'openid profile email') }),
+    pushedAuthorizationRequests: pick('pushedAuthorizationRequests'),
+    dpop: pick('dpop'),
+    idTokenSigningAlg:
+      checkIdTokenSigningAlg(options.idTokenSigningAlg, `${path}idTokenSigningAlg`) ??
+      defaults.idTokenSigningAlg,
+    mergeUserInfo: pick('mergeUserInfo'),
+    idpLogout: pick('idpLogout'),
+    allowedTenants:
+      checkAllowedTenants(options.allowedTenants, `${path}allowedTenants`) ?? defaults.allowedTenants,
+  });
+}
