@@ -25,7 +25,10 @@ export interface TenantIdp {
   /** Every request's path, in order. */
   paths: string[];
   /** The token endpoint's next answers, by issuer path (`/t/7`, `/organizations/v2.0`). */
-  tokenAnswer: (issuerPath: string, form: URLSearchParams) => { status: number; body: unknown };
+  tokenAnswer: (
+    issuerPath: string,
+    form: URLSearchParams,
+  ) => { status: number; body: unknown } | Promise<{ status: number; body: unknown }>;
   /** The issuer of tenant `tid` (`<origin>/<tid>/v2.0`), and of path tenant `n` (`<origin>/t/<n>`). */
   tenantIssuer(tid: string): string;
   pathIssuer(n: number | string): string;
@@ -108,7 +111,7 @@ export async function startTenantIdp(): Promise<TenantIdp> {
     }
     const token = /^(\/.+)\/token$/.exec(path);
     if (token !== null && req.method === 'POST') {
-      const answer = idp.tokenAnswer(token[1]!, new URLSearchParams(body));
+      const answer = await idp.tokenAnswer(token[1]!, new URLSearchParams(body));
       return send(answer.status, answer.body);
     }
     send(404, { error: 'not_found' });

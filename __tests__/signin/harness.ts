@@ -1,5 +1,5 @@
 /** An Express app with express-session and auth() against the test IdP, on Express 4 or 5. */
-import type { ErrorRequestHandler, Express } from 'express';
+import type { ErrorRequestHandler, Express, RequestHandler } from 'express';
 import express5 from 'express';
 import session from 'express-session';
 import express4 from 'express4';
@@ -26,6 +26,8 @@ export const defaultExpress = (process.env['PORTCULLIS_TEST_EXPRESS'] === '4'
 export interface SigninApp extends RunningApp {
   store: session.MemoryStore;
   errors: Array<{ code?: string; status?: number; message: string }>;
+  /** The auth() middleware itself (its runtime is behind Symbol.for('portcullis.signinRuntime')). */
+  authMiddleware: RequestHandler | undefined;
 }
 
 export const errorHandler =
@@ -37,7 +39,7 @@ export const errorHandler =
       .json({ code: err.code, message: err.message });
   };
 
-interface AppOptions {
+export interface AppOptions {
   port?: number;
   store?: session.Store;
   express?: ExpressFactory;
@@ -47,19 +49,21 @@ interface AppOptions {
 }
 
 /** An app with express-session, `auth(authOptions(baseURL))` and the test routes. */
-async function startApp_(
+export async function startAuthApp(
   authOptions: (baseURL: string) => AuthOptions,
   { express = defaultExpress, before, routes, store: customStore, port = 0 }: AppOptions,
 ): Promise<SigninApp> {
   const store = (customStore ?? new session.MemoryStore()) as session.MemoryStore;
   const errors: SigninApp['errors'] = [];
+  let authMiddleware: RequestHandler | undefined;
   const running = await startApp((baseURL) => {
     const app = express();
     app.use(
       session({ secret: 'test-session-secret', resave: false, saveUninitialized: false, store, name: 'sid' }),
     );
     before?.(app);
-    app.use(auth(authOptions(baseURL)));
+    authMiddleware = auth(authOptions(baseURL));
+    app.use(authMiddleware);
     app.get('/me', (req, res) => {
       const at = req.oidc.accessToken;
       res.json({
@@ -108,7 +112,7 @@ async function startApp_(
     app.use(errorHandler(errors));
     return app;
   }, port);
-  return { ...running, store, errors };
+  return { ...running, store, errors, authMiddleware };
 }
 
 const extra = (options: AppOptions['options'], baseURL: string) =>
@@ -118,7 +122,7 @@ export async function startSigninApp(
   idp: Pick<TestIdp, 'issuer'> & { allowApp?: (baseURL: string) => void },
   appOptions: AppOptions = {},
 ): Promise<SigninApp> {
-  return startApp_((baseURL) => {
+  return startAuthApp((baseURL) => {
     idp.allowApp?.(baseURL);
     return {
       issuerBaseURL: idp.issuer,
@@ -139,7 +143,7 @@ export async function startProvidersApp(
   idps: Record<string, Pick<TestIdp, 'issuer'> & { allowApp?: TestIdp['allowApp'] }>,
   appOptions: AppOptions & { provider?: (id: string) => Partial<ProviderOptions> } = {},
 ): Promise<SigninApp> {
-  return startApp_((baseURL) => {
+  return startAuthApp((baseURL) => {
     const providers: Record<string, ProviderOptions> = {};
     for (const [id, idp] of Object.entries(idps)) {
       idp.allowApp?.(baseURL, [`/callback/${id}`]);

@@ -1,0 +1,130 @@
+/**
+ * A tenant flood through resolveProvider: 10,000 distinct tenants, each its own issuer (an IdP of our
+ * own serves `/t/<n>` issuers on one port), each starting a login (discovery), one in ten finishing it
+ * (token request, JWKS). The providers kept, with their metadata and keys, never exceed
+ * `providerCacheMaxEntries`, and the heap after the flood is close to the heap early in it.
+ */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import type { ResolvedProvider } from '../../lib/index.js';
+import type { ProviderRegistry } from '../../lib/signin/provider-registry.js';
+import type { SigninRuntime } from '../../lib/signin/runtime.js';
+import { startTenantIdp, type TenantIdp } from '../helpers/tenant-idp.js';
+import { type SigninApp, startAuthApp, TestBrowser } from './harness.js';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+const TENANTS = 10_000;
+const MAX_PROVIDERS = 50;
+const BATCH = 25;
+
+let idp: TenantIdp;
+let app: SigninApp;
+let registry: ProviderRegistry;
+const nonces = new Map<string, string>();
+const resolved = { count: 0 };
+
+beforeAll(async () => {
+  idp = await startTenantIdp();
+  idp.tokenAnswer = async (issuerPath) => {
+    const n = issuerPath.slice('/t/'.length);
+    const now = Math.floor(Date.now() / 1000);
+    const idToken = await idp.sign({
+      iss: idp.pathIssuer(n),
+      aud: 'web',
+      sub: `user-${n}`,
+      nonce: nonces.get(n),
+      iat: now,
+      exp: now + 300,
+    });
+    return {
+      status: 200,
+      body: { access_token: `at-${n}`, token_type: 'Bearer', expires_in: 300, id_token: idToken },
+    };
+  };
+  app = await startAuthApp(
+    (baseURL) => ({
+      baseURL,
+      providerCacheMaxEntries: MAX_PROVIDERS,
+      authorizationParams: { scope: 'openid' },
+      // A new object on every call, as a resolver reading a database would return.
+      resolveProvider: (_req, { providerId }): ResolvedProvider | undefined => {
+        resolved.count++;
+        const n = /^t(\d{1,5})$/.exec(providerId ?? '')?.[1];
+        if (n === undefined) return undefined;
+        return {
+          id: `t${n}`,
+          issuerBaseURL: idp.pathIssuer(n),
+          clientID: 'web',
+          clientSecret: 'tenant-secret-0123456789',
+        };
+      },
+    }),
+    {},
+  );
+  const runtime = (app.authMiddleware as unknown as Record<symbol, SigninRuntime>)[
+    Symbol.for('portcullis.signinRuntime')
+  ]!;
+  registry = runtime.providers;
+});
+afterAll(async () => {
+  await app.close();
+  await idp.close();
+});
+
+/** Start tenant n's login; every tenth finishes it (the callback fetches a token and the JWKS). */
+async function tenant(n: number): Promise<void> {
+  const browser = new TestBrowser();
+  const start = await browser.get(`${app.baseURL}/login?provider=t${n}`);
+  expect(start.status).toBe(302);
+  if (n % 10 !== 0) return;
+  const url = new URL(start.location!);
+  nonces.set(String(n), url.searchParams.get('nonce')!);
+  const done = await browser.get(
+    `${app.baseURL}/callback/t${n}?${new URLSearchParams({ code: `code-${n}`, state: url.searchParams.get('state')! })}`,
+  );
+  expect(done.status).toBe(302);
+  expect(done.location).toBe(`${app.baseURL}/`);
+  nonces.delete(String(n));
+}
+
+function heapMB(): number {
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed / 1024 / 1024;
+}
+
+test(`${TENANTS} distinct tenants: at most ${MAX_PROVIDERS} providers kept, and a bounded heap`, async () => {
+  let most = 0;
+  let early = 0;
+  for (let first = 0; first < TENANTS; first += BATCH) {
+    await Promise.all(Array.from({ length: BATCH }, (_, i) => tenant(first + i)));
+    most = Math.max(most, registry.cachedCount);
+    expect(registry.cachedCount).toBeLessThanOrEqual(MAX_PROVIDERS);
+    // The pending logins and sessions of the flood live in the app's session store, not in auth():
+    // emptied, so that the heap measures what auth() keeps.
+    app.store.clear();
+    if (first + BATCH === 1000) early = heapMB();
+  }
+  const late = heapMB();
+  console.log(
+    `tenant flood: ${TENANTS} tenants, providers kept at most ${most} (bound ${MAX_PROVIDERS}); ` +
+      `heap ${early.toFixed(1)} MB after 1,000 tenants, ${late.toFixed(1)} MB after ${TENANTS}`,
+  );
+  expect(most).toBe(MAX_PROVIDERS);
+  // Every tenant's metadata was fetched once, and every finished login fetched its tenant's keys.
+  expect(idp.count('/t/')).toBe(TENANTS + TENANTS / 10); // discovery for all, a token request for a tenth
+  expect(idp.count('/keys')).toBe(TENANTS / 10);
+  // Loose: 9,000 more tenants leave no more than a few MB behind (each provider kept is ~10–20 KB).
+  expect(late - early).toBeLessThan(15);
+
+  // The most recent tenant is still cached; the first was evicted long ago and is fetched again.
+  const discoveries = (n: number) => idp.hits.get(`/t/${n}/.well-known/openid-configuration`) ?? 0;
+  await tenant(TENANTS - 1);
+  expect(discoveries(TENANTS - 1)).toBe(1);
+  await tenant(1);
+  expect(discoveries(1)).toBe(2);
+  expect(registry.cachedCount).toBe(MAX_PROVIDERS);
+}, 300_000);
