@@ -8,12 +8,25 @@ import { csrfSync } from 'csrf-sync';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import session from 'express-session';
 import helmet from 'helmet';
-import { auth, bearer, type DpopReplayStore, requireScope, requiresAuth, serviceAgent } from 'portcullis';
+import {
+  type AuthOptions,
+  auth,
+  bearer,
+  type DpopReplayStore,
+  requireScope,
+  requiresAuth,
+  serviceAgent,
+} from 'portcullis';
 import * as views from './views.js';
 
 export interface DemoConfig {
   baseURL: string;
   issuer: string;
+  /**
+   * A second IdP, Partner Co.'s (built in, unless ISSUER_BASE_URL names an IdP of yours): users sign
+   * in at either (`providers`), and the orders API accepts both IdPs' tokens (`issuers`).
+   */
+  partner?: { issuer: string; client: { id: string; secret: string } } | undefined;
   webClient: { id: string; secret: string };
   workerClient: { id: string; secret: string };
   apiAudience: string;
@@ -49,9 +62,14 @@ function ordersApi(config: DemoConfig): express.Router {
   ];
   const api = express.Router();
   // baseURL turns DPoP on: proofs are checked against this public URL, never the Host header.
+  // With the partner's IdP, a token's `iss` picks which IdP's keys check it; any other is refused unread.
+  const idps =
+    config.partner === undefined
+      ? { issuerBaseURL: config.issuer }
+      : { issuers: [{ issuerBaseURL: config.issuer }, { issuerBaseURL: config.partner.issuer }] };
   api.use(
     bearer({
-      issuerBaseURL: config.issuer,
+      ...idps,
       audience: config.apiAudience,
       baseURL: config.baseURL,
       ...(config.dpopReplayStore === undefined ? {} : { dpop: { replayStore: config.dpopReplayStore } }),
@@ -77,9 +95,47 @@ function ordersApi(config: DemoConfig): express.Router {
   return api;
 }
 
+/** Where users sign in: the one IdP, or the demo's own (`main`) and Partner Co.'s (`partner`). */
+function signIn(config: DemoConfig): AuthOptions {
+  const shared: AuthOptions = {
+    baseURL: config.baseURL,
+    idpLogout: true,
+    dpop: config.dpop,
+    authorizationParams: {
+      scope: 'openid profile email offline_access orders:read orders:write',
+      resource: config.apiAudience,
+      response_mode: config.responseMode,
+    },
+  };
+  const main = {
+    issuerBaseURL: config.issuer,
+    clientID: config.webClient.id,
+    clientSecret: config.webClient.secret,
+  };
+  if (config.partner === undefined) return { ...shared, ...main };
+  const partner = {
+    issuerBaseURL: config.partner.issuer,
+    clientID: config.partner.client.id,
+    clientSecret: config.partner.client.secret,
+  };
+  return { ...shared, providers: { main, partner }, defaultProvider: 'main' };
+}
+
+/** The provider chooser of the home page: one login link per IdP. */
+function providerChoices(config: DemoConfig): views.ProviderChoice[] | undefined {
+  return config.partner === undefined
+    ? undefined
+    : [
+        { id: 'main', label: 'the demo IdP' },
+        { id: 'partner', label: 'Partner Co.' },
+      ];
+}
+
 export function createDemoApp(config: DemoConfig): express.Express {
   const app = express();
-  const issuerOrigin = new URL(config.issuer).origin;
+  const issuerOrigins = [config.issuer, ...(config.partner === undefined ? [] : [config.partner.issuer])].map(
+    (issuer) => new URL(issuer).origin,
+  );
   const secure = config.baseURL.startsWith('https:');
   app.set('trust proxy', false);
   app.use(
@@ -89,7 +145,7 @@ export function createDemoApp(config: DemoConfig): express.Express {
           'script-src': ["'none'"],
           'style-src': ["'self'"],
           // The logout form redirects on to the IdP's end-session page.
-          'form-action': ["'self'", issuerOrigin],
+          'form-action': ["'self'", ...issuerOrigins],
           'upgrade-insecure-requests': secure ? [] : null,
         },
       },
@@ -113,11 +169,12 @@ export function createDemoApp(config: DemoConfig): express.Express {
   );
   app.use(express.urlencoded({ extended: false, limit: '16kb' }));
 
-  // csrf-sync on every form. The IdP's form_post to /callback cannot carry our token; auth() checks it
-  // with state and the PKCE verifier instead, so that one path is left to auth().
+  // csrf-sync on every form. The IdP's form_post to /callback (/callback/<provider> with two IdPs)
+  // cannot carry our token; auth() checks it with state and the PKCE verifier instead, so those
+  // paths are left to auth().
   const { csrfSynchronisedProtection, generateToken } = csrfSync({
     getTokenFromRequest: (req) => (req.body as Record<string, string> | undefined)?.['_csrf'],
-    skipCsrfProtection: (req) => req.path === '/callback',
+    skipCsrfProtection: (req) => req.path === '/callback' || req.path.startsWith('/callback/'),
   });
   app.use(csrfSynchronisedProtection);
 
@@ -128,30 +185,17 @@ export function createDemoApp(config: DemoConfig): express.Express {
     res.send(views.logoutPage({ title: 'Log out', csrfToken: generateToken(req) }));
   });
 
-  app.use(
-    auth({
-      issuerBaseURL: config.issuer,
-      baseURL: config.baseURL,
-      clientID: config.webClient.id,
-      clientSecret: config.webClient.secret,
-      idpLogout: true,
-      dpop: config.dpop,
-      authorizationParams: {
-        scope: 'openid profile email offline_access orders:read orders:write',
-        resource: config.apiAudience,
-        response_mode: config.responseMode,
-      },
-    }),
-  );
+  app.use(auth(signIn(config)));
 
   const page = (req: Request, title: string) => ({
     title,
     user: req.oidc.user,
+    provider: req.oidc.provider,
     csrfToken: generateToken(req),
   });
 
   app.get('/', (req, res) => {
-    res.send(views.home(page(req, 'Home')));
+    res.send(views.home({ ...page(req, 'Home'), providers: providerChoices(config) }));
   });
 
   app.get('/profile', requiresAuth(), (req, res) => {

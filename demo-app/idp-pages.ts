@@ -22,23 +22,44 @@ a{color:#7a3e00}.err{color:#a00}.hint{color:#666;font-size:.85rem;margin-top:1re
 code{background:#f1ece4;padding:.05rem .3rem;border-radius:4px;overflow-wrap:anywhere}
 @media (max-width:400px){main{padding:1.5rem 1.25rem}}`;
 
-export function page(title: string, body: string): string {
+/** Which of the demo's IdPs a page belongs to: its name, and the users it offers on its sign-in page. */
+export interface IdpLook {
+  /** "the demo IdP", "Partner Co." */
+  readonly name: string;
+  /** The brand line over every page. */
+  readonly brand: string;
+  /** The users line under the sign-in form (HTML). */
+  readonly usersHint: string;
+}
+
+export const MAIN_LOOK: IdpLook = {
+  name: 'the demo IdP',
+  brand: 'portcullis demo IdP',
+  usersHint:
+    'Demo users: <b>alice</b> / wonderland (orders:read, orders:write) and <b>bob</b> / builder (orders:read).',
+};
+
+export function page(title: string, body: string, look: IdpLook = MAIN_LOOK): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"><style>${STYLE}</style></head>
-<body><main><p class="brand">portcullis demo IdP</p>${body}</main></body></html>`;
+<body><main><p class="brand">${esc(look.brand)}</p>${body}</main></body></html>`;
 }
 
 /** `login` is what the user typed, kept after a wrong password so that only the password is retyped. */
-export function loginPage(uid: string, { error, login }: { error?: string; login?: string } = {}): string {
+export function loginPage(
+  uid: string,
+  { error, login, look = MAIN_LOOK }: { error?: string; login?: string; look?: IdpLook } = {},
+): string {
   const kept = login === undefined || login === '' ? '' : ` value="${esc(login)}"`;
   return page(
-    'Sign in — portcullis demo IdP',
-    `<h1>Sign in to the demo IdP</h1>${error ? `<p class="err" id="login-error">${esc(error)}</p>` : ''}
+    `Sign in — ${look.brand}`,
+    `<h1>Sign in to ${esc(look.name)}</h1>${error ? `<p class="err" id="login-error">${esc(error)}</p>` : ''}
 <form method="post" action="/interaction/${esc(uid)}/login">
 <label for="login">Username</label><input id="login" name="login" autocomplete="username" required${kept}${kept ? '' : ' autofocus'}>
 <label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required${kept ? ' autofocus' : ''}>
 <button type="submit">Sign in</button></form>
-<p class="hint">Demo users: <b>alice</b> / wonderland (orders:read, orders:write) and <b>bob</b> / builder (orders:read).</p>`,
+<p class="hint">${look.usersHint}</p>`,
+    look,
   );
 }
 
@@ -54,6 +75,8 @@ export function expiredPage(appURL: string): string {
 export interface IdpPagesOptions {
   /** Where "back to the app" links go. */
   appURL: string;
+  /** Which IdP the pages are of. @default MAIN_LOOK */
+  look?: IdpLook;
   /** A hint under an error (say, how to register a redirect URI), or undefined. */
   errorHint?: (out: ErrorOut) => string | undefined;
 }
@@ -62,7 +85,7 @@ export interface IdpPagesOptions {
  * oidc-provider's page hooks (`features.rpInitiatedLogout.logoutSource` and `postLogoutSuccessSource`,
  * `renderError`) and a not-found middleware for `provider.use()`.
  */
-export function idpPages({ appURL, errorHint }: IdpPagesOptions) {
+export function idpPages({ appURL, errorHint, look = MAIN_LOOK }: IdpPagesOptions) {
   const back = `<a class="button" href="${esc(appURL)}/">Back to the demo app</a>`;
   return {
     /** `form` is oidc-provider's hidden form (its `xsrf` field); the buttons submit it by its id. */
@@ -70,28 +93,30 @@ export function idpPages({ appURL, errorHint }: IdpPagesOptions) {
       const account = ctx.oidc.session?.accountId;
       ctx.type = 'html';
       ctx.body = page(
-        'Sign out — portcullis demo IdP',
-        `<h1>Sign out of the demo IdP?</h1>
+        `Sign out — ${look.brand}`,
+        `<h1>Sign out of ${esc(look.name)}?</h1>
 <p>${account === undefined ? 'You are signed in here.' : `You are signed in here as <b>${esc(account)}</b>.`}
 Signing out ends your session here: the next app that sends you to this IdP asks for your password again.</p>${form}
 <button autofocus type="submit" form="op.logoutForm" value="yes" name="logout">Yes, sign me out</button>
 <button class="secondary" type="submit" form="op.logoutForm">No, stay signed in</button>`,
+        look,
       );
     },
 
     /** Shown only when the app gave no post_logout_redirect_uri (the demo app always does). */
     postLogoutSuccessSource(ctx: KoaContextWithOIDC): void {
       ctx.type = 'html';
-      ctx.body = page('Signed out — portcullis demo IdP', `<h1>You are signed out</h1>${back}`);
+      ctx.body = page(`Signed out — ${look.brand}`, `<h1>You are signed out</h1>${back}`, look);
     },
 
     renderError(ctx: KoaContextWithOIDC, out: ErrorOut): void {
       const hint = errorHint?.(out);
       ctx.type = 'html';
       ctx.body = page(
-        'Error — portcullis demo IdP',
+        `Error — ${look.brand}`,
         `<h1>Something went wrong</h1><p><code>${esc(out.error)}</code>: ${esc(out.error_description ?? '')}</p>
 ${hint === undefined ? '' : `<p class="hint">${esc(hint)}</p>`}${back}`,
+        look,
       );
     },
 
@@ -101,8 +126,9 @@ ${hint === undefined ? '' : `<p class="hint">${esc(hint)}</p>`}${back}`,
       if (ctx.status !== 404 || ctx.body != null || !ctx.accepts('html')) return;
       ctx.type = 'html';
       ctx.body = page(
-        'Not found — portcullis demo IdP',
+        `Not found — ${look.brand}`,
         `<h1>Page not found</h1><p>This IdP has no page here.</p>${back}`,
+        look,
       );
       ctx.status = 404; // set after the body, which Koa would otherwise turn into a 200
     },

@@ -6,7 +6,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider';
-import { expiredPage, idpPages, loginPage } from './idp-pages.js';
+import { expiredPage, type IdpLook, idpPages, loginPage, MAIN_LOOK } from './idp-pages.js';
 import { MemoryAdapter } from './memory-adapter.js';
 import { redirectHint, type YourClients, yourClientMetadata } from './your-clients.js';
 
@@ -21,16 +21,47 @@ export const DEMO_USERS: Record<string, DemoUser> = {
   bob: { password: 'builder', name: 'Bob Builder', scopes: ['orders:read'] },
 };
 
+/** The users of the partner realm: another organisation's IdP, with people of its own. */
+export const PARTNER_USERS: Record<string, DemoUser> = {
+  carol: { password: 'partnership', name: 'Carol Partner', scopes: ['orders:read'] },
+};
+
+/** The demo's own IdP, and Partner Co.'s: their users, their pages, and their cookies. */
+const REALMS: Record<
+  Realm,
+  { users: Record<string, DemoUser>; look: IdpLook; cookie: string; mail: string }
+> = {
+  main: { users: DEMO_USERS, look: MAIN_LOOK, cookie: '', mail: 'demo.example' },
+  partner: {
+    users: PARTNER_USERS,
+    look: {
+      name: 'Partner Co.',
+      brand: "Partner Co. (the demo's second IdP)",
+      usersHint: "Partner Co.'s user: <b>carol</b> / partnership (orders:read). The app trusts this IdP too.",
+    },
+    // Both IdPs listen on 127.0.0.1, where a browser shares cookies across ports: names of its own.
+    cookie: 'partner_',
+    mail: 'partner.example',
+  },
+};
+
+export type Realm = 'main' | 'partner';
+
 export interface DemoIdpOptions {
   port: number;
   appBaseURL: string;
   apiAudience: string;
   webClient: { id: string; secret: string };
-  workerClient: { id: string; secret: string };
+  /** The worker's client (client credentials); none at Partner Co.'s IdP. */
+  workerClient?: { id: string; secret: string } | undefined;
   /** Clients for your own app and service (demo-app/your-clients.ts). */
   yours?: YourClients | undefined;
   /** Access token lifetime in seconds (short, so that the Refresh button has something to do). */
   accessTokenTTL?: number;
+  /** `main`: the demo's own users (alice, bob); `partner`: Partner Co.'s IdP (carol). @default 'main' */
+  realm?: Realm;
+  /** The app's callback path here: `/callback`, or `/callback/<provider>` when the app has several IdPs. */
+  callbackPath?: string;
 }
 
 export interface DemoIdp {
@@ -51,6 +82,9 @@ async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
 
 export async function startDemoIdp(options: DemoIdpOptions): Promise<DemoIdp> {
   const issuer = `http://127.0.0.1:${options.port}`;
+  const realm = options.realm ?? 'main';
+  const { users, look, cookie, mail } = REALMS[realm];
+  const callbackPath = options.callbackPath ?? '/callback';
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: 'demo-key-1', alg: 'RS256', use: 'sig' };
   const base = options.appBaseURL.replace(/\/$/, '');
@@ -58,6 +92,7 @@ export async function startDemoIdp(options: DemoIdpOptions): Promise<DemoIdp> {
   const yours = options.yours;
   const pages = idpPages({
     appURL: base,
+    look,
     // An app at another URL than MY_APP_URL is the likeliest newcomer mistake: say how to fix it.
     errorHint: (out) =>
       out.error === 'invalid_redirect_uri' && yours !== undefined ? redirectHint(yours) : undefined,
@@ -71,7 +106,7 @@ export async function startDemoIdp(options: DemoIdpOptions): Promise<DemoIdp> {
       entities['AuthorizationCode']?.accountId ??
       entities['RefreshToken']?.accountId;
     if (accountId === undefined) return ['orders:read', 'orders:write']; // the worker (client credentials)
-    return DEMO_USERS[accountId]?.scopes ?? [];
+    return users[accountId]?.scopes ?? [];
   };
 
   const configuration: Configuration = {
@@ -81,29 +116,40 @@ export async function startDemoIdp(options: DemoIdpOptions): Promise<DemoIdp> {
         client_secret: options.webClient.secret,
         grant_types: ['authorization_code', 'refresh_token'],
         response_types: ['code'],
-        redirect_uris: [`${base}/callback`],
+        redirect_uris: [`${base}${callbackPath}`],
         post_logout_redirect_uris: [`${base}/logout/callback`],
       },
-      {
-        client_id: options.workerClient.id,
-        client_secret: options.workerClient.secret,
-        grant_types: ['client_credentials'],
-        response_types: [],
-        redirect_uris: [],
-      },
+      ...(options.workerClient === undefined
+        ? []
+        : [
+            {
+              client_id: options.workerClient.id,
+              client_secret: options.workerClient.secret,
+              grant_types: ['client_credentials'],
+              response_types: [],
+              redirect_uris: [],
+            },
+          ]),
       ...(yours === undefined ? [] : yourClientMetadata(yours)),
     ],
     jwks: { keys: [signingKey as never] },
-    cookies: { keys: ['portcullis-demo-idp-cookie-key'] },
+    cookies: {
+      keys: [`portcullis-demo-idp-cookie-key-${realm}`],
+      names: {
+        session: `_${cookie}session`,
+        interaction: `_${cookie}interaction`,
+        resume: `_${cookie}resume`,
+      },
+    },
     adapter: MemoryAdapter,
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
     conformIdTokenClaims: false,
     async findAccount(_ctx, id) {
-      const user = DEMO_USERS[id];
+      const user = users[id];
       if (user === undefined) return undefined;
       return {
         accountId: id,
-        claims: async () => ({ sub: id, name: user.name, email: `${id}@demo.example`, email_verified: true }),
+        claims: async () => ({ sub: id, name: user.name, email: `${id}@${mail}`, email_verified: true }),
       };
     },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
@@ -159,7 +205,7 @@ export async function startDemoIdp(options: DemoIdpOptions): Promise<DemoIdp> {
       grant.addOIDCScope(
         requested.filter((s) => ['openid', 'profile', 'email', 'offline_access'].includes(s)).join(' '),
       );
-      const allowed = new Set(DEMO_USERS[accountId]?.scopes ?? []);
+      const allowed = new Set(users[accountId]?.scopes ?? []);
       for (const resource of [ctx.oidc.params?.['resource'] ?? []].flat() as string[]) {
         grant.addResourceScope(resource, requested.filter((s) => allowed.has(s)).join(' '));
       }
@@ -183,10 +229,10 @@ export async function startDemoIdp(options: DemoIdpOptions): Promise<DemoIdp> {
     if (req.method === 'POST' && action === 'login') {
       const form = await readForm(req);
       const login = form.get('login') ?? '';
-      const user = DEMO_USERS[login];
+      const user = users[login];
       if (user === undefined || user.password !== form.get('password')) {
         res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-        res.end(loginPage(uid, { error: 'Unknown user or wrong password.', login }));
+        res.end(loginPage(uid, { error: 'Unknown user or wrong password.', login, look }));
         return;
       }
       await provider.interactionFinished(
@@ -199,7 +245,7 @@ export async function startDemoIdp(options: DemoIdpOptions): Promise<DemoIdp> {
     }
     if (details.prompt.name === 'login') {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-      res.end(loginPage(uid));
+      res.end(loginPage(uid, { look }));
       return;
     }
     // Consent is implied (loadExistingGrant); any other prompt is finished as it stands.

@@ -1,8 +1,9 @@
 /**
- * `npm run demo`: the demo app on PORT (default 3000) and, unless ISSUER_BASE_URL is set, the built-in
- * IdP on IDP_PORT (default 4000). The app is served at http://localhost:PORT and the IdP at
- * http://127.0.0.1:IDP_PORT: two different sites, so that form_post really is a cross-site POST.
- * Ctrl-C stops everything it started.
+ * `npm run demo`: the demo app on PORT (default 3000) and, unless ISSUER_BASE_URL is set, two built-in
+ * IdPs: the demo's own on IDP_PORT (default 4000) and Partner Co.'s on PARTNER_IDP_PORT (default
+ * IDP_PORT + 1), so that the app signs users in from both and its API accepts both IdPs' tokens. The
+ * app is served at http://localhost:PORT and the IdPs at http://127.0.0.1: different sites, so that
+ * form_post really is a cross-site POST. Ctrl-C stops everything it started.
  */
 // First: it silences oidc-provider's start-up lines before idp.ts imports oidc-provider.
 import './quiet-provider.js';
@@ -27,20 +28,34 @@ const workerClient = {
   id: env['WORKER_CLIENT_ID'] ?? 'demo-worker',
   secret: env['WORKER_CLIENT_SECRET'] ?? 'demo-worker-secret-change-me',
 };
+/** The app's client at Partner Co.'s built-in IdP. */
+const partnerClient = { id: 'demo-partner-web', secret: 'demo-partner-web-secret-change-me' };
 
 // Clients for a newcomer's own app (MY_APP_URL, default http://localhost:3001), printed at start.
 const yours = yourClients(env);
 
 let idp: DemoIdp | undefined;
+let partnerIdp: DemoIdp | undefined;
 let issuer = env['ISSUER_BASE_URL'];
 if (issuer === undefined || issuer === '') {
+  const idpPort = Number(env['IDP_PORT'] ?? 4000);
+  // Two providers, `main` and `partner`: each IdP sends users back to its own callback path.
   idp = await startDemoIdp({
-    port: Number(env['IDP_PORT'] ?? 4000),
+    port: idpPort,
     appBaseURL: baseURL,
     apiAudience,
     webClient,
     workerClient,
     yours,
+    callbackPath: '/callback/main',
+  });
+  partnerIdp = await startDemoIdp({
+    realm: 'partner',
+    port: Number(env['PARTNER_IDP_PORT'] ?? idpPort + 1),
+    appBaseURL: baseURL,
+    apiAudience,
+    webClient: partnerClient,
+    callbackPath: '/callback/partner',
   });
   issuer = idp.issuer;
 }
@@ -63,6 +78,7 @@ if (env['REDIS_URL']) {
 const app = createDemoApp({
   baseURL,
   issuer,
+  ...(partnerIdp === undefined ? {} : { partner: { issuer: partnerIdp.issuer, client: partnerClient } }),
   webClient,
   workerClient,
   apiAudience,
@@ -76,6 +92,10 @@ const server: Server = app.listen(port, () => {
   console.log(`portcullis demo: open ${baseURL}/  (response_mode=${responseMode})`);
   if (idp !== undefined) {
     console.log(`built-in IdP:    ${idp.issuer}/.well-known/openid-configuration`);
+    if (partnerIdp !== undefined) {
+      console.log(`partner IdP:     ${partnerIdp.issuer}/.well-known/openid-configuration`);
+      console.log('partner user:    carol / partnership (orders:read)');
+    }
     console.log(
       'demo users:      alice / wonderland (orders:read, orders:write)   bob / builder (orders:read)',
     );
@@ -88,6 +108,7 @@ async function stop(): Promise<void> {
   server.close();
   server.closeAllConnections();
   await idp?.close();
+  await partnerIdp?.close();
   await redis?.quit();
   process.exit(0);
 }

@@ -6,6 +6,8 @@ export const esc = (value: unknown): string =>
 export interface PageContext {
   title: string;
   user?: Record<string, unknown> | undefined;
+  /** The IdP the user signed in with (`req.oidc.provider`). */
+  provider?: string | undefined;
   csrfToken: string;
   /** No "Log in" link: on a page rendered before auth() ran, where who is signed in is unknown. */
   hideNav?: boolean;
@@ -43,14 +45,33 @@ export function layout(ctx: PageContext, body: string): string {
 </body></html>`;
 }
 
-export function home(ctx: PageContext): string {
+/** One IdP of the provider chooser: `/login?provider=<id>`. */
+export interface ProviderChoice {
+  id: string;
+  label: string;
+}
+
+/** One login link per IdP, or the one login link. */
+function loginLinks(providers: readonly ProviderChoice[] | undefined): string {
+  if (providers === undefined) return '<p><a class="button" href="/login?returnTo=/profile">Log in</a></p>';
+  const links = providers
+    .map(
+      (p) =>
+        `<a class="button" id="login-${esc(p.id)}" href="/login?provider=${encodeURIComponent(p.id)}&amp;returnTo=/profile">Log in with ${esc(p.label)}</a>`,
+    )
+    .join('\n');
+  return `<p>Sign in with either IdP: the app knows both, and its API accepts tokens from both.</p>
+<div class="row">${links}</div>`;
+}
+
+export function home(ctx: PageContext & { providers?: readonly ProviderChoice[] | undefined }): string {
   return layout(
     ctx,
     `<h1>Orders, guarded by portcullis</h1>
 <p>This app signs you in with OpenID Connect (authorization code + PKCE), keeps your tokens on the server,
 calls its own API with your access token, and runs a worker that calls the API with its own
 client-credentials token.</p>
-${ctx.user ? '<p><a class="button" href="/profile">Go to your profile</a></p>' : '<p><a class="button" href="/login?returnTo=/profile">Log in</a></p>'}
+${ctx.user ? '<p><a class="button" href="/profile">Go to your profile</a></p>' : loginLinks(ctx.providers)}
 <h2>Worker</h2>
 <p>The worker is a service: no user, its own token from the client-credentials grant, sent with axios.</p>
 <form method="post" action="/worker/run"><input type="hidden" name="_csrf" value="${esc(ctx.csrfToken)}"><button>Run the worker</button></form>`,
@@ -128,6 +149,7 @@ export function profile(
   return layout(
     ctx,
     `<h1>Your profile</h1>
+${ctx.provider === undefined || ctx.provider === 'default' ? '' : `<p>Signed in with <b id="provider">${esc(ctx.provider)}</b>.</p>`}
 <section><h2>Claims from your ID token</h2><table id="claims" class="claims">${rows}</table></section>
 <section><h2>Your access token</h2>
 ${ctx.notice === undefined ? '' : `<p class="notice" id="notice" role="status">${esc(ctx.notice)}</p>`}

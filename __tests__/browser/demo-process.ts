@@ -21,6 +21,7 @@ export async function startDemo(
 ): Promise<{ child: ChildProcess; baseURL: string; issuer: string; output: () => string }> {
   const port = await freePort();
   const idpPort = await freePort();
+  const partnerIdpPort = await freePort();
   const [command, args] = viaNpm
     ? ['npm', ['run', 'demo']]
     : [process.execPath, ['--import', 'tsx', 'demo-app/server.ts']];
@@ -30,6 +31,7 @@ export async function startDemo(
       ...process.env,
       PORT: String(port),
       IDP_PORT: String(idpPort),
+      PARTNER_IDP_PORT: String(partnerIdpPort),
       RESPONSE_MODE: responseMode,
       REDIS_URL: '',
     },

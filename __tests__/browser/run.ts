@@ -5,8 +5,10 @@
  * two tabs open a protected page at the same moment with no session and both log in; log in on the
  * IdP's page as each demo user (after a wrong password, which keeps the username), see the profile,
  * call the API (alice 201, bob 403 insufficient_scope, named on the page), refresh (and be told so),
- * find that GET /logout does not log out, log out, and confirm the session is gone. Unknown paths get
- * the styled 404 pages, and no page ever asks a host other than localhost and 127.0.0.1 for anything.
+ * find that GET /logout does not log out, log out, and confirm the session is gone. Then the demo's
+ * second built-in IdP (Partner Co.), chosen on the home page: its user signs in there, and the same
+ * orders API accepts the token. Unknown paths get the styled 404 pages, and no page ever asks a host
+ * other than localhost and 127.0.0.1 for anything.
  * Then the screenshots at 1280 and 375 px (screenshots.ts): `SCREENSHOTS=1 npm run test:browser`
  * writes them into docs/screenshots/, else they go to .artifacts/screenshots (git-ignored).
  */
@@ -107,6 +109,8 @@ async function flow(newContext: NewContext, baseURL: string, mode: string): Prom
       const scopes = (await page.textContent('#scopes')) ?? '';
       assert(scopes.includes('orders:read'), `scopes: ${scopes}`);
       assert(scopes.includes('orders:write') === canWrite, `orders:write for ${user}: ${scopes}`);
+      const provider = (await page.textContent('#provider')) ?? '';
+      assert(provider === 'main', `signed in with the demo's own IdP (the default provider): ${provider}`);
       const tokenType = (await page.textContent('#token-type')) ?? '';
       assert(tokenType.startsWith('DPoP'), `the demo's tokens are DPoP-bound: ${tokenType}`);
       const html = await page.content();
@@ -201,6 +205,7 @@ async function flow(newContext: NewContext, baseURL: string, mode: string): Prom
     });
     await context.close();
   }
+  await partnerFlow(newContext, baseURL, mode);
   await check(`${mode}: unknown paths get the styled 404 pages, the app's and the IdP's`, async () => {
     const context = await newContext();
     const page = await context.newPage();
@@ -216,6 +221,44 @@ async function flow(newContext: NewContext, baseURL: string, mode: string): Prom
     }
     await context.close();
   });
+}
+
+/** The second built-in IdP, chosen on the home page: its user signs in, and the API accepts the token. */
+async function partnerFlow(newContext: NewContext, baseURL: string, mode: string): Promise<void> {
+  const context = await newContext();
+  const page = await context.newPage();
+  await check(`${mode}: carol signs in through Partner Co.'s IdP, chosen on the home page`, async () => {
+    await page.goto(`${baseURL}/`);
+    await page.click('#login-partner');
+    await page.waitForURL(/127\.0\.0\.1:\d+\/interaction\//);
+    const heading = (await page.textContent('h1')) ?? '';
+    assert(heading === 'Sign in to Partner Co.', `the partner IdP's own page: ${heading}`);
+    await page.fill('#login', 'carol');
+    await page.fill('#password', 'partnership');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${baseURL}/profile`);
+    const provider = (await page.textContent('#provider')) ?? '';
+    assert(provider === 'partner', `signed in with partner: ${provider}`);
+    const claims = (await page.textContent('#claims')) ?? '';
+    assert(claims.includes('Carol Partner'), `claims show carol: ${claims}`);
+    await page.screenshot({ path: join(shots, `${mode}-carol-partner-profile.png`), fullPage: true });
+  });
+  await check(`${mode}: the orders API accepts Partner Co.'s token (read 200, write 403)`, async () => {
+    const read = await apiStatus(page, '#list-orders');
+    assert(read.status === '200', `GET /api/orders with the partner's token: ${read.status} ${read.body}`);
+    const write = await apiStatus(page, '#create-order');
+    assert(write.status === '403', `POST /api/orders: ${write.status} ${write.body}`);
+  });
+  await check(`${mode}: carol logs out at Partner Co.'s IdP`, async () => {
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.waitForURL(/127\.0\.0\.1:\d+\//);
+    const confirm = (await page.textContent('h1')) ?? '';
+    assert(confirm === 'Sign out of Partner Co.?', `the partner IdP's logout page: ${confirm}`);
+    await page.getByRole('button', { name: /yes, sign me out/i }).click();
+    await page.waitForURL(`${baseURL}/`);
+    assert((await page.locator('#login-partner').count()) === 1, 'the home page offers both IdPs again');
+  });
+  await context.close();
 }
 
 /** The IdP's address, as the app's login sends the browser there. */

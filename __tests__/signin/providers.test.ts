@@ -5,7 +5,7 @@
  * refuses an unknown id; the configuration is checked at start-up.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { type AuthOptions, auth } from '../../lib/index.js';
+import { type AuthOptions, auth, requiresAuth } from '../../lib/index.js';
 import { signInAtIdp } from '../helpers/browser.js';
 import { startIdp, type TestIdp, WEB_SECRET } from '../helpers/idp.js';
 import { type SigninApp, startProvidersApp, TestBrowser } from './harness.js';
@@ -36,6 +36,9 @@ beforeAll(async () => {
         });
         app.get('/nobody-login', (_req, res) => {
           void res.oidc.login({ provider: 'nobody' });
+        });
+        app.get('/strong', requiresAuth({ acrValues: ['urn:example:mfa'] }), (_req, res) => {
+          res.json({ ok: true });
         });
       },
     },
@@ -109,6 +112,14 @@ describe('two IdPs, one app', () => {
     const out = await browser.post(`${app.baseURL}/logout`, {});
     expect(new URL(out.location!).origin).toBe(partner.issuer);
     expect(new URL(out.location!).pathname).toBe('/session/end');
+  });
+
+  test("a step-up goes back to the session's provider, not to the default one", async () => {
+    const browser = new TestBrowser();
+    await loginAt(browser, 'partner');
+    const stepUp = new URL((await browser.get(`${app.baseURL}/strong`)).location!);
+    expect(stepUp.origin).toBe(partner.issuer);
+    expect(stepUp.searchParams.get('request_uri')).toMatch(/^urn:/); // partner's PAR: acr_values went in the push
   });
 
   test('res.oidc.login({ provider }) and the default provider', async () => {
