@@ -127,6 +127,41 @@ describe('tenants by lookup: ?provider= at login, { providerId } afterwards', ()
     expect(outbound.calls.every((url) => url.startsWith(partner.issuer))).toBe(true);
   });
 
+  test('a resolver that builds a new definition on every call reuses the provider and its metadata', async () => {
+    let scope = 'openid profile';
+    const fresh = await startAuthApp((baseURL) => {
+      corp.allowApp(baseURL, ['/callback/corp']);
+      return {
+        baseURL,
+        fetch: outbound.fetch,
+        // A new object, and a new secret function, on every call: as from a database row.
+        resolveProvider: () => ({
+          id: 'corp',
+          issuerBaseURL: corp.issuer,
+          clientID: 'web',
+          clientSecret: () => WEB_SECRET,
+          authorizationParams: { scope },
+        }),
+      };
+    }, {});
+    try {
+      outbound.calls.length = 0;
+      for (let i = 0; i < 3; i++) {
+        const browser = new TestBrowser();
+        const start = await browser.get(`${fresh.baseURL}/login`);
+        await signInAtIdp(browser, start.location!, { callbackPath: '/callback/corp' });
+        expect(await me(browser, fresh.baseURL)).toMatchObject({ authenticated: true, provider: 'corp' });
+      }
+      expect(outbound.calls.filter((url) => url.includes('/.well-known/')).length).toBe(1);
+      // Changed settings make a new provider: its logins ask for the new scope.
+      scope = 'openid email';
+      const start = new URL((await new TestBrowser().get(`${fresh.baseURL}/login`)).location!);
+      expect(start.searchParams.get('scope')).toBe('openid email');
+    } finally {
+      await fresh.close();
+    }
+  });
+
   test('no tenant for the request is a 404 ERR_UNKNOWN_PROVIDER, and nothing is fetched', async () => {
     outbound.calls.length = 0;
     for (const query of ['', '?provider=nobody', '?provider=liar']) {

@@ -45,7 +45,11 @@ export interface ProviderOptions extends ClientAuthOptions {
   allowedTenants?: AllowedTenants | undefined;
 }
 
-/** What `resolveProvider` returns: a provider and its `id`, stable for as long as its users' sessions. */
+/**
+ * What `resolveProvider` returns: a provider and its `id`, stable for as long as its users' sessions.
+ * A new object with the same settings reuses the provider built before (its metadata and keys); changed
+ * settings build a new one. A `clientSecret` function counts as unchanged: let it read the current secret.
+ */
 export interface ResolvedProvider extends ProviderOptions {
   /** Letters, digits, `-` and `_` (64 at most): it names the provider in sessions and in its callback path. */
   id: string;

@@ -49,20 +49,21 @@ function unknownProvider(status: 400 | 404, message: string): PortcullisError {
 const shown = (id: string) => JSON.stringify(id.slice(0, 64));
 
 /**
- * The settings of a definition, as one string: secrets enter only hashed, functions and keys by
- * identity. Two definitions with the same fingerprint make the same provider.
+ * The settings of a definition, as one hash: two definitions with the same fingerprint make the same
+ * provider, so a resolver that builds a new object on every call (from a database row) does not
+ * rebuild the provider and refetch its metadata each time. Secrets and keys enter only hashed. A
+ * function (a `clientSecret` that reads the current secret) counts as the same function whatever
+ * its identity: an inline arrow is a new one on every call; the one of the first definition is kept.
  */
-const identities = new WeakMap<object, number>();
-let nextIdentity = 0;
 function fingerprint(definition: ResolvedProvider): string {
   const text = JSON.stringify(definition, (_key, value: unknown) => {
-    if (typeof value === 'function' || value instanceof KeyObject) {
-      let identity = identities.get(value as object);
-      if (identity === undefined) {
-        identity = ++nextIdentity;
-        identities.set(value as object, identity);
-      }
-      return `#${identity}`;
+    if (typeof value === 'function') return '#function';
+    if (value instanceof KeyObject) {
+      const material =
+        value.type === 'secret'
+          ? value.export().toString('base64')
+          : JSON.stringify(value.export({ format: 'jwk' }));
+      return `#key:${createHash('sha256').update(material).digest('base64url')}`;
     }
     return value;
   });
