@@ -5,10 +5,11 @@
  * signature and `at_hash`) and maps failures to portcullis errors.
  */
 import * as oauth from 'oauth4webapi';
-import { DpopNotBoundError, PortcullisError } from '../errors.js';
+import { PortcullisError } from '../errors.js';
 import type { ClientAuthConfig } from './client-auth.js';
 import { createClientAuth } from './client-auth.js';
 import { createDiscovery, type Discovery, type IssuerMetadata } from './discovery.js';
+import { checkBound, withDpop, withNonceRetry } from './dpop/client-request.js';
 import { DpopKeyRing } from './dpop/session-keys.js';
 import { type HttpSettings, requestOptions } from './http.js';
 import {
@@ -28,6 +29,7 @@ import {
   refusedIdTokenIssuer,
   tokenEndpointError,
 } from './oidc-errors.js';
+import { resourceRequest } from './resource-request.js';
 import { callbackTenantMetadata, responseTenantMetadata, tenantMetadata } from './tenant-metadata.js';
 
 export interface OidcClientOptions {
@@ -58,35 +60,6 @@ export interface ExpectedCallback {
   dpop?: oauth.DPoPHandle | undefined;
   /** With several providers: which other provider an issuer is, to call a mix-up one (RFC 9700 §4.4). */
   issuerOwner?: IssuerOwner | undefined;
-}
-
-/**
- * Run a DPoP request, and once more when the server answers `use_dpop_nonce` (RFC 9449 §8): the
- * handle has kept the nonce from that answer, so the second proof carries it. Never more than once.
- */
-async function withNonceRetry<T>(dpop: oauth.DPoPHandle | undefined, attempt: () => Promise<T>): Promise<T> {
-  try {
-    return await attempt();
-  } catch (err) {
-    if (dpop === undefined || !oauth.isDPoPNonceError(err)) throw err;
-    return attempt();
-  }
-}
-
-function withDpop<T extends object>(
-  options: T,
-  dpop: oauth.DPoPHandle | undefined,
-): T & { DPoP?: oauth.DPoPHandle } {
-  return dpop === undefined ? options : { ...options, DPoP: dpop };
-}
-
-/** RFC 9449 §5: asked for a bound token, the IdP must say `token_type: DPoP`; a Bearer token is refused. */
-function checkBound(response: oauth.TokenEndpointResponse, dpop: oauth.DPoPHandle | undefined): void {
-  if (dpop !== undefined && response.token_type !== 'dpop') {
-    throw new DpopNotBoundError(
-      'DPoP is on, but the IdP issued a token that is not DPoP-bound (token_type is not "DPoP")',
-    );
-  }
 }
 
 export class OidcClient {
@@ -351,11 +324,10 @@ export class OidcClient {
   }
 
   /**
-   * A request to a resource server with the user's access token: `Authorization: Bearer`, or for a
-   * DPoP-bound token `Authorization: DPoP` with a fresh proof (`htm`, `htu`, `ath`, the server's
-   * nonce), and one retry when the server answers `use_dpop_nonce`. Redirects are not followed.
+   * A request to a resource server with the user's access token (resource-request.ts): Bearer, or DPoP
+   * with a fresh proof and one retry on `use_dpop_nonce`. Redirects are not followed.
    */
-  async resourceRequest(
+  resourceRequest(
     accessToken: string,
     method: string,
     url: URL,
@@ -363,24 +335,7 @@ export class OidcClient {
     body: oauth.ProtectedResourceRequestBody,
     dpop: oauth.DPoPHandle | undefined,
   ): Promise<Response> {
-    const options = withDpop(requestOptions(this.#options.http, url), dpop);
-    const send = async () => {
-      try {
-        return await oauth.protectedResourceRequest(accessToken, method, url, headers, body, options);
-      } catch (err) {
-        // A challenge is an answer, not a failure: the caller reads the 401 or 403 itself.
-        if (err instanceof oauth.WWWAuthenticateChallengeError && !oauth.isDPoPNonceError(err)) {
-          return err.response;
-        }
-        throw err;
-      }
-    };
-    try {
-      return await withNonceRetry(dpop, send);
-    } catch (err) {
-      if (err instanceof oauth.WWWAuthenticateChallengeError) return err.response; // a second nonce challenge
-      throw err;
-    }
+    return resourceRequest(this.#options.http, { accessToken, method, url, headers, body, dpop });
   }
 
   /** Validate a back-channel logout token (Back-Channel Logout 1.0 §2.6). */
