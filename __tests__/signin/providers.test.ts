@@ -93,6 +93,9 @@ describe('two IdPs, one app', () => {
     expect(atCorp.start.searchParams.get('dpop_jkt')).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(atCorp.start.searchParams.get('redirect_uri')).toBe(`${app.baseURL}/callback/corp`);
     expect((await me(browser)).token_type).toBe('DPoP');
+    // The session's DPoP key goes with its refresh: the new tokens are bound too.
+    expect((await browser.post(`${app.baseURL}/refresh`, {})).status).toBe(200);
+    expect((await me(browser)).token_type).toBe('DPoP');
 
     const atPartner = await loginAt(browser, 'partner');
     expect([...atPartner.start.searchParams.keys()].sort()).toEqual(['client_id', 'request_uri']);
