@@ -187,15 +187,17 @@ export function createDemoApp(config: DemoConfig): express.Express {
 
   app.use(auth(signIn(config)));
 
+  // With two IdPs, the profile says which one the user signed in with.
+  const choices = providerChoices(config);
   const page = (req: Request, title: string) => ({
     title,
     user: req.oidc.user,
-    provider: req.oidc.provider,
+    provider: choices?.find((choice) => choice.id === req.oidc.provider),
     csrfToken: generateToken(req),
   });
 
   app.get('/', (req, res) => {
-    res.send(views.home({ ...page(req, 'Home'), providers: providerChoices(config) }));
+    res.send(views.home({ ...page(req, 'Home'), providers: choices }));
   });
 
   app.get('/profile', requiresAuth(), (req, res) => {

@@ -6,8 +6,8 @@ export const esc = (value: unknown): string =>
 export interface PageContext {
   title: string;
   user?: Record<string, unknown> | undefined;
-  /** The IdP the user signed in with (`req.oidc.provider`). */
-  provider?: string | undefined;
+  /** The IdP the user signed in with: its id (`req.oidc.provider`) and its name. */
+  provider?: { id: string; label: string } | undefined;
   csrfToken: string;
   /** No "Log in" link: on a page rendered before auth() ran, where who is signed in is unknown. */
   hideNav?: boolean;
@@ -149,7 +149,7 @@ export function profile(
   return layout(
     ctx,
     `<h1>Your profile</h1>
-${ctx.provider === undefined || ctx.provider === 'default' ? '' : `<p>Signed in with <b id="provider">${esc(ctx.provider)}</b>.</p>`}
+${ctx.provider === undefined ? '' : `<p>Signed in with <b>${esc(ctx.provider.label)}</b>: <code>req.oidc.provider</code> is <code id="provider">${esc(ctx.provider.id)}</code>.</p>`}
 <section><h2>Claims from your ID token</h2><table id="claims" class="claims">${rows}</table></section>
 <section><h2>Your access token</h2>
 ${ctx.notice === undefined ? '' : `<p class="notice" id="notice" role="status">${esc(ctx.notice)}</p>`}
