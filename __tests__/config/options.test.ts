@@ -79,6 +79,7 @@ describe('weakened checks', () => {
       'bearer() allowJWTTyp',
       'bearer() allowQueryToken',
       'bearer() authRequired',
+      'bearer() clientIdAsAudience',
       'serviceAgent() allowInsecureHttp',
     ]);
   });

@@ -182,6 +182,16 @@ export const BEARER_OPTIONS = {
       'access tokens with "typ" JWT or none are accepted, so an ID token from the same IdP whose "aud" matches passes as an access token (RFC 9068 §4)',
     ),
   },
+  clientIdAsAudience: {
+    env: 'API_CLIENT_ID_AS_AUDIENCE',
+    envKind: 'boolean',
+    type: 'boolean',
+    default: 'false',
+    doc: "Accept a token without `aud` when its `client_id` is one of `audience` (and `token_use`, if any, is `access`): Amazon Cognito's access tokens carry no `aud`.",
+    weakens: isTrue(
+      'tokens without "aud" are accepted by their "client_id", which names the client they were issued to, not the API they are for',
+    ),
+  },
   realm: {
     env: 'API_REALM',
     type: 'string',

@@ -134,6 +134,13 @@ export interface BearerOptions {
    * > [!WARNING] Lets an ID token signed by the same IdP pass as an access token if its `aud` matches.
    */
   allowJWTTyp?: boolean | undefined;
+  /**
+   * [API_CLIENT_ID_AS_AUDIENCE] Accept a token that has no `aud` when its `client_id` is one of
+   * `audience` (and its `token_use`, if any, is `access`): Amazon Cognito's access tokens carry
+   * `client_id` instead of `aud`. A token with an `aud` is still judged by its `aud`. @default false
+   * > [!WARNING] `client_id` names the client the token was issued to, not the API it is for.
+   */
+  clientIdAsAudience?: boolean | undefined;
   /** [API_REALM] The `realm` of `WWW-Authenticate` challenges. @default 'api' */
   realm?: string | undefined;
   /** [API_AUTH_REQUIRED] When false, a request without a token goes on without `req.auth`. @default true */
@@ -207,6 +214,7 @@ export interface BearerConfig extends BearerIssuerConfig {
   readonly clockTolerance: number;
   readonly maxTokenAge: number | undefined;
   readonly allowJWTTyp: boolean;
+  readonly clientIdAsAudience: boolean;
   readonly realm: string;
   readonly authRequired: boolean;
   readonly allowQueryToken: boolean;
@@ -316,6 +324,7 @@ export function validateBearerOptions(input: BearerOptions, env: Env = process.e
     maxTokenAge:
       o.maxTokenAge === undefined ? undefined : optionalNumber(o.maxTokenAge, 'maxTokenAge', 0, { min: 1 }),
     allowJWTTyp: optionalBoolean(o.allowJWTTyp, 'allowJWTTyp', false),
+    clientIdAsAudience: optionalBoolean(o.clientIdAsAudience, 'clientIdAsAudience', false),
     realm: optionalString(o.realm, 'realm') ?? 'api',
     authRequired: optionalBoolean(o.authRequired, 'authRequired', true),
     allowQueryToken: optionalBoolean(o.allowQueryToken, 'allowQueryToken', false),

@@ -25,6 +25,8 @@ export interface JwtPolicy {
   /** The tenants a templated issuer's tokens may come from; none accepts none. */
   readonly allowedTenants?: AllowedTenants | undefined;
   readonly audiences: readonly string[];
+  /** A token without `aud` may name one of `audiences` in `client_id` instead (Amazon Cognito). */
+  readonly clientIdAsAudience?: boolean | undefined;
   /** Seconds of leeway on `exp`, `nbf` and `iat`. */
   readonly clockTolerance: number;
   /** Seconds after `iat` a token is refused, whatever its `exp`. */
@@ -198,13 +200,29 @@ export function checkIssuer(payload: JWTPayload, policy: JwtPolicy): void {
   });
 }
 
+/**
+ * Cognito's access tokens: no `aud`, the app client in `client_id`, `token_use: access`. Only with
+ * `clientIdAsAudience`, and only when `aud` is absent (a token with an `aud` is judged by it).
+ */
+function clientIdAudience(payload: JWTPayload, policy: JwtPolicy): boolean {
+  if (policy.clientIdAsAudience !== true || payload.aud !== undefined) return false;
+  const clientId: unknown = payload['client_id'];
+  const use: unknown = payload['token_use'];
+  return (
+    typeof clientId === 'string' &&
+    policy.audiences.includes(clientId) &&
+    (use === undefined || use === 'access')
+  );
+}
+
 /** `aud` (a string or a list) names one of the configured audiences. */
 export function checkAudience(payload: JWTPayload, policy: JwtPolicy): void {
   const aud: unknown = payload.aud;
   const ok =
     typeof aud === 'string'
       ? policy.audiences.includes(aud)
-      : Array.isArray(aud) && aud.some((a) => typeof a === 'string' && policy.audiences.includes(a));
+      : (Array.isArray(aud) && aud.some((a) => typeof a === 'string' && policy.audiences.includes(a))) ||
+        clientIdAudience(payload, policy);
   if (!ok) {
     throw invalid(policy, 'unexpected "aud" claim', {
       reason: 'aud',

@@ -58,6 +58,7 @@ export function createTokenVerifier(config: BearerConfig, now: () => number = Da
       issuers: config.issuers ?? [metadata!.issuer],
       allowedTenants: config.allowedTenants,
       audiences: config.audiences,
+      clientIdAsAudience: config.clientIdAsAudience,
       clockTolerance: config.clockTolerance,
       maxTokenAge: config.maxTokenAge,
       realm,
