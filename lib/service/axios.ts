@@ -79,7 +79,7 @@ const SCHEME = /^(?:Bearer|DPoP) (.+)$/;
 export function attachAxios<T extends AxiosLikeInstance>(
   instance: T,
   source: TokenSource,
-  emit: EmitEvent | undefined,
+  emit: EmitEvent,
   key: string,
   credentials: CallCredentials,
 ): T {
@@ -118,7 +118,7 @@ export function attachAxios<T extends AxiosLikeInstance>(
     if (tagged === undefined) return undefined;
     if (nonceRetry(status, headers, tagged) && isReplayableBody(tagged.data)) {
       tagged[NONCE_RETRIED] = true;
-      emit?.({ type: 'call_retried', key, status, reason: 'use_dpop_nonce' });
+      emit({ type: 'agent.call.retried', key, status, reason: 'use_dpop_nonce' });
       // Through the instance again: the request interceptor signs a proof with the new nonce.
       return (await instance.request(tagged)) as AxiosLikeResponse;
     }
@@ -131,7 +131,7 @@ export function attachAxios<T extends AxiosLikeInstance>(
     if (!isReplayableBody(tagged.data)) return undefined;
     void source.drop(token);
     tagged[RETRIED] = true;
-    emit?.({ type: 'call_retried', key, status, reason: 'invalid_token' });
+    emit({ type: 'agent.call.retried', key, status, reason: 'invalid_token' });
     // Through the instance again: the request interceptor sets the new token.
     return (await instance.request(tagged)) as AxiosLikeResponse;
   }

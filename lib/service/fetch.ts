@@ -39,7 +39,7 @@ async function discard(response: Response): Promise<void> {
 export function createServiceFetch(
   source: TokenSource,
   platformFetch: () => FetchLike,
-  emit: EmitEvent | undefined,
+  emit: EmitEvent,
   key: string,
   credentials: CallCredentials,
 ): ServiceFetch {
@@ -59,7 +59,7 @@ export function createServiceFetch(
     let { response, nonceRetry } = await send(first);
     if (nonceRetry && canReplay) {
       // RFC 9449 §9: the resource server wants its nonce in the proof; the same token, a new proof.
-      emit?.({ type: 'call_retried', key, status: response.status, reason: 'use_dpop_nonce' });
+      emit({ type: 'agent.call.retried', key, status: response.status, reason: 'use_dpop_nonce' });
       await discard(response);
       ({ response } = await send(first));
     }
@@ -67,7 +67,7 @@ export function createServiceFetch(
     if (!canReplay) return response;
     void source.drop(first.access_token);
     const second = await source.get();
-    emit?.({ type: 'call_retried', key, status: response.status, reason: 'invalid_token' });
+    emit({ type: 'agent.call.retried', key, status: response.status, reason: 'invalid_token' });
     await discard(response);
     // Exactly one retry for the token: whatever this answers goes back to the caller.
     return (await send(second)).response;

@@ -7,7 +7,7 @@ export type {
   AxiosLikeRequestConfig,
   AxiosLikeResponse,
 } from './axios.js';
-export type { ServiceAgentEvent, ServiceAgentEventBase } from './events.js';
+export type { ServiceAgentEvent } from './events.js';
 export type { ServiceFetch } from './fetch.js';
 export { memoryTokenCache } from './memory-cache.js';
 export { type RedisClientLike, type RedisTokenCacheOptions, redisTokenCache } from './redis-cache.js';
