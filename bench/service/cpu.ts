@@ -95,7 +95,10 @@ for (let r = 0; r < Number(values.repeat); r++) {
 }
 servers.stop();
 
-/** Per mode and figure, the values of every repeat: added = contender minus its static peer. */
+/**
+ * Per mode and figure, the median of the repeats and their range. Added CPU is the median of the
+ * per-round differences with the static peer; added latency, the difference of the medians.
+ */
 const lines: string[] = [
   '| OpenTelemetry | figure | static header | portcullis | added |',
   '|---|---|---|---|---|',
@@ -104,18 +107,24 @@ for (const mode of modes) {
   const of = runs.filter((m) => m.mode === mode);
   for (const [peer, contenders] of Object.entries(of[0]!.peers)) {
     for (const name of contenders) {
-      for (const [figure, unit, pick] of [
-        ['client CPU per call', 'µs', (m: Measured, n: string) => m.cpuUs[n]!],
-        ['median call, 100 concurrent', 'ms', (m: Measured, n: string) => m.concurrentMs[n]!],
-      ] as const) {
-        const base = of.map((m) => pick(m, peer));
-        const own = of.map((m) => pick(m, name));
-        const added = of.map((m) => pick(m, name) - pick(m, peer));
-        const digits = unit === 'ms' ? 2 : 1;
-        lines.push(
-          `| ${mode} | ${name}: ${figure} (${unit}) | ${fmt(base, digits)} | ${fmt(own, digits)} | ${fmt(added, digits)} |`,
-        );
-      }
+      const cpu = (m: Measured, n: string) => m.cpuUs[n]!;
+      lines.push(
+        `| ${mode} | ${name}: client CPU per call (µs) | ${fmt(of.map((m) => cpu(m, peer)))} | ${fmt(of.map((m) => cpu(m, name)))} | ${fmt(of.map((m) => m.addedCpuUs[name]!))} |`,
+      );
+      if (of[0]!.concurrentMs[name] === undefined) continue;
+      const ms = (m: Measured, n: string) => m.concurrentMs[n]!;
+      lines.push(
+        `| ${mode} | ${name}: median call, 100 concurrent (ms) | ${fmt(
+          of.map((m) => ms(m, peer)),
+          2,
+        )} | ${fmt(
+          of.map((m) => ms(m, name)),
+          2,
+        )} | ${fmt(
+          of.map((m) => ms(m, name) - ms(m, peer)),
+          2,
+        )} |`,
+      );
     }
   }
   for (const name of Object.keys(of[0]!.tokenRequestUs)) {
