@@ -5,8 +5,8 @@
  */
 import diagnostics_channel from 'node:diagnostics_channel';
 import { inspect } from 'node:util';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
-import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { afterAll, afterEach, beforeAll, describe, expect, jest, test } from '@jest/globals';
+import { metrics as otelMetrics, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { type AgentEvent, type ServiceAgent, serviceAgent } from '../../lib/index.js';
 import { point, setUpTelemetry, type TestTelemetry } from '../helpers/otel.js';
 import { startRogueIdp } from '../helpers/rogue-idp.js';
@@ -100,6 +100,9 @@ describe('an agent token request', () => {
 
   test('counts token requests by grant and outcome, their durations, and cache lookups', async () => {
     events = [];
+    const meter = otelMetrics.getMeterProvider().getMeter('portcullis');
+    const observed = jest.spyOn(meter, 'createObservableCounter');
+    const counted = jest.spyOn(meter, 'createCounter');
     const billing = agent();
     await billing.getToken();
     await billing.getToken();
@@ -115,6 +118,9 @@ describe('an agent token request', () => {
     expect((await point(telemetry, 'portcullis.agent.cache.lookups', hits))?.value).toBe(2);
     const misses = { 'portcullis.cache.result': 'miss' };
     expect((await point(telemetry, 'portcullis.agent.cache.lookups', misses))?.value).toBe(1);
+    // One lookup per call: observed when the SDK collects, so that a call pays an increment, not the SDK.
+    expect(observed.mock.calls.map(([name]) => name)).toEqual(['portcullis.agent.cache.lookups']);
+    expect(counted.mock.calls.map(([name]) => name)).not.toContain('portcullis.agent.cache.lookups');
     const idpCall = { 'server.address': '127.0.0.1', 'http.response.status_code': 200 };
     expect((await point(telemetry, 'http.client.request.duration', idpCall))?.value).toMatchObject({
       count: 1,

@@ -31,5 +31,9 @@ export function createEmitter<P extends Product>(
     if (channel.hasSubscribers) channel.publish(event);
     const api = openTelemetry();
     if (api) recordMetrics(api, event);
+    // The first events of a process (the first call's cache miss) may come while the import is under
+    // way: they are recorded once it is done, not lost.
+    else if (api === undefined)
+      void loadOpenTelemetry().then((loaded) => loaded && recordMetrics(loaded, event));
   };
 }

@@ -6,7 +6,14 @@
  * host): never a token, a claim value, a user or a URL path, so a metric backend can keep them all.
  * Durations are in seconds, as OpenTelemetry's semantic conventions have them.
  */
-import type { Attributes, Counter, Histogram, Meter, MeterProvider } from '@opentelemetry/api';
+import type {
+  Attributes,
+  Counter,
+  Histogram,
+  Meter,
+  MeterProvider,
+  ObservableResult,
+} from '@opentelemetry/api';
 import type { EventNamed, PortcullisEvent, PortcullisEventType } from './events.js';
 import type { OtelApi } from './otel.js';
 
@@ -14,7 +21,6 @@ import type { OtelApi } from './otel.js';
 export const COUNTERS = {
   'portcullis.agent.token.requests': ['{request}', 'serviceAgent() token requests, by grant and outcome'],
   'portcullis.agent.token.retries': ['{retry}', 'serviceAgent() token requests tried again'],
-  'portcullis.agent.cache.lookups': ['{lookup}', 'serviceAgent() token lookups, by result and source'],
   'portcullis.agent.cache.errors': ['{error}', 'Shared token cache failures, by operation'],
   'portcullis.agent.call.retries': ['{retry}', 'Calls sent again by serviceAgent(), by reason'],
   'portcullis.bearer.verifications': ['{verification}', 'bearer() verdicts, by outcome and reason'],
@@ -25,6 +31,9 @@ export const COUNTERS = {
   'portcullis.idp.jwks.fetches': ['{fetch}', 'JWKS fetches, by cause and outcome'],
   'portcullis.idp.introspections': ['{introspection}', 'Token introspections, by result and cache'],
 } as const;
+
+/** Observed rather than counted per call: see `lookups` below. */
+export const LOOKUPS = ['{lookup}', 'serviceAgent() token lookups, by result and source'] as const;
 
 /** The histograms (seconds): name, description. */
 export const HISTOGRAMS = {
@@ -62,13 +71,12 @@ const MAPPING: Mapping = {
   'agent.token.refreshed': (e, r) => tokenRequest(e.grant, e.durationMs, true, r),
   'agent.token.failed': (e, r) => tokenRequest(e.grant, e.durationMs, e.background, r, e.code),
   'agent.token.retrying': (_e, r) => r.count('portcullis.agent.token.retries', {}),
-  'agent.cache.hit': (e, r) =>
-    r.count('portcullis.agent.cache.lookups', {
-      'portcullis.cache.result': 'hit',
-      'portcullis.cache.source': e.source,
-    }),
-  'agent.cache.missed': (_e, r) =>
-    r.count('portcullis.agent.cache.lookups', { 'portcullis.cache.result': 'miss' }),
+  'agent.cache.hit': (e) => {
+    lookups[e.source]++;
+  },
+  'agent.cache.missed': () => {
+    lookups.miss++;
+  },
   'agent.cache.failed': (e, r) =>
     r.count('portcullis.agent.cache.errors', { 'portcullis.cache.operation': e.operation }),
   'agent.call.retried': (e, r) =>
@@ -203,6 +211,22 @@ export const recorder: Recorder = {
   },
 };
 
+/**
+ * Token lookups are the agent's hot path, one per call: they are counted in plain variables and
+ * reported when the SDK collects, by an observable counter, so that a call pays an increment and not
+ * the SDK's handling of attributes (about 1.7 µs a call with the 2.x SDK). Counted from the first
+ * event under the current meter provider, as its counters are.
+ */
+const lookups = { memory: 0, cache: 0, miss: 0 };
+
+function observeLookups(result: ObservableResult): void {
+  const hit = 'portcullis.cache.result';
+  if (lookups.memory > 0)
+    result.observe(lookups.memory, { [hit]: 'hit', 'portcullis.cache.source': 'memory' });
+  if (lookups.cache > 0) result.observe(lookups.cache, { [hit]: 'hit', 'portcullis.cache.source': 'cache' });
+  if (lookups.miss > 0) result.observe(lookups.miss, { [hit]: 'miss' });
+}
+
 /** The meter of the current provider, remade (with its instruments) when the provider changed. */
 export function portcullisMeter(api: OtelApi): Meter {
   const current = api.metrics.getMeterProvider();
@@ -211,6 +235,12 @@ export function portcullisMeter(api: OtelApi): Meter {
     meter = current.getMeter('portcullis');
     counters.clear();
     histograms.clear();
+    // As a new provider's counters start from zero, so do the lookups it observes.
+    lookups.memory = lookups.cache = lookups.miss = 0;
+    const [unit, description] = LOOKUPS;
+    meter
+      .createObservableCounter('portcullis.agent.cache.lookups', { unit, description })
+      .addCallback(observeLookups);
   }
   return meter;
 }
