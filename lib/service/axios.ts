@@ -118,12 +118,23 @@ export function attachAxios<T extends AxiosLikeInstance>(
     // Set by the first `runWhen` and read right after, in the same synchronous pass of axios over
     // the interceptors of one request: no other request can run in between.
     let inMemory: CachedToken | undefined;
+    let headerFor: CachedToken | undefined;
+    let header = '';
     instance.interceptors.request.use(
       (config) => {
         // Undefined only when another interceptor of the application made axios chain them
         // asynchronously and a token was dropped meanwhile: a promise is then what axios expects.
         if (inMemory === undefined) return authorize(config);
-        setHeaders(config, { authorization: `Bearer ${inMemory.access_token}` });
+        if (inMemory !== headerFor) {
+          // One header string per token, not one per call: built once, flat, and reused.
+          headerFor = inMemory;
+          header = `Bearer ${inMemory.access_token}`;
+        }
+        const authorization = header;
+        const headers = config.headers as { set?: (name: string, value: string) => unknown } | undefined;
+        // axios's own AxiosHeaders, as every axios 1.x request has: set it in place, no object made.
+        if (typeof headers?.set === 'function') headers.set('authorization', authorization);
+        else setHeaders(config, { authorization });
         return config;
       },
       null,

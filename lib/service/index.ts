@@ -3,6 +3,7 @@ export type { ServiceAgentDpopOptions, ServiceAgentOptions } from '../config/ser
 export type { DpopAlgorithm, DpopKeyInput } from '../protocol/dpop/key-pair.js';
 export type {
   AxiosLikeInstance,
+  AxiosLikeInterceptorOptions,
   AxiosLikeInterceptors,
   AxiosLikeRequestConfig,
   AxiosLikeResponse,
