@@ -24,6 +24,15 @@ let tokens: TokenServer;
 let api: ResourceServer;
 const agents: ServiceAgent[] = [];
 let events: AgentEvent[];
+/** The credentials the agent sent to the IdP, exactly as sent (`Basic …`, percent-encoded first). */
+const sentCredentials = new Set<string>();
+
+/** The platform fetch, noting the Authorization header of every call to the IdP. */
+const noting: typeof fetch = (input, init) => {
+  const authorization = new Headers(init?.headers).get('authorization');
+  if (authorization !== null) sentCredentials.add(authorization.replace(/^Basic /, ''));
+  return fetch(input, init);
+};
 
 function agent(extra: Parameters<typeof serviceAgent>[0] = {}): ServiceAgent {
   const a = serviceAgent({
@@ -32,6 +41,7 @@ function agent(extra: Parameters<typeof serviceAgent>[0] = {}): ServiceAgent {
     clientSecret: CLIENT_SECRET,
     httpTimeout: 500,
     retries: 0,
+    fetch: noting,
     onEvent: (e) => events.push(e),
     ...extra,
   });
@@ -161,12 +171,9 @@ describe('no secret anywhere', () => {
       await billing.invalidate();
       await expect(billing.getToken()).rejects.toBeDefined();
 
-      const secrets = [
-        CLIENT_SECRET,
-        Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64'),
-        first,
-        second,
-      ];
+      // client_secret_basic: the credential as sent, and the secret itself.
+      const secrets = [CLIENT_SECRET, ...sentCredentials, first, second];
+      expect(sentCredentials.size).toBeGreaterThan(0);
       const seen = [
         ...(await telemetry.strings()),
         JSON.stringify(events),
@@ -204,7 +211,9 @@ describe('no secret anywhere', () => {
       expect(events.find((e) => e.type === 'agent.token.fetched')).toMatchObject({ grant: 'token_exchange' });
       const seen = [...(await telemetry.strings()), inspect(events, { depth: 10, showHidden: true })];
       for (const text of seen) {
-        for (const secret of [subject, issued, CLIENT_SECRET]) expect(text).not.toContain(secret);
+        for (const secret of [subject, issued, CLIENT_SECRET, ...sentCredentials]) {
+          expect(text).not.toContain(secret);
+        }
       }
     } finally {
       await rogue.close();
