@@ -161,11 +161,45 @@ test('require("portcullis") works (CommonJS, loading ESM-only dependencies throu
   expect(run('node', ['cjs.cjs'], consumer).trim()).toBe('function PortcullisError');
 });
 
+test('without @opentelemetry/api installed, serviceAgent() gets its token, from ESM and CommonJS', () => {
+  // The optional peer is not in the consumer: its lazy import fails once, and nothing else changes.
+  const fetchStub = `async () => new Response(JSON.stringify({ access_token: 't', token_type: 'Bearer', expires_in: 60 }), { headers: { 'content-type': 'application/json' } })`;
+  const options = `{ tokenEndpoint: 'https://idp.example.com/token', clientID: 'a', clientSecret: 's', fetch: ${fetchStub}, onEvent: (e) => types.push(e.type) }`;
+  writeFileSync(
+    join(consumer, 'otel-absent.mjs'),
+    `import { serviceAgent } from 'portcullis';
+     let otel = 'absent';
+     try { import.meta.resolve('@opentelemetry/api'); otel = 'present'; } catch {}
+     const types = [];
+     const agent = serviceAgent(${options});
+     const token = await agent.getToken();
+     await agent.getToken();
+     await agent.close();
+     console.log(otel, token.token_type, types.join(' '));`,
+  );
+  writeFileSync(
+    join(consumer, 'otel-absent.cjs'),
+    `const { serviceAgent } = require('portcullis');
+     let otel = 'absent';
+     try { require.resolve('@opentelemetry/api'); otel = 'present'; } catch {}
+     const types = [];
+     const agent = serviceAgent(${options});
+     agent.getToken().then(async (token) => {
+       await agent.getToken();
+       await agent.close();
+       console.log(otel, token.token_type, types.join(' '));
+     });`,
+  );
+  const expected = 'absent Bearer agent.cache.missed agent.token.fetched agent.cache.hit';
+  expect(run('node', ['otel-absent.mjs'], consumer).trim()).toBe(expected);
+  expect(run('node', ['otel-absent.cjs'], consumer).trim()).toBe(expected);
+});
+
 test('the types resolve for TypeScript users, CommonJS and ESM, with req.oidc typed on Express', () => {
   // The same program as a CommonJS file (the `require` condition: index.d.cts) and as ESM (index.d.ts).
   const program = `import express from 'express';
      import session from 'express-session';
-     import { auth, requiresAuth, type AuthOptions, type PortcullisErrorCode } from 'portcullis';
+     import { auth, requiresAuth, type AuthOptions, type PortcullisErrorCode, type PortcullisEvent } from 'portcullis';
      const options: AuthOptions = { issuerBaseURL: 'https://idp.example.com', baseURL: 'https://app.example.com', clientID: 'a', clientSecret: async () => 's' };
      const app = express();
      app.use(session({ secret: 's', resave: false, saveUninitialized: false }));
@@ -176,9 +210,11 @@ test('the types resolve for TypeScript users, CommonJS and ESM, with req.oidc ty
        res.json({ sub, expiresAt, authed: req.oidc.isAuthenticated() });
      });
      const code: PortcullisErrorCode = 'ERR_STATE_MISMATCH';
+     // The event types ship without @opentelemetry/api: none of them names it.
+     const refused: PortcullisEvent = { type: 'bearer.rejected', reason: 'aud', expected: ['api'], received: 'other', status: 401, durationMs: 1 };
      // @ts-expect-error an unknown option is a type error
      auth({ ...options, notAnOption: true });
-     export { app, code };`;
+     export { app, code, refused };`;
   // Two programs: one holding both files would see the `Express.Request` augmentation twice (index.d.ts
   // and index.d.cts, two `RequestContext` classes) and refuse the second; a project is one kind or the
   // other. The two files are the same text, so only the CommonJS side, where the ESM-only jose and

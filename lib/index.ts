@@ -10,5 +10,20 @@ export type {
   UserClaims,
 } from './protocol/claims.js';
 export type { LogDetails, Logger } from './protocol/logger.js';
+export type { ChannelName } from './protocol/observability/channels.js';
+export type {
+  AgentEvent,
+  AgentEventBase,
+  AgentGrant,
+  BearerEvent,
+  EventOf,
+  IdpEvent,
+  IssuerField,
+  JwksFetchCause,
+  PortcullisEvent,
+  PortcullisEventType,
+  Product as PortcullisProduct,
+  SigninEvent,
+} from './protocol/observability/events.js';
 export * from './service/index.js';
 export * from './signin/index.js';

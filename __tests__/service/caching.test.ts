@@ -65,7 +65,7 @@ describe('serviceAgent caching', () => {
     // Refreshed ahead in the background: about one request per lifetime, not one per call.
     expect(tokens.requests).toBeGreaterThanOrEqual(2);
     expect(tokens.requests).toBeLessThanOrEqual(3);
-    expect(events).toContain('token_refreshed');
+    expect(events).toContain('agent.token.refreshed');
   });
 
   test('a background refresh does not hold up callers', async () => {
@@ -77,7 +77,7 @@ describe('serviceAgent caching', () => {
     // Refresh once 10% of the lifetime is used, so that the test need not wait long.
     const billing = agent({
       refreshRatio: 0.1,
-      onEvent: (e) => e.type === 'token_refreshed' && refreshed?.(),
+      onEvent: (e) => e.type === 'agent.token.refreshed' && refreshed?.(),
     });
     const first = await billing.getToken();
     await new Promise((resolve) => setTimeout(resolve, 150));

@@ -44,7 +44,7 @@ afterAll(async () => {
 });
 
 const retries = (reason: string) =>
-  events.filter((e) => e.type === 'call_retried' && e.reason === reason).length;
+  events.filter((e) => e.type === 'agent.call.retried' && e.reason === reason).length;
 
 /** Each call: DPoP scheme, a valid proof for its own method and URL, and a jti never used before. */
 async function expectFreshProofs(method: string, path: string): Promise<void> {

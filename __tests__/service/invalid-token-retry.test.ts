@@ -55,7 +55,7 @@ describe('a 401 invalid_token, with fetch', () => {
     expect(tokens.requests).toBe(2);
     expect(api.authorizations[0]).not.toBe(api.authorizations[1]);
     expect(api.bodies.slice(-2)).toEqual(['{"n":1}', '{"n":1}']);
-    expect(events.filter((e) => e.type === 'call_retried')).toHaveLength(1);
+    expect(events.filter((e) => e.type === 'agent.call.retried')).toHaveLength(1);
   });
 
   test('an always-401 resource → the caller gets the 401 after one retry, never a loop', async () => {

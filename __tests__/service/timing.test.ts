@@ -81,7 +81,7 @@ describe('a failing background refresh', () => {
       clientSecret: CLIENT_SECRET,
       refreshRatio: 0.1,
       onEvent: (e) => {
-        if (e.type !== 'token_failed') return;
+        if (e.type !== 'agent.token.failed') return;
         failures.push(e.background);
         failed();
       },

@@ -57,7 +57,7 @@ describe('token endpoint failures', () => {
     expect(token.access_token).toMatch(/^tok-/);
     expect(tokens.requests).toBe(3);
     expect(
-      events.filter((e) => e.type === 'token_retry').map((e) => (e as { attempt: number }).attempt),
+      events.filter((e) => e.type === 'agent.token.retrying').map((e) => (e as { attempt: number }).attempt),
     ).toEqual([1, 2]);
   });
 
@@ -106,7 +106,7 @@ describe('token endpoint failures', () => {
     expect(err).toBeInstanceOf(IdpUnavailableError);
     expect(err).toMatchObject({ code: 'ERR_IDP_UNAVAILABLE', status: 503 });
     expect(tokens.requests).toBe(3);
-    expect(events.at(-1)).toMatchObject({ type: 'token_failed', background: false });
+    expect(events.at(-1)).toMatchObject({ type: 'agent.token.failed', background: false });
     expectNoSecrets(err);
     expectNoSecrets(events);
   });
@@ -172,12 +172,12 @@ describe('token endpoint failures', () => {
     await billing.invalidate();
     await billing.getToken();
     expect(events.map((e) => e.type)).toEqual([
-      'cache_miss',
-      'token_retry',
-      'token_fetched',
-      'cache_hit',
-      'cache_miss',
-      'token_fetched',
+      'agent.cache.missed',
+      'agent.token.retrying',
+      'agent.token.fetched',
+      'agent.cache.hit',
+      'agent.cache.missed',
+      'agent.token.fetched',
     ]);
     expectNoSecrets(events, token.access_token);
     expectNoSecrets(logged, token.access_token);

@@ -116,8 +116,8 @@ export const SERVICE_OPTIONS = {
     doc: 'The `fetch` used for token requests and for `agent.fetch()`.',
   },
   onEvent: {
-    type: '(event: ServiceAgentEvent) => void',
-    doc: 'Told when a token is fetched, refreshed or fails, and of cache hits and misses. No secrets.',
+    type: '(event: AgentEvent) => void',
+    doc: 'Told of every `agent.…` event (token fetched, refreshed or failed, cache hit or miss, call retried), as the `portcullis:agent` diagnostics channel is. No secrets.',
   },
   logger: {
     type: 'Logger',

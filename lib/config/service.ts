@@ -17,7 +17,7 @@ import {
 } from '../protocol/dpop/key-pair.js';
 import { DEFAULT_HTTP_TIMEOUT, type FetchLike } from '../protocol/http.js';
 import { type Logger, validateLogger } from '../protocol/logger.js';
-import type { ServiceAgentEvent } from '../service/events.js';
+import type { AgentEvent } from '../protocol/observability/events.js';
 import type { TokenCache } from '../service/token-cache.js';
 import { clientAuthFromEnv } from './client-auth-options.js';
 import { compact } from './env.js';
@@ -89,8 +89,12 @@ export interface ServiceAgentOptions extends ClientAuthOptions {
   allowInsecureHttp?: boolean | undefined;
   /** The fetch used for token requests and for `agent.fetch()`. @default globalThis.fetch */
   fetch?: FetchLike | undefined;
-  /** Observability hook: token fetched, refreshed, failed, cache hit/miss. Payloads hold no secret. */
-  onEvent?: ((event: ServiceAgentEvent) => void) | undefined;
+  /**
+   * Told of every `agent.…` event: a token fetched, refreshed or failed, a cache hit or miss, a call
+   * retried. The same events go to the `portcullis:agent` diagnostics channel and OpenTelemetry.
+   * Payloads hold no token or secret; a hook that throws is ignored. See docs/observability.md.
+   */
+  onEvent?: ((event: AgentEvent) => void) | undefined;
   /**
    * A pino-compatible logger (`pino()`, or `console`): start-up warnings, and when a shared cache
    * fails or recovers. Never given a secret. @default warnings to `console.warn`
@@ -114,7 +118,7 @@ export interface ServiceAgentConfig {
   readonly dpop: DpopKey | undefined;
   readonly allowInsecureHttp: boolean;
   readonly fetch: FetchLike | undefined;
-  readonly onEvent: ((event: ServiceAgentEvent) => void) | undefined;
+  readonly onEvent: ((event: AgentEvent) => void) | undefined;
   readonly logger: Logger;
 }
 
@@ -285,7 +289,7 @@ export function validateServiceOptions(options: ServiceAgentOptions): ServiceAge
     dpop: dpopOption(options.dpop),
     allowInsecureHttp,
     fetch: optionalFunction<FetchLike>(options.fetch, 'fetch'),
-    onEvent: optionalFunction<(event: ServiceAgentEvent) => void>(options.onEvent, 'onEvent'),
+    onEvent: optionalFunction<(event: AgentEvent) => void>(options.onEvent, 'onEvent'),
     logger,
   });
 }

@@ -19,6 +19,12 @@ export interface PreparedCall {
 }
 
 export interface CallCredentials {
+  /**
+   * Whether every call needs work of its own (a DPoP proof for its method and URL, signed
+   * asynchronously). Without it the header is `Bearer <token>`, made on the spot: `attach()` and
+   * `fetch()` then take their synchronous fast path and never compute the call's URL.
+   */
+  readonly perCall: boolean;
   /** The headers for one call with `token`: always a fresh proof with DPoP. */
   prepare(token: CachedToken, method: string, url: string): Promise<PreparedCall>;
   /**
@@ -29,6 +35,7 @@ export interface CallCredentials {
 }
 
 export const bearerCredentials: CallCredentials = {
+  perCall: false,
   async prepare(token) {
     return { headers: { authorization: `Bearer ${token.access_token}` }, nonce: undefined };
   },
@@ -50,6 +57,7 @@ export function agentDpop(key: DpopKey, client: oauth.Client): AgentDpop {
   let handle: Promise<oauth.DPoPHandle> | undefined;
   return {
     key,
+    perCall: true,
     handle() {
       handle ??= key.keyPair().then((pair) => oauth.DPoP(client, pair));
       return handle;

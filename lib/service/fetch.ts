@@ -3,6 +3,10 @@
  * or `DPoP` with a fresh proof), retried once with a new token when the answer is a 401
  * `invalid_token`, and once with the new nonce when a DPoP resource server asks for one, as long as
  * the body can be sent again. Each retry happens at most once per call: never a loop.
+ *
+ * The hot path (a Bearer token in memory) adds no await and no `Headers` object of its own to the
+ * platform's fetch: the header goes into a plain object, and the answer is only looked at when it is
+ * a 401.
  */
 
 import type { FetchLike } from '../protocol/http.js';
@@ -15,8 +19,10 @@ import type { TokenSource } from './token-source.js';
 
 export type ServiceFetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
+type Input = string | URL | Request;
+
 function withHeaders(
-  input: string | URL | Request,
+  input: Input,
   init: RequestInit | undefined,
   added: Readonly<Record<string, string>>,
 ): RequestInit {
@@ -26,7 +32,30 @@ function withHeaders(
   return { ...init, headers };
 }
 
-function replayable(input: string | URL | Request, init: RequestInit | undefined): boolean {
+function isPlainRecord(value: unknown): value is Record<string, string> {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** `init` with `Authorization: Bearer <token>`, replacing the caller's own (in any case). */
+function bearerInit(input: Input, init: RequestInit | undefined, token: CachedToken): RequestInit {
+  const authorization = `Bearer ${token.access_token}`;
+  const own = init?.headers;
+  // A Request's headers, a Headers object or a list of pairs: merged through Headers, as before.
+  if (input instanceof Request || (own !== undefined && !isPlainRecord(own))) {
+    return withHeaders(input, init, { authorization });
+  }
+  const headers: Record<string, string> = { authorization };
+  if (own !== undefined) {
+    for (const name of Object.keys(own)) {
+      if (name.toLowerCase() !== 'authorization') headers[name] = own[name]!;
+    }
+  }
+  return init === undefined ? { headers } : { ...init, headers };
+}
+
+function replayable(input: Input, init: RequestInit | undefined): boolean {
   if (init?.body !== undefined) return isReplayableBody(init.body);
   return !(input instanceof Request) || input.body === null;
 }
@@ -39,37 +68,49 @@ async function discard(response: Response): Promise<void> {
 export function createServiceFetch(
   source: TokenSource,
   platformFetch: () => FetchLike,
-  emit: EmitEvent | undefined,
+  emit: EmitEvent,
   key: string,
   credentials: CallCredentials,
 ): ServiceFetch {
-  return async function serviceFetch(input, init) {
+  /** One send with a DPoP proof, and its one nonce retry when `nonceRetry` allows it (RFC 9449 §9). */
+  async function sendSigned(
+    input: Input,
+    init: RequestInit | undefined,
+    token: CachedToken,
+    nonceRetry: boolean,
+  ) {
     const url = input instanceof Request ? input.url : String(input);
     const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
-    const canReplay = replayable(input, init);
+    const prepared = await credentials.prepare(token, method, url);
+    const response = await platformFetch()(input, withHeaders(input, init, prepared.headers));
+    const wanted = credentials.wantsNonceRetry(url, response.status, response.headers, prepared.nonce);
+    if (!nonceRetry || !wanted || !replayable(input, init)) return response;
+    // The same token, a new proof with the nonce the resource server asked for.
+    emit({ type: 'agent.call.retried', key, status: response.status, reason: 'use_dpop_nonce' });
+    await discard(response);
+    const again = await credentials.prepare(token, method, url);
+    const second = await platformFetch()(input, withHeaders(input, init, again.headers));
+    credentials.wantsNonceRetry(url, second.status, second.headers, again.nonce); // keeps its nonce
+    return second;
+  }
 
-    async function send(token: CachedToken): Promise<{ response: Response; nonceRetry: boolean }> {
-      const prepared = await credentials.prepare(token, method, url);
-      const response = await platformFetch()(input, withHeaders(input, init, prepared.headers));
-      const { status, headers } = response;
-      return { response, nonceRetry: credentials.wantsNonceRetry(url, status, headers, prepared.nonce) };
-    }
+  function send(input: Input, init: RequestInit | undefined, token: CachedToken, nonceRetry: boolean) {
+    return credentials.perCall
+      ? sendSigned(input, init, token, nonceRetry)
+      : platformFetch()(input, bearerInit(input, init, token));
+  }
 
-    const first = await source.get();
-    let { response, nonceRetry } = await send(first);
-    if (nonceRetry && canReplay) {
-      // RFC 9449 §9: the resource server wants its nonce in the proof; the same token, a new proof.
-      emit?.({ type: 'call_retried', key, status: response.status, reason: 'use_dpop_nonce' });
-      await discard(response);
-      ({ response } = await send(first));
-    }
-    if (!isInvalidTokenChallenge(response.status, response.headers.get('www-authenticate'))) return response;
-    if (!canReplay) return response;
+  return async function serviceFetch(input, init) {
+    const first = source.peek() ?? (await source.get());
+    const response = await send(input, init, first, true);
+    if (response.status !== 401) return response;
+    if (!isInvalidTokenChallenge(401, response.headers.get('www-authenticate'))) return response;
+    if (!replayable(input, init)) return response;
     void source.drop(first.access_token);
     const second = await source.get();
-    emit?.({ type: 'call_retried', key, status: response.status, reason: 'invalid_token' });
+    emit({ type: 'agent.call.retried', key, status: response.status, reason: 'invalid_token' });
     await discard(response);
     // Exactly one retry for the token: whatever this answers goes back to the caller.
-    return (await send(second)).response;
+    return send(input, init, second, false);
   };
 }

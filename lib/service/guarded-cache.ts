@@ -22,7 +22,7 @@ export interface GuardedCache {
 interface GuardOptions {
   readonly timeout: number;
   readonly logger: Logger;
-  readonly emit: EmitEvent | undefined;
+  readonly emit: EmitEvent;
   readonly key: string;
 }
 
@@ -62,7 +62,7 @@ export function guardCache(shared: TokenCache, options: GuardOptions): GuardedCa
       bypassUntil = Date.now() + BYPASS_MS;
       // Only the error's message: a cache client's error never needs to carry the token to be useful.
       const message = err instanceof Error ? err.message : 'failed';
-      options.emit?.({ type: 'cache_error', key: options.key, operation, message });
+      options.emit({ type: 'agent.cache.failed', key: options.key, operation, message });
       if (!degraded) {
         degraded = true;
         options.logger.warn(

@@ -3,11 +3,12 @@ export type { ServiceAgentDpopOptions, ServiceAgentOptions } from '../config/ser
 export type { DpopAlgorithm, DpopKeyInput } from '../protocol/dpop/key-pair.js';
 export type {
   AxiosLikeInstance,
+  AxiosLikeInterceptorOptions,
   AxiosLikeInterceptors,
   AxiosLikeRequestConfig,
   AxiosLikeResponse,
 } from './axios.js';
-export type { ServiceAgentEvent, ServiceAgentEventBase } from './events.js';
+export type { ServiceAgentEvent } from './events.js';
 export type { ServiceFetch } from './fetch.js';
 export { memoryTokenCache } from './memory-cache.js';
 export { type RedisClientLike, type RedisTokenCacheOptions, redisTokenCache } from './redis-cache.js';

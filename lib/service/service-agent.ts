@@ -21,10 +21,12 @@ import {
 } from '../protocol/client-credentials.js';
 import { createDiscovery } from '../protocol/discovery.js';
 import type { FetchLike, HttpSettings } from '../protocol/http.js';
+import { createEmitter } from '../protocol/observability/emitter.js';
+import type { AgentGrant } from '../protocol/observability/events.js';
+import { tracedFetch } from '../protocol/observability/spans.js';
 import { processTokenExchangeResponse, tokenExchangeRequest } from '../protocol/token-exchange.js';
 import { type AxiosLikeInstance, attachAxios } from './axios.js';
 import { agentDpop, bearerCredentials, type CallCredentials } from './call-credentials.js';
-import { eventEmitter } from './events.js';
 import { createServiceFetch, type ServiceFetch } from './fetch.js';
 import { guardCache } from './guarded-cache.js';
 import { memoryTokenCache } from './memory-cache.js';
@@ -84,8 +86,9 @@ function httpSettings(
   allowInsecureHttp: boolean,
 ): HttpSettings {
   // Resolved per call, so that a fetch patched after start-up (proxies, test doubles) is honoured.
+  // Every call made through these settings goes to the IdP: each is an HTTP client span.
   return {
-    fetch: (input, init) => (fetchOption ?? globalThis.fetch)(input, init),
+    fetch: tracedFetch((input, init) => (fetchOption ?? globalThis.fetch)(input, init)),
     timeout,
     allowInsecureHttp,
   };
@@ -115,7 +118,7 @@ export function serviceAgent(options: ServiceAgentOptions = {}): ServiceAgent {
     // A DPoP-bound token is only of use to a holder of its key: processes with other keys never share.
     dpopJkt: config.dpop?.thumbprint,
   });
-  const emit = eventEmitter(config.onEvent);
+  const emit = createEmitter('agent', config.onEvent);
 
   async function authorizationServer(): Promise<oauth.AuthorizationServer> {
     if (config.tokenEndpoint !== undefined) {
@@ -142,7 +145,7 @@ export function serviceAgent(options: ServiceAgentOptions = {}): ServiceAgent {
       handle: oauth.DPoPHandle | undefined,
     ) => Promise<Response>,
     processResponse: typeof processClientCredentialsResponse,
-    grant: 'client_credentials' | 'token_exchange',
+    grant: AgentGrant,
   ): Promise<IssuedToken> {
     const method = config.clientAuth.method;
     const as = await authorizationServer();
@@ -182,9 +185,10 @@ export function serviceAgent(options: ServiceAgentOptions = {}): ServiceAgent {
       'token_exchange',
     );
 
-  const sourceFor = (sourceKey: string, fetchOnce: () => Promise<IssuedToken>) =>
+  const sourceFor = (sourceKey: string, grant: AgentGrant, fetchOnce: () => Promise<IssuedToken>) =>
     new TokenSource({
       key: sourceKey,
+      grant,
       cache: guardCache(config.cache ?? memoryTokenCache(), {
         timeout: CACHE_TIMEOUT_MS,
         logger: config.logger,
@@ -199,7 +203,7 @@ export function serviceAgent(options: ServiceAgentOptions = {}): ServiceAgent {
           serverDelay: (err) =>
             err instanceof IdpUnavailableError && err.retryAfterFromIdp ? err.retryAfter * 1000 : undefined,
           onRetry: (attempt, delayMs) =>
-            emit?.({ type: 'token_retry', key: sourceKey, attempt, delayMs: Math.round(delayMs) }),
+            emit({ type: 'agent.token.retrying', key: sourceKey, attempt, delayMs: Math.round(delayMs) }),
         }),
       refreshRatio: config.refreshRatio,
       expiryMarginMs: config.expiryMargin * 1000,
@@ -215,7 +219,7 @@ export function serviceAgent(options: ServiceAgentOptions = {}): ServiceAgent {
     if (found !== undefined) {
       onBehalf.delete(subjectKey); // most recently used goes last
     } else {
-      found = sourceFor(subjectKey, () => exchangeToken(subjectToken));
+      found = sourceFor(subjectKey, 'token_exchange', () => exchangeToken(subjectToken));
       if (onBehalf.size >= MAX_SUBJECTS) {
         const [oldestKey, oldest] = onBehalf.entries().next().value as [string, TokenSource];
         onBehalf.delete(oldestKey);
@@ -226,7 +230,7 @@ export function serviceAgent(options: ServiceAgentOptions = {}): ServiceAgent {
     return found;
   }
 
-  const source = sourceFor(key, requestToken);
+  const source = sourceFor(key, 'client_credentials', requestToken);
 
   const callsWith = (from: TokenSource, sourceKey: string): OnBehalfOfAgent => ({
     async getToken() {

@@ -6,6 +6,8 @@
  */
 import { PortcullisError } from '../errors.js';
 import type { IssuedToken } from '../protocol/client-credentials.js';
+import type { AgentGrant } from '../protocol/observability/events.js';
+import { inSpan } from '../protocol/observability/spans.js';
 import type { EmitEvent } from './events.js';
 import type { GuardedCache } from './guarded-cache.js';
 import type { CachedToken } from './token-cache.js';
@@ -13,6 +15,8 @@ import { cacheTtlSeconds, type TokenTiming, tokenTiming } from './token-timing.j
 
 export interface TokenSourceOptions {
   readonly key: string;
+  /** The grant of `fetchToken`, for events, spans and metrics. */
+  readonly grant: AgentGrant;
   readonly cache: GuardedCache;
   /** One token request, retries included. */
   readonly fetchToken: () => Promise<IssuedToken>;
@@ -20,7 +24,7 @@ export interface TokenSourceOptions {
   readonly expiryMarginMs: number;
   /** How long the fleet lock is held at most, and how long the others wait for its holder. */
   readonly lockTtlMs: number;
-  readonly emit: EmitEvent | undefined;
+  readonly emit: EmitEvent;
 }
 
 /** How often a process waiting on another's token request looks for its result. */
@@ -28,6 +32,11 @@ const POLL_MS = 20;
 
 function closedError(): PortcullisError {
   return new PortcullisError('ERR_TOKEN_REQUEST_FAILED', 'the service agent is closed', { status: 500 });
+}
+
+/** Seconds a token is valid for, from its issue. */
+function expiresIn(token: CachedToken): number {
+  return Math.round((token.expires_at - token.issued_at) / 1000);
 }
 
 export class TokenSource {
@@ -47,14 +56,23 @@ export class TokenSource {
   /** A token that is safe to send now. */
   get(): Promise<CachedToken> {
     if (this.#closed) return Promise.reject(closedError());
+    const token = this.peek();
+    return token === undefined ? this.#refresh(false) : Promise.resolve(token);
+  }
+
+  /**
+   * The hot path, synchronous: the token in memory when it is safe to send now (starting a
+   * background refresh once it is due), else `undefined` and the caller goes through `get()`.
+   * No promise and no I/O, so that a call with a cached token costs a caller no extra tick.
+   */
+  peek(): CachedToken | undefined {
     const current = this.#current;
+    if (current === undefined || this.#closed) return undefined;
     const now = Date.now();
-    if (current !== undefined && now < current.timing.useUntil) {
-      if (now >= current.timing.refreshAt) this.#refreshInBackground(now);
-      this.#o.emit?.({ type: 'cache_hit', key: this.#o.key, source: 'memory' });
-      return Promise.resolve(current.token);
-    }
-    return this.#refresh(false);
+    if (now >= current.timing.useUntil) return undefined;
+    if (now >= current.timing.refreshAt) this.#refreshInBackground(now);
+    this.#o.emit({ type: 'agent.cache.hit', key: this.#o.key, source: 'memory' });
+    return current.token;
   }
 
   /**
@@ -114,10 +132,10 @@ export class TokenSource {
     const shared = await cache.get(key);
     // In the foreground a usable shared token beats waiting; the next call refreshes it in the background.
     if (this.#acceptable(shared, !background)) {
-      emit?.({ type: 'cache_hit', key, source: 'cache' });
+      emit({ type: 'agent.cache.hit', key, source: 'cache' });
       return this.#adopt(shared);
     }
-    emit?.({ type: 'cache_miss', key });
+    emit({ type: 'agent.cache.missed', key });
     const release = await cache.lock(key, this.#o.lockTtlMs);
     if (release === undefined) {
       const theirs = await this.#awaitOtherProcess();
@@ -131,7 +149,7 @@ export class TokenSource {
       if (release !== undefined) {
         const again = await cache.get(key);
         if (this.#acceptable(again, false)) {
-          emit?.({ type: 'cache_hit', key, source: 'cache' });
+          emit({ type: 'agent.cache.hit', key, source: 'cache' });
           return this.#adopt(again);
         }
       }
@@ -148,16 +166,30 @@ export class TokenSource {
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
       const token = await this.#o.cache.get(this.#o.key);
       if (this.#acceptable(token, false)) {
-        this.#o.emit?.({ type: 'cache_hit', key: this.#o.key, source: 'cache' });
+        this.#o.emit({ type: 'agent.cache.hit', key: this.#o.key, source: 'cache' });
         return token;
       }
     }
     return undefined;
   }
 
-  async #fetch(background: boolean): Promise<CachedToken> {
-    const { cache, key, emit } = this.#o;
-    const started = Date.now();
+  /**
+   * One token request, retries included, in a `portcullis.agent.token_request` span: a child of
+   * the span of the call that needed the token (the first of them, when calls share the request).
+   */
+  #fetch(background: boolean): Promise<CachedToken> {
+    const { grant } = this.#o;
+    const attributes = { 'portcullis.grant_type': grant, 'portcullis.background': background };
+    return inSpan('portcullis.agent.token_request', attributes, async (span) => {
+      const token = await this.#request(background);
+      span?.setAttribute('portcullis.token.expires_in', expiresIn(token));
+      return token;
+    });
+  }
+
+  async #request(background: boolean): Promise<CachedToken> {
+    const { cache, key, emit, grant } = this.#o;
+    const started = performance.now();
     let token: IssuedToken;
     try {
       token = await this.#o.fetchToken();
@@ -166,16 +198,18 @@ export class TokenSource {
         err instanceof PortcullisError
           ? err
           : new PortcullisError('ERR_TOKEN_REQUEST_FAILED', 'token request failed', { status: 502 });
-      emit?.({ type: 'token_failed', key, background, error });
+      const durationMs = performance.now() - started;
+      emit({ type: 'agent.token.failed', key, grant, background, code: error.code, error, durationMs });
       throw error;
     }
     this.#adopt(token);
     await cache.set(key, token, cacheTtlSeconds(token));
-    emit?.({
-      type: background ? 'token_refreshed' : 'token_fetched',
+    emit({
+      type: background ? 'agent.token.refreshed' : 'agent.token.fetched',
       key,
-      expiresIn: Math.round((token.expires_at - token.issued_at) / 1000),
-      durationMs: Date.now() - started,
+      grant,
+      expiresIn: expiresIn(token),
+      durationMs: performance.now() - started,
     });
     return token;
   }

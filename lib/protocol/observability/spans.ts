@@ -1,0 +1,123 @@
+/**
+ * OpenTelemetry spans: the products' operations (`inSpan`), and every call to an IdP as an HTTP
+ * client span (`tracedFetch`), a child of the span active when it was made, with the attributes and
+ * the `http.client.request.duration` metric of OpenTelemetry's HTTP semantic conventions.
+ *
+ * Attributes name what happened, never a credential: the URL is the IdP's endpoint without its
+ * query, there is no header or body, and errors are named by their `code` or class.
+ */
+import type { Attributes, Span } from '@opentelemetry/api';
+import type { FetchLike } from '../http.js';
+import { portcullisMeter, recorder } from './metrics.js';
+import { loadOpenTelemetry, type OtelApi, openTelemetry } from './otel.js';
+
+/** The spans of the products (API.md §7); IdP calls are named by their HTTP method, per semconv. */
+export type SpanName =
+  | 'portcullis.agent.token_request'
+  | 'portcullis.signin.login'
+  | 'portcullis.signin.callback'
+  | 'portcullis.signin.refresh'
+  | 'portcullis.signin.logout'
+  | 'portcullis.signin.backchannel_logout'
+  | 'portcullis.bearer.verify'
+  | 'portcullis.idp.discovery'
+  | 'portcullis.idp.jwks_fetch'
+  | 'portcullis.idp.introspection';
+
+/** What an operation may add to its span once it knows more (a token's lifetime, a reason). */
+export interface SpanHandle {
+  setAttribute(key: string, value: string | number | boolean): unknown;
+}
+
+const TRACER = 'portcullis';
+
+/** `code` for portcullis errors (`ERR_IDP_UNAVAILABLE`), else the class (`TimeoutError`). */
+function errorType(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && code.startsWith('ERR_')) return code;
+  return err instanceof Error ? err.name : 'unknown';
+}
+
+function fail(api: OtelApi, span: Span, err: unknown): void {
+  span.setAttribute('error.type', errorType(err));
+  // portcullis error messages name checks, never values (errors.ts); others are the platform's.
+  span.setStatus({ code: api.SpanStatusCode.ERROR, message: err instanceof Error ? err.message : '' });
+}
+
+/**
+ * Run `run` in a span named `name`, a child of the active span. Without OpenTelemetry, `run` is
+ * called as it is. For the slow paths (token requests, logins): it waits for the first load.
+ */
+export async function inSpan<T>(
+  name: SpanName,
+  attributes: Attributes,
+  run: (span: SpanHandle | undefined) => Promise<T>,
+): Promise<T> {
+  let api = openTelemetry();
+  if (api === undefined) api = await loadOpenTelemetry();
+  if (api === null) return run(undefined);
+  const ready = api;
+  return ready.trace.getTracer(TRACER).startActiveSpan(name, { attributes }, async (span) => {
+    try {
+      return await run(span);
+    } catch (err) {
+      fail(ready, span, err);
+      throw err;
+    } finally {
+      span.end();
+    }
+  });
+}
+
+function serverAttributes(url: URL): Attributes {
+  const port = url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
+  return { 'server.address': url.hostname.replace(/^\[(.*)\]$/, '$1'), 'server.port': port };
+}
+
+async function clientCall(
+  api: OtelApi,
+  fetch: FetchLike,
+  input: string | URL | Request,
+  init: RequestInit | undefined,
+): Promise<Response> {
+  const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
+  const url = new URL(input instanceof Request ? input.url : String(input));
+  const metric: Attributes = { 'http.request.method': method, ...serverAttributes(url) };
+  // No query: an IdP endpoint needs none to be named, and a query is where a secret could hide.
+  const attributes: Attributes = { ...metric, 'url.full': `${url.origin}${url.pathname}` };
+  const started = performance.now();
+  const options = { kind: api.SpanKind.CLIENT, attributes };
+  return api.trace.getTracer(TRACER).startActiveSpan(method, options, async (span) => {
+    try {
+      const response = await fetch(input, init);
+      span.setAttribute('http.response.status_code', response.status);
+      metric['http.response.status_code'] = response.status;
+      if (response.status >= 400) {
+        span.setAttribute('error.type', String(response.status));
+        metric['error.type'] = String(response.status);
+        span.setStatus({ code: api.SpanStatusCode.ERROR });
+      }
+      return response;
+    } catch (err) {
+      fail(api, span, err);
+      metric['error.type'] = errorType(err);
+      throw err;
+    } finally {
+      span.end();
+      try {
+        portcullisMeter(api);
+        recorder.seconds('http.client.request.duration', performance.now() - started, metric);
+      } catch {
+        // A broken metrics SDK must not fail the call.
+      }
+    }
+  });
+}
+
+/** `fetch` for calls to an IdP: an HTTP client span for each when OpenTelemetry is there. */
+export function tracedFetch(fetch: FetchLike): FetchLike {
+  return function idpFetch(input, init) {
+    const api = openTelemetry();
+    return api ? clientCall(api, fetch, input, init) : fetch(input, init);
+  };
+}
