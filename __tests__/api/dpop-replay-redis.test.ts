@@ -7,7 +7,13 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import request from 'supertest';
 import { type RedisClientLike, redisDpopReplayStore } from '../../lib/index.js';
 import { API_BASE as BASE, type DpopKey, proof, withBoundToken } from '../helpers/dpop-client.js';
-import { connectRedis, type Redis, uniquePrefix } from '../service/fixtures/redis.js';
+import {
+  connectRedis,
+  deleteKeys,
+  keysMatching,
+  type Redis,
+  uniquePrefix,
+} from '../service/fixtures/redis.js';
 import { buildApp } from './app.js';
 
 const HTU = `${BASE}/api/me`;
@@ -24,9 +30,8 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   if (redisA === undefined || redisB === undefined) return; // beforeAll failed: its error is the one to read
-  const keys = await redisA.keys(`${prefix}*`);
-  if (keys.length > 0) await redisA.del(keys);
-  await Promise.all([redisA.quit(), redisB.quit()]);
+  await deleteKeys(redisA, `${prefix}*`);
+  await Promise.all([redisA.close(), redisB.close()]);
 });
 
 /** One "process" of the API: its own app, its own Redis connection, the fleet's shared store. */
@@ -56,7 +61,7 @@ describe('redisDpopReplayStore', () => {
     // A fresh proof is fine at either.
     expect((await call(b, await proof(key, { htm: 'GET', htu: HTU, token }))).status).toBe(200);
     // Kept no longer than the proof could be used anyway (iat window + tolerance), as a hash.
-    const keys = await redisA.keys(`${prefix}*`);
+    const keys = await keysMatching(redisA, `${prefix}*`);
     expect(keys.length).toBeGreaterThan(0);
     for (const k of keys) {
       expect(k).not.toContain(used.split('.')[1]!);

@@ -9,6 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createConnection, createServer } from 'node:net';
+import { join } from 'node:path';
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
@@ -49,13 +50,29 @@ export function freePort(): Promise<number> {
   });
 }
 
+export interface RedisServerOptions {
+  /** A config file, read before the command-line options (Sentinel needs one it can rewrite). */
+  config?: string;
+  /** More options: `--cluster-enabled yes`, `--replicaof …`, `--sentinel`. */
+  args?: string[];
+  /** @default a free port */
+  port?: number;
+}
+
 /** A `redis-server` on a free loopback port, with no persistence, ready to answer. */
-export async function startRedisServer(bin = 'redis-server'): Promise<RedisServer> {
-  const port = await freePort();
+export async function startRedisServer(
+  bin = 'redis-server',
+  { config, args = [], port: chosen }: RedisServerOptions = {},
+): Promise<RedisServer> {
+  const port = chosen ?? (await freePort());
   const url = `redis://127.0.0.1:${port}`;
   const child = spawn(
     bin,
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    [
+      ...(config === undefined ? [] : [config]),
+      ...['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      ...args,
+    ],
     { stdio: 'ignore' }, // not detached: a Ctrl-C in the terminal reaches it along with jest
   );
   // A server that nobody stopped must not keep jest waiting: unref it. And it must not outlive the
@@ -95,6 +112,7 @@ export async function startRedisServer(bin = 'redis-server'): Promise<RedisServe
     pid,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (gone !== undefined) return;
+      child.ref(); // the caller waits for the exit: keep the event loop alive until it comes
       try {
         process.kill(pid, signal);
       } catch {
@@ -131,10 +149,51 @@ export async function resolveRedis(
 export const STARTED = Symbol.for('portcullis.test.redis-server');
 
 /**
- * jest globalSetup, once per run before any worker starts: choose the Redis for the whole run and hand
- * it to the workers through REDIS_URL, which they inherit.
+ * A Redis Cluster or Sentinel set for the run (PORTCULLIS_TEST_REDIS=cluster|sentinel), the one the
+ * environment names when it answers, or else one started by redis-topology-daemon.ts (a process of
+ * its own: this module may not import our helpers) and held until globalTeardown stops it.
  */
-export default async function globalSetup(): Promise<void> {
+async function resolveTopology(kind: string, rootDir: string): Promise<RedisServer | undefined> {
+  const first = (process.env[kind === 'cluster' ? 'REDIS_CLUSTER_NODES' : 'REDIS_SENTINELS'] ?? '').split(
+    ',',
+  )[0];
+  if (first && (await answers(`redis://${first}`))) return undefined;
+  const daemon = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(rootDir, '__tests__/helpers/redis-topology-daemon.ts'), kind],
+    { cwd: rootDir, stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  const exited = new Promise<void>((resolve) => daemon.once('exit', () => resolve()));
+  const line = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    daemon.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('\n')) resolve(out.slice(0, out.indexOf('\n')));
+    });
+    daemon.once('exit', (code) => reject(new Error(`the Redis ${kind} did not start (exit code ${code})`)));
+  });
+  Object.assign(process.env, JSON.parse(line) as Record<string, string>);
+  return {
+    url: line,
+    pid: daemon.pid!,
+    async stop() {
+      daemon.stdin.end(); // the daemon stops its servers by pid, then exits
+      await exited;
+    },
+  };
+}
+
+/**
+ * jest globalSetup, once per run before any worker starts: choose the Redis for the whole run and hand
+ * it to the workers through REDIS_URL (or the topology's variables), which they inherit.
+ */
+export default async function globalSetup(_global?: unknown, project?: { rootDir: string }): Promise<void> {
+  const kind = process.env['PORTCULLIS_TEST_REDIS'] || 'single';
+  if (kind !== 'single') {
+    const daemon = await resolveTopology(kind, project?.rootDir ?? process.cwd());
+    if (daemon !== undefined) (globalThis as { [STARTED]?: RedisServer })[STARTED] = daemon;
+    return;
+  }
   const wanted = process.env['REDIS_URL'] || DEFAULT_REDIS_URL;
   try {
     const { url, server } = await resolveRedis(wanted);

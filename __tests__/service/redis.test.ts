@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } fr
 import { redisTokenCache, type TokenCache } from '../../lib/index.js';
 import { startTokenServer, type TokenServer } from '../helpers/token-server.js';
 import { agentsOn } from './fixtures/agents.js';
-import { connectRedis, REDIS_URL, type Redis, startThrowawayRedis, uniquePrefix } from './fixtures/redis.js';
+import { connectRedis, type Redis, startThrowawayRedis, uniquePrefix } from './fixtures/redis.js';
 
 let tokens: TokenServer;
 let redis: Redis; // undefined in afterAll when beforeAll failed
@@ -38,7 +38,6 @@ async function member(
     'tsx',
     script,
     tokens.tokenEndpoint,
-    REDIS_URL,
     prefix,
     String(calls),
   ]);

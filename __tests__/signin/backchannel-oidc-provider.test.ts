@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { RedisStore } from 'connect-redis';
 import { startIdp, type TestIdp } from '../helpers/idp.js';
-import { connectRedis, uniquePrefix } from '../service/fixtures/redis.js';
+import { connectRedis, deleteKeys, uniquePrefix } from '../service/fixtures/redis.js';
 import { loginAs, type SigninApp, startSigninApp, TestBrowser } from './harness.js';
 
 /** The client's backchannel_logout_uri is fixed when the IdP starts: reserve the app's port first. */
@@ -81,8 +81,7 @@ test('sessions in Redis: the logout token reaches one process, the session made 
     await a.close();
     await b.close();
     await fleetIdp.close();
-    const keys = await redisA.keys(`${prefix}*`);
-    if (keys.length > 0) await redisA.del(keys);
-    await Promise.all([redisA.quit(), redisB.quit()]);
+    await deleteKeys(redisA, `${prefix}*`);
+    await Promise.all([redisA.close(), redisB.close()]);
   }
 });

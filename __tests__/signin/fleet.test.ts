@@ -11,7 +11,7 @@ import { resolve } from 'node:path';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { TestBrowser } from '../helpers/browser.js';
 import { startIdp, type TestIdp, WEB_SECRET } from '../helpers/idp.js';
-import { connectRedis, REDIS_URL, uniquePrefix } from '../service/fixtures/redis.js';
+import { connectRedis, uniquePrefix } from '../service/fixtures/redis.js';
 import { loginAs } from './harness.js';
 
 let idp: TestIdp;
@@ -62,7 +62,6 @@ beforeAll(async () => {
       {
         env: {
           ...process.env,
-          REDIS_URL,
           PREFIX: prefix,
           PORT: String(port),
           BASE_URL: baseURL,

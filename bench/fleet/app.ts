@@ -5,11 +5,12 @@
 import { RedisStore } from 'connect-redis';
 import express from 'express';
 import session from 'express-session';
-import { createClient } from 'redis';
+import { topologyClient } from '../../__tests__/helpers/redis-topology.js';
 import { auth, guardSessionStore, redisTokenCache, requiresAuth } from '../../lib/index.js';
 
 const env = process.env;
-const redis = createClient({ url: env['REDIS_URL'] ?? 'redis://127.0.0.1:6379', disableOfflineQueue: true });
+// One server, a Redis Cluster or a Sentinel set, as PORTCULLIS_TEST_REDIS says (inherited).
+const redis = topologyClient(env, { disableOfflineQueue: true });
 redis.on('error', () => undefined);
 await redis.connect();
 
@@ -69,5 +70,5 @@ const server = app.listen(Number(env['PORT']), '127.0.0.1', () => console.log('r
 process.on('SIGTERM', () => {
   server.close();
   server.closeAllConnections();
-  void redis.quit().finally(() => process.exit(0));
+  void redis.close().finally(() => process.exit(0));
 });
