@@ -85,7 +85,9 @@ describe('redisTokenCache', () => {
 
   test('refuses what is not a redis client', () => {
     expect(() => redisTokenCache({} as never)).toThrow(
-      new TypeError('redisTokenCache() expects a client from the "redis" package (createClient())'),
+      new TypeError(
+        'redisTokenCache() expects a client from the "redis" package (createClient(), createCluster() or createSentinel())',
+      ),
     );
   });
 
@@ -161,6 +163,24 @@ describe('when Redis fails', () => {
       client.destroy();
       await own.kill();
     }
+  });
+
+  test('a client that never answers: each call fails within timeoutMs (auth() uses the lock with no timeout of its own)', async () => {
+    const never = () => new Promise<never>(() => undefined);
+    const stuck = { get: never, set: never, del: never, eval: never };
+    const cache = redisTokenCache(stuck, { timeoutMs: 150 });
+    for (const call of [
+      () => cache.lock!('refresh:x', 5000),
+      () => cache.get('k'),
+      () => cache.set('k', {} as never, 1),
+    ]) {
+      const started = Date.now();
+      await expect(call()).rejects.toThrow('no answer within 150 ms');
+      expect(Date.now() - started).toBeLessThan(1000);
+    }
+    expect(() => redisTokenCache(stuck, { timeoutMs: 0 })).toThrow(
+      new TypeError('"timeoutMs" must be a positive number'),
+    );
   });
 
   test('a cache that never answers: calls succeed after the cache timeout', async () => {
