@@ -22,6 +22,24 @@ export async function redisCli(port: number, ...args: string[]): Promise<string>
   return stdout.trim();
 }
 
+/**
+ * Until the replicas of the master at `port` have received everything it has written (their
+ * replication offsets reached its own): what "the replication has settled" means in the failover tests.
+ */
+export async function waitReplicated(port: number, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const info = await redisCli(port, 'info', 'replication');
+    const own = Number(/^master_repl_offset:(\d+)/m.exec(info)?.[1]);
+    const replicas = [...info.matchAll(/^slave\d+:.*offset=(\d+)/gm)].map((m) => Number(m[1]));
+    if (replicas.length > 0 && replicas.every((offset) => offset >= own)) return;
+    if (Date.now() > deadline) {
+      throw new Error(`the replicas of ${port} did not catch up within ${timeoutMs} ms`);
+    }
+    await sleep(20);
+  }
+}
+
 export interface TestRedisCluster {
   /** `127.0.0.1:port` of every node, for `createCluster({ rootNodes })` and REDIS_CLUSTER_NODES. */
   readonly addresses: string[];
@@ -31,6 +49,8 @@ export interface TestRedisCluster {
   replicaOf(port: number): Promise<number>;
   /** SIGKILL: the node disappears as in a crash, with no goodbye to its clients or peers. */
   kill(port: number): Promise<void>;
+  /** Until every master's replica has received all it wrote ({@link waitReplicated}). */
+  waitReplicated(): Promise<void>;
   /** Until every live node says `cluster_state:ok` and no master is the dead one. */
   waitHealthy(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -151,6 +171,12 @@ function handle(
     async kill(port) {
       dead.add(port);
       await servers.get(port)?.stop('SIGKILL');
+    },
+    async waitReplicated() {
+      const masters = (await nodesSeenBy(anyLive())).filter(
+        (n) => n.flags.includes('master') && n.slots.length > 0,
+      );
+      await Promise.all(masters.map((m) => waitReplicated(m.port)));
     },
     async waitHealthy(timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;

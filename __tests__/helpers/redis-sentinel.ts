@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { redisCli } from './redis-cluster.js';
+import { redisCli, waitReplicated } from './redis-cluster.js';
 import { freePort, type RedisServer, startRedisServer } from './redis-server.js';
 
 export const SENTINEL_MASTER_NAME = 'portcullis-test';
@@ -23,6 +23,8 @@ export interface TestRedisSentinel {
   master(): Promise<number>;
   /** SIGKILL the master as in a crash; its port. */
   killMaster(): Promise<number>;
+  /** Until the replica has received all the master wrote. */
+  waitReplicated(): Promise<void>;
   /** Until the Sentinels name a live master and its live replica, if any, is in step with it. */
   waitHealthy(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -113,6 +115,9 @@ function handle(
       dead.add(port);
       await servers.get(port)?.stop('SIGKILL');
       return port;
+    },
+    async waitReplicated() {
+      await waitReplicated(await set.master());
     },
     async waitHealthy(timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;
