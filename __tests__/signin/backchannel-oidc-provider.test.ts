@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { RedisStore } from 'connect-redis';
 import { startIdp, type TestIdp } from '../helpers/idp.js';
+import { logoutAtIdp } from '../helpers/idp-logout.js';
 import { connectRedis, deleteKeys, uniquePrefix } from '../service/fixtures/redis.js';
 import { loginAs, type SigninApp, startSigninApp, TestBrowser } from './harness.js';
 
@@ -18,19 +19,6 @@ function freePort(): Promise<number> {
       probe.close(() => resolve(p));
     });
   });
-}
-
-/** Log out at the IdP's own page, confirmed as the user would; returns the IdP's delivery outcomes. */
-async function logoutAtIdp(idp: TestIdp, browser: TestBrowser): Promise<string[]> {
-  const delivered: string[] = [];
-  idp.provider.on('backchannel.success', () => delivered.push('ok'));
-  idp.provider.on('backchannel.error', (_ctx, err) => delivered.push(String((err as Error).message)));
-  const page = await browser.get(`${idp.issuer}/session/end?client_id=web`);
-  const action = /<form[^>]*action="([^"]+)"/.exec(page.body)?.[1];
-  const xsrf = /name="xsrf" value="([^"]+)"/.exec(page.body)?.[1];
-  expect(action !== undefined && xsrf !== undefined).toBe(true);
-  await browser.post(new URL(action!, idp.issuer).href, { xsrf: xsrf!, logout: 'yes' });
-  return delivered;
 }
 
 let idp: TestIdp;
