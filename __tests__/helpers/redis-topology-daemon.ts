@@ -7,27 +7,13 @@
  * REDIS_SENTINELS and REDIS_SENTINEL_NAME), then stops every process by its pid when its stdin
  * closes (the parent ended, however it ended) or on SIGTERM / SIGINT.
  */
-import { startRedisCluster } from './redis-cluster.js';
-import { startRedisSentinel } from './redis-sentinel.js';
+import { startOwnTopology } from './redis-topology.js';
 
 const kind = process.argv[2];
-let stop: () => Promise<void>;
-let env: Record<string, string>;
-if (kind === 'cluster') {
-  const cluster = await startRedisCluster();
-  stop = cluster.stop;
-  env = { PORTCULLIS_TEST_REDIS: 'cluster', REDIS_CLUSTER_NODES: cluster.addresses.join(',') };
-} else if (kind === 'sentinel') {
-  const set = await startRedisSentinel();
-  stop = set.stop;
-  env = {
-    PORTCULLIS_TEST_REDIS: 'sentinel',
-    REDIS_SENTINELS: set.sentinels.join(','),
-    REDIS_SENTINEL_NAME: set.name,
-  };
-} else {
+if (kind !== 'cluster' && kind !== 'sentinel') {
   throw new Error(`usage: redis-topology-daemon.ts cluster|sentinel (not "${kind}")`);
 }
+const { env, stop } = await startOwnTopology(kind);
 
 let stopping = false;
 const shutdown = () => {

@@ -5,6 +5,8 @@
  * REDIS_SENTINELS, master name REDIS_SENTINEL_NAME). Child processes inherit the choice.
  */
 import { createClient, createCluster, createSentinel } from 'redis';
+import { startRedisCluster } from './redis-cluster.js';
+import { startRedisSentinel } from './redis-sentinel.js';
 import { DEFAULT_REDIS_URL } from './redis-server.js';
 
 export type Topology = 'single' | 'cluster' | 'sentinel';
@@ -110,4 +112,53 @@ export async function keysMatching(client: AnyRedis, pattern: string): Promise<s
 /** Delete keys one by one: a multi-key DEL across a cluster's slots would be refused (CROSSSLOT). */
 export async function deleteKeys(client: AnyRedis, pattern: string): Promise<void> {
   for (const key of await keysMatching(client, pattern)) await client.del(key);
+}
+
+/** A cluster or Sentinel set of our own, described for topologyClient(), with a master to kill. */
+export interface OwnTopology {
+  /** PORTCULLIS_TEST_REDIS and the variables that locate it. */
+  readonly env: Record<string, string>;
+  /** Make the master that holds `key` the one to kill (a Sentinel set has one master). */
+  aim(key: string): Promise<void>;
+  /** Whether `key` is on the master that kill() kills. */
+  onVictim(key: string): Promise<boolean>;
+  /** SIGKILL that master, as in a crash. */
+  kill(): Promise<void>;
+  /** Until every replica has received all its master wrote. */
+  waitReplicated(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startOwnTopology(kind: 'cluster' | 'sentinel'): Promise<OwnTopology> {
+  if (kind === 'sentinel') {
+    const set = await startRedisSentinel();
+    return {
+      env: {
+        PORTCULLIS_TEST_REDIS: 'sentinel',
+        REDIS_SENTINELS: set.sentinels.join(','),
+        REDIS_SENTINEL_NAME: set.name,
+      },
+      aim: async () => undefined,
+      onVictim: async () => true,
+      kill: async () => void (await set.killMaster()),
+      waitReplicated: set.waitReplicated,
+      stop: set.stop,
+    };
+  }
+  const cluster = await startRedisCluster();
+  let victim: number | undefined;
+  const aim = async (key: string) => {
+    victim = await cluster.masterOf(key);
+  };
+  return {
+    env: { PORTCULLIS_TEST_REDIS: 'cluster', REDIS_CLUSTER_NODES: cluster.addresses.join(',') },
+    aim,
+    onVictim: async (key) => (await cluster.masterOf(key)) === victim,
+    kill: async () => {
+      if (victim === undefined) await aim('');
+      await cluster.kill(victim!);
+    },
+    waitReplicated: cluster.waitReplicated,
+    stop: cluster.stop,
+  };
 }

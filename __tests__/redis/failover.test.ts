@@ -6,9 +6,10 @@
  * is there after it: sessions, the agent's token, the DPoP proofs seen (no replay accepted).
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { type OwnTopology, startOwnTopology } from '../helpers/redis-topology.js';
 import { startTokenServer, type TokenServer } from '../helpers/token-server.js';
 import { agentsOn } from '../service/fixtures/agents.js';
-import { type FailoverRun, runFailover, type Scenario, startTopology } from './fixtures/failover.js';
+import { type FailoverRun, runFailover } from './fixtures/failover.js';
 
 /** The agents say when the cache fails and recovers: expected here, and not what is tested. */
 const logger = {
@@ -28,10 +29,10 @@ afterAll(async () => {
 });
 
 describe.each(['cluster', 'sentinel'] as const)('%s: a master killed mid-run', (kind) => {
-  let scenario: Scenario | undefined;
+  let scenario: OwnTopology | undefined;
   let run: FailoverRun;
   beforeAll(async () => {
-    scenario = await startTopology(kind);
+    scenario = await startOwnTopology(kind);
     run = await runFailover(scenario, { tokens, agent: (options) => agents.agent({ ...options, logger }) });
   }, 60_000);
   afterAll(() => scenario?.stop());

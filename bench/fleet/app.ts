@@ -1,18 +1,34 @@
 /**
- * A fleet member: sessions in Redis (connect-redis, guarded), auth() with the Redis refresh lock,
- * /heap after GC. The load run and the fleet test both start two of these behind a proxy.
+ * A fleet member: sessions in Redis (connect-redis, guarded), auth() with the Redis refresh lock
+ * and back-channel logout (its index of sessions in Redis), /heap after GC; with AUDIENCE set, also an API (bearer() with DPoP and the Redis replay store) and
+ * a service agent on the Redis token cache (/call; /call?fresh=1 with a new agent each time, as a
+ * process that just started). The load run and the fleet test both start two of these behind a proxy.
+ *
+ * The Redis is the one PORTCULLIS_TEST_REDIS describes (one server, a cluster or a Sentinel set),
+ * with the client settings docs/fleet.md recommends.
  */
 import { RedisStore } from 'connect-redis';
 import express from 'express';
 import session from 'express-session';
 import { topologyClient } from '../../__tests__/helpers/redis-topology.js';
-import { auth, guardSessionStore, redisTokenCache, requiresAuth } from '../../lib/index.js';
+import {
+  auth,
+  bearer,
+  guardSessionStore,
+  redisDpopReplayStore,
+  redisTokenCache,
+  requiresAuth,
+  type ServiceAgent,
+  serviceAgent,
+} from '../../lib/index.js';
 
 const env = process.env;
-// One server, a Redis Cluster or a Sentinel set, as PORTCULLIS_TEST_REDIS says (inherited).
+const prefix = env['PREFIX'] ?? 'portcullis-bench:';
 const redis = topologyClient(env, { disableOfflineQueue: true });
 redis.on('error', () => undefined);
 await redis.connect();
+/** What the run counts: the replay store's decisions without Redis, by its own log. */
+const counts = { replayStoreWarnings: 0 };
 
 const app = express();
 app.use(
@@ -20,7 +36,9 @@ app.use(
     secret: 'bench-fleet-secret',
     resave: false,
     saveUninitialized: false,
-    store: guardSessionStore(new RedisStore({ client: redis, prefix: `${env['PREFIX']}sess:` })),
+    store: guardSessionStore(new RedisStore({ client: redis, prefix: `${prefix}sess:` }), {
+      timeout: Number(env['SESSION_TIMEOUT_MS'] ?? 2000),
+    }),
   }),
 );
 app.use(
@@ -31,7 +49,9 @@ app.use(
     clientSecret: env['CLIENT_SECRET']!,
     authorizationParams: { scope: 'openid email offline_access' },
     autoRefresh: true,
-    refreshLock: redisTokenCache(redis, { prefix: `${env['PREFIX']}lock:` }),
+    refreshLock: redisTokenCache(redis, { prefix: `${prefix}lock:` }),
+    // The index of sessions by sid and sub, in Redis too: the run measures what it costs.
+    backchannelLogout: true,
   }),
 );
 app.get('/me', (req, res) => {
@@ -54,8 +74,51 @@ app.post('/refresh', requiresAuth(), async (req, res, next) => {
 });
 app.get('/heap', (_req, res) => {
   (globalThis as { gc?: () => void }).gc?.();
-  res.json({ heapUsed: process.memoryUsage().heapUsed });
+  res.json({ heapUsed: process.memoryUsage().heapUsed, ...counts });
 });
+
+const audience = env['AUDIENCE'];
+if (audience !== undefined) {
+  app.use(
+    '/api',
+    bearer({
+      issuerBaseURL: env['ISSUER']!,
+      audience,
+      baseURL: env['BASE_URL']!,
+      dpop: {
+        replayStore: redisDpopReplayStore(redis, {
+          prefix: `${prefix}dpop-jti:`,
+          onError: () => counts.replayStoreWarnings++,
+        }),
+      },
+    }),
+  );
+  app.get('/api/ping', (req, res) => {
+    res.json({ pid: process.pid, sub: req.auth?.payload.sub });
+  });
+  const agentFor = (): ServiceAgent =>
+    serviceAgent({
+      issuerBaseURL: env['ISSUER']!,
+      clientID: 'service',
+      clientSecret: env['SERVICE_SECRET']!,
+      audience,
+      cache: redisTokenCache(redis, { prefix: `${prefix}token:` }),
+      logger: { warn: () => undefined },
+    });
+  const agent = agentFor();
+  const self = `http://127.0.0.1:${env['PORT']}/api/ping`;
+  app.get('/call', async (req, res, next) => {
+    const caller = req.query['fresh'] === undefined ? agent : agentFor();
+    try {
+      const answer = await caller.fetch(self);
+      res.status(answer.status).json(await answer.json());
+    } catch (err) {
+      next(err);
+    } finally {
+      if (caller !== agent) await caller.close();
+    }
+  });
+}
 app.use(
   (
     err: { status?: number; code?: string },
