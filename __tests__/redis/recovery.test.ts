@@ -3,7 +3,7 @@
  * errors are worth another try, and the slot rediscovery that a `createCluster()` client does not
  * do by itself when a master dies and stays dead.
  */
-import { describe, expect, test } from '@jest/globals';
+import { describe, expect, jest, test } from '@jest/globals';
 import {
   isTransientRedisError,
   REDISCOVER_EVERY_MS,
@@ -66,6 +66,22 @@ describe('rediscover', () => {
     const cluster = fakeCluster([undefined, { isReady: false }]);
     rediscover(cluster);
     expect(cluster.starts).toEqual([cluster.masters[1]!.client]);
+  });
+
+  test('a cluster client with no way to rediscover: said once, not thrown', () => {
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      const other = { masters: [{ client: { isReady: true } }], nodeClient: async () => undefined };
+      rediscover(other);
+      rediscover(other);
+      expect(warn.mock.calls).toEqual([
+        [
+          'portcullis: this Redis Cluster client has no _slots.rediscover(): after a failover, its commands may keep going to the dead master (tested with redis 5.x)',
+        ],
+      ]);
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   test('a failed rediscovery is no error; other clients are left alone', async () => {

@@ -22,11 +22,20 @@ interface ClusterLike {
   readonly _slots: { rediscover(startWith: unknown): Promise<void> };
 }
 
+let warnedUnsupported = false;
+
 function asCluster(client: unknown): ClusterLike | undefined {
-  const candidate = client as Partial<ClusterLike> | null | undefined;
-  return Array.isArray(candidate?.masters) && typeof candidate?._slots?.rediscover === 'function'
-    ? (candidate as ClusterLike)
-    : undefined;
+  const candidate = client as (Partial<ClusterLike> & { nodeClient?: unknown }) | null | undefined;
+  if (!Array.isArray(candidate?.masters)) return undefined;
+  if (typeof candidate._slots?.rediscover === 'function') return candidate as ClusterLike;
+  // A cluster client of another shape (a future node-redis): say once that failovers may not heal.
+  if (typeof candidate.nodeClient === 'function' && !warnedUnsupported) {
+    warnedUnsupported = true;
+    console.warn(
+      'portcullis: this Redis Cluster client has no _slots.rediscover(): after a failover, its commands may keep going to the dead master (tested with redis 5.x)',
+    );
+  }
+  return undefined;
 }
 
 const lastRediscovery = new WeakMap<object, number>();
