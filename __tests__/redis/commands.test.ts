@@ -3,8 +3,8 @@
  * own: a login, a page, a refresh, the IdP's back-channel logout, an agent's token and a DPoP-bound
  * API call. Only single-key commands (a script names one key too), so that a Redis Cluster serves
  * each from one shard and nothing can be refused with CROSSSLOT; never KEYS or SCAN; every key
- * written expires. With PORTCULLIS_TEST_VERBOSE set, prints each kind of key with its TTL (the
- * table in docs/fleet.md).
+ * written expires. With PORTCULLIS_TEST_VERBOSE set, prints each kind of key with its TTL and bytes
+ * (the table in docs/fleet.md).
  */
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { RedisStore } from 'connect-redis';
@@ -118,7 +118,8 @@ test('sign-in, refresh, back-channel logout, an agent and DPoP: single-key comma
     for (const [, key, , ...options] of sets) {
       const unit = options.findIndex((o) => /^(EX|PX)$/i.test(o));
       const kind = key!.replace(/[A-Za-z0-9_+/=-]{20,}/g, '<hash>');
-      kinds.set(kind, `${options[unit]} ${options[unit + 1]}`);
+      const bytes = await redis.memoryUsage(key!); // null once deleted (a lock, a pending login)
+      kinds.set(kind, `${options[unit]} ${options[unit + 1]}  ${bytes ?? 'gone'}`);
     }
     console.log([...kinds].map(([kind, ttl]) => `${kind}  ${ttl}`).join('\n'));
   }
