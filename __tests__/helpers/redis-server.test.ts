@@ -64,3 +64,24 @@ test('no redis-server installed: one error that says how to install it', async (
     ),
   );
 });
+
+test('PORTCULLIS_TEST_REDIS=sentinel: globalSetup starts a Sentinel set for the run, globalTeardown stops it by pid', async () => {
+  const saved = { ...process.env };
+  process.env['PORTCULLIS_TEST_REDIS'] = 'sentinel';
+  delete process.env['REDIS_SENTINELS'];
+  let sentinels: string[] = [];
+  try {
+    await globalSetup(undefined, { rootDir: process.cwd() });
+    sentinels = process.env['REDIS_SENTINELS']!.split(',');
+    expect(sentinels).toHaveLength(3);
+    expect(process.env['REDIS_SENTINEL_NAME']).toBe('portcullis-test');
+    for (const address of sentinels) expect(await answers(`redis://${address}`)).toBe(true);
+  } finally {
+    await globalTeardown();
+    for (const name of ['PORTCULLIS_TEST_REDIS', 'REDIS_SENTINELS', 'REDIS_SENTINEL_NAME']) {
+      if (saved[name] === undefined) delete process.env[name];
+      else process.env[name] = saved[name];
+    }
+  }
+  for (const address of sentinels) expect(await answers(`redis://${address}`)).toBe(false);
+}, 20_000);

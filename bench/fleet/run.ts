@@ -46,6 +46,13 @@ const progress = (what: string) =>
 const own: OwnTopology | undefined =
   TOPOLOGY === 'single' ? undefined : await startOwnTopology(TOPOLOGY as 'cluster' | 'sentinel');
 progress(`Redis: ${TOPOLOGY}`);
+// Interrupted: stop what was started, by pid, and leave no temp dir behind.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    for (const child of children) child.kill('SIGTERM');
+    void (own?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+  });
+}
 const redisEnv = own?.env ?? { PORTCULLIS_TEST_REDIS: 'single' };
 const children: ChildProcess[] = [];
 const listen = (s: Server) =>
