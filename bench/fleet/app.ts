@@ -124,8 +124,10 @@ app.use(
     err: { status?: number; code?: string },
     _req: express.Request,
     res: express.Response,
-    _next: express.NextFunction,
+    next: express.NextFunction,
   ) => {
+    // A store failing as the session is saved after the answer began: Express ends the response.
+    if (res.headersSent) return next(err);
     res.status(err.status ?? 500).json({ code: err.code });
   },
 );
