@@ -78,22 +78,17 @@ export async function startRedisCluster({
   try {
     const started = await Promise.all(
       Array.from({ length: 6 }, async () => {
-        const [port, bus] = [await freePort(), await freePort()];
-        const server = await startRedisServer('redis-server', {
-          port,
-          args: [
-            ...['--cluster-enabled', 'yes', '--cluster-port', String(bus)],
-            ...['--cluster-config-file', join(dir, `nodes-${port}.conf`), '--dir', dir],
-            ...['--cluster-node-timeout', String(nodeTimeoutMs)],
-            // A replica may always take over, however long it was cut off: failovers in the tests
-            // must happen, and the data at stake is the replica's, whatever its age.
-            ...['--cluster-replica-validity-factor', '0'],
-            // Replicas in step at once, not after the 5 s a master waits for more replicas to sync.
-            ...['--repl-diskless-sync-delay', '0'],
-          ],
-        });
-        servers.set(port, server);
-        return port;
+        // A port found free may be taken before the node binds it (other tests start servers
+        // too): a node that ends at start-up is started again on other ports.
+        for (let attempt = 1; ; attempt++) {
+          const [port, bus] = [await freePort(), await freePort()];
+          try {
+            servers.set(port, await startClusterNode(dir, port, bus, nodeTimeoutMs));
+            return port;
+          } catch (err) {
+            if (attempt === 3 || !/ended at start-up/.test((err as Error).message)) throw err;
+          }
+        }
       }),
     );
     const addresses = started.map((port) => `127.0.0.1:${port}`);
@@ -111,6 +106,27 @@ export async function startRedisCluster({
     await stop();
     throw err;
   }
+}
+
+function startClusterNode(
+  dir: string,
+  port: number,
+  bus: number,
+  nodeTimeoutMs: number,
+): Promise<RedisServer> {
+  return startRedisServer('redis-server', {
+    port,
+    args: [
+      ...['--cluster-enabled', 'yes', '--cluster-port', String(bus)],
+      ...['--cluster-config-file', join(dir, `nodes-${port}.conf`), '--dir', dir],
+      ...['--cluster-node-timeout', String(nodeTimeoutMs)],
+      // A replica may always take over, however long it was cut off: failovers in the tests
+      // must happen, and the data at stake is the replica's, whatever its age.
+      ...['--cluster-replica-validity-factor', '0'],
+      // Replicas in step at once, not after the 5 s a master waits for more replicas to sync.
+      ...['--repl-diskless-sync-delay', '0'],
+    ],
+  });
 }
 
 interface NodeLine {

@@ -62,9 +62,24 @@ export interface RedisServerOptions {
 /** A `redis-server` on a free loopback port, with no persistence, ready to answer. */
 export async function startRedisServer(
   bin = 'redis-server',
-  { config, args = [], port: chosen }: RedisServerOptions = {},
+  options: RedisServerOptions = {},
 ): Promise<RedisServer> {
-  const port = chosen ?? (await freePort());
+  if (options.port !== undefined) return spawnRedisServer(bin, options, options.port);
+  // A port found free may be taken before the server binds it (other tests start servers too).
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await spawnRedisServer(bin, options, await freePort());
+    } catch (err) {
+      if (attempt === 3 || !(err instanceof Error) || !/ended at start-up/.test(err.message)) throw err;
+    }
+  }
+}
+
+async function spawnRedisServer(
+  bin: string,
+  { config, args = [] }: RedisServerOptions,
+  port: number,
+): Promise<RedisServer> {
   const url = `redis://127.0.0.1:${port}`;
   const child = spawn(
     bin,

@@ -2,59 +2,36 @@
  * Sessions in a real Redis (connect-redis) that is killed and restarted mid-run: requests get a clear
  * 503 ERR_SESSION_STORE quickly (no 500, no hang, no crash), and the app recovers on its own.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { RedisStore } from 'connect-redis';
 import { createClient } from 'redis';
 import { guardSessionStore } from '../../lib/index.js';
-import { startApp } from '../helpers/app.js';
 import { TestBrowser } from '../helpers/browser.js';
 import { startIdp, type TestIdp } from '../helpers/idp.js';
+import { freePort, type RedisServer, startRedisServer } from '../helpers/redis-server.js';
 import { loginAs, startSigninApp } from './harness.js';
 
 let idp: TestIdp;
-let redisServer: ChildProcess | undefined;
+let redisServer: RedisServer | undefined;
 let port: number;
 
+/** A redis-server of our own on `port`, the same each time, so that the app's client finds it again. */
 async function startRedis(): Promise<void> {
-  redisServer = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    {
-      stdio: 'ignore',
-    },
-  );
-  for (let i = 0; i < 100; i++) {
-    const probe = createClient({ url: `redis://127.0.0.1:${port}`, socket: { reconnectStrategy: false } });
-    probe.on('error', () => undefined);
-    try {
-      await probe.connect();
-      await probe.quit();
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  throw new Error('redis-server did not start (is it installed? apt-get install redis-server)');
+  redisServer = await startRedisServer('redis-server', { port });
 }
 
 async function stopRedis(): Promise<void> {
-  const child = redisServer!;
-  await new Promise<void>((r) => {
-    child.once('exit', () => r());
-    child.kill('SIGKILL');
-  });
+  await redisServer?.stop('SIGKILL');
 }
 
 beforeAll(async () => {
   idp = await startIdp();
-  const probe = await startApp(() => (_req, res) => res.end());
-  port = Number(new URL(probe.baseURL).port) + 1;
-  await probe.close();
+  // A port nothing listens on (the app's port + 1, as before, could be another test's Redis).
+  port = await freePort();
   await startRedis();
 });
 afterAll(async () => {
-  if (redisServer?.exitCode === null) await stopRedis();
+  await stopRedis();
   await idp.close();
 });
 
