@@ -62,6 +62,12 @@ describe('rediscover', () => {
     expect(cluster.starts).toHaveLength(2);
   });
 
+  test('a closed cluster client is not woken up: a rediscovery would connect its nodes again', () => {
+    const cluster = { ...fakeCluster([{ isReady: true }]), isOpen: false };
+    rediscover(cluster);
+    expect(cluster.starts).toEqual([]);
+  });
+
   test('with no master connected, it starts from any (node-redis falls back to its root nodes)', () => {
     const cluster = fakeCluster([undefined, { isReady: false }]);
     rediscover(cluster);

@@ -20,6 +20,8 @@ export const REDISCOVER_EVERY_MS = 250;
 interface ClusterLike {
   readonly masters: ReadonlyArray<{ readonly client?: { readonly isReady?: boolean } | undefined }>;
   readonly _slots: { rediscover(startWith: unknown): Promise<void> };
+  /** False once the app closed the client: a rediscovery would connect its nodes again. */
+  readonly isOpen?: boolean;
 }
 
 let warnedUnsupported = false;
@@ -46,7 +48,7 @@ const lastRediscovery = new WeakMap<object, number>();
  */
 export function rediscover(client: unknown): void {
   const cluster = asCluster(client);
-  if (cluster === undefined) return;
+  if (cluster === undefined || cluster.isOpen === false) return;
   const now = Date.now();
   if (now - (lastRediscovery.get(cluster) ?? 0) < REDISCOVER_EVERY_MS) return;
   lastRediscovery.set(cluster, now);
