@@ -99,3 +99,11 @@ test('an outage longer than the timeout: later calls answer 503 at their first e
   }, 150);
   expect((await get(store)).value).toEqual(DATA);
 });
+
+test('ENOENT from get() is "no such session" (file stores): passed on as it is, not retried', async () => {
+  const missing = Object.assign(new Error('no such file'), { code: 'ENOENT' });
+  const store = guardSessionStore(new ScriptedStore((_call, cb) => cb(missing)), { timeout: 2000 });
+  const { err } = await get(store);
+  expect(err).toBe(missing);
+  expect(store.calls).toBe(1);
+});

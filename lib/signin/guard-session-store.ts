@@ -32,6 +32,10 @@ export interface GuardSessionStoreOptions {
   timeout?: number;
 }
 
+/** An answer, not a failure: express-session reads ENOENT from get() as "no such session" (file stores). */
+const answered = (err: unknown) =>
+  err === undefined || err === null || (err as { code?: unknown }).code === 'ENOENT';
+
 function unavailable(err: unknown): PortcullisError {
   return new PortcullisError('ERR_SESSION_STORE', 'the session store is unavailable; try again shortly', {
     status: 503,
@@ -75,8 +79,7 @@ export function guardSessionStore<S extends Store>(
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        // express-session reads ENOENT from get() as "no such session" (file stores): keep it.
-        if (err === undefined || err === null || (err as { code?: unknown }).code === 'ENOENT') {
+        if (answered(err)) {
           troubleSince = undefined;
           callback?.(err ?? null, value);
         } else {
@@ -99,11 +102,8 @@ export function guardSessionStore<S extends Store>(
         try {
           original!.call(store, ...args, (err?: unknown, value?: unknown) => {
             if (settled || mine !== tries) return;
-            if (err === undefined || err === null || (err as { code?: unknown }).code === 'ENOENT') {
-              finish(err, value);
-            } else {
-              failed(err);
-            }
+            if (answered(err)) finish(err, value);
+            else failed(err);
           });
         } catch (err) {
           failed(err);
