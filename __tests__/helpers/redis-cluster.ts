@@ -65,16 +65,29 @@ export interface RedisClusterOptions {
   nodeTimeoutMs?: number;
 }
 
-export async function startRedisCluster({
-  nodeTimeoutMs = 1000,
-}: RedisClusterOptions = {}): Promise<TestRedisCluster> {
-  const dir = await mkdtemp(join(tmpdir(), 'portcullis-redis-cluster-'));
+/**
+ * What every test topology holds: a temp dir for its servers' files, the servers by port, the ports
+ * killed on purpose, and a stop() that ends them all (by pid) and removes the dir.
+ */
+export async function topologyFrame(kind: string): Promise<{
+  dir: string;
+  servers: Map<number, RedisServer>;
+  dead: Set<number>;
+  stop: () => Promise<void>;
+}> {
+  const dir = await mkdtemp(join(tmpdir(), `portcullis-redis-${kind}-`));
   const servers = new Map<number, RedisServer>();
-  const dead = new Set<number>();
   const stop = async () => {
     await Promise.all([...servers.values()].map((s) => s.stop()));
     await rm(dir, { recursive: true, force: true });
   };
+  return { dir, servers, dead: new Set<number>(), stop };
+}
+
+export async function startRedisCluster({
+  nodeTimeoutMs = 1000,
+}: RedisClusterOptions = {}): Promise<TestRedisCluster> {
+  const { dir, servers, dead, stop } = await topologyFrame('cluster');
   try {
     const started = await Promise.all(
       Array.from({ length: 6 }, async () => {

@@ -6,10 +6,9 @@
  * Sentinels take to find each other. Every process is stopped by its pid.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { redisCli, waitReplicated } from './redis-cluster.js';
+import { redisCli, topologyFrame, waitReplicated } from './redis-cluster.js';
 import { freePort, type RedisServer, startRedisServer } from './redis-server.js';
 
 export const SENTINEL_MASTER_NAME = 'portcullis-test';
@@ -38,13 +37,7 @@ export interface RedisSentinelOptions {
 export async function startRedisSentinel({
   downAfterMs = 1000,
 }: RedisSentinelOptions = {}): Promise<TestRedisSentinel> {
-  const dir = await mkdtemp(join(tmpdir(), 'portcullis-redis-sentinel-'));
-  const servers = new Map<number, RedisServer>();
-  const dead = new Set<number>();
-  const stop = async () => {
-    await Promise.all([...servers.values()].map((s) => s.stop()));
-    await rm(dir, { recursive: true, force: true });
-  };
+  const { dir, servers, dead, stop } = await topologyFrame('sentinel');
   try {
     // Replicas in step at once, not after the 5 s a master waits for more replicas to sync.
     const data = ['--dir', dir, '--repl-diskless-sync-delay', '0'];
