@@ -71,7 +71,7 @@ test('an outage: checks wait at most failOpenAfterMs, then answer at once from m
   started = Date.now();
   expect(await admit(store, 'b')).toBe(true);
   expect(await admit(store, 'b')).toBe(false); // this process still remembers its own
-  expect(Date.now() - started).toBeLessThan(100);
+  expect(Date.now() - started).toBeLessThan(300); // two checks, neither waits the 400 ms again
   expect(warnings).toHaveLength(1);
   expect(warnings[0]).toMatch(
     /^DPoP replay store: Redis failed \(The client is offline\) for \d+ ms; this process checks replays alone until Redis answers$/,
@@ -92,6 +92,6 @@ test('an error retrying cannot fix: the process decides alone at once', async ()
   const store = redisDpopReplayStore(redis, { onError: (m) => warnings.push(m) });
   const started = Date.now();
   expect(await admit(store, 'x')).toBe(true);
-  expect(Date.now() - started).toBeLessThan(100);
+  expect(Date.now() - started).toBeLessThan(1000); // not the 5 s failOpenAfterMs
   expect(warnings).toHaveLength(1);
 });

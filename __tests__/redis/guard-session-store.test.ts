@@ -58,7 +58,8 @@ test('an error retrying cannot fix: a 503 at once', async () => {
   const { err, ms } = await get(store);
   expect(err).toMatchObject({ code: 'ERR_SESSION_STORE', status: 503 });
   expect(store.calls).toBe(1);
-  expect(ms).toBeLessThan(100);
+  // No wait for the 2 s timeout (the call count above proves no retry; the bound leaves a loaded CI room).
+  expect(ms).toBeLessThan(1000);
 });
 
 test('a call that stalls: a cluster client rediscovers its slots while it waits, then a 503 at the timeout', async () => {
@@ -88,7 +89,7 @@ test('an outage longer than the timeout: later calls answer 503 at their first e
   const calls = store.calls;
   const later = await get(store);
   expect(later.err).toMatchObject({ code: 'ERR_SESSION_STORE' });
-  expect(later.ms).toBeLessThan(50);
+  expect(later.ms).toBeLessThan(200); // not the 300 ms timeout again
   expect(store.calls).toBe(calls + 1);
   down = false;
   expect((await get(store)).value).toEqual(DATA);

@@ -1,8 +1,12 @@
 /**
- * A tenant flood through resolveProvider: 10,000 distinct tenants, each its own issuer (an IdP of our
+ * A tenant flood through resolveProvider: 2,000 distinct tenants, each its own issuer (an IdP of our
  * own serves `/t/<n>` issuers on one port), each starting a login (discovery), one in ten finishing it
  * (token request, JWKS). The providers kept, with their metadata and keys, never exceed
- * `providerCacheMaxEntries`, and the heap after the flood is close to the heap early in it.
+ * `providerCacheMaxEntries`, and every evicted provider is garbage: nothing else holds it.
+ *
+ * Why WeakRefs and not heap figures: heapUsed of a jest worker moves by megabytes with what other
+ * suites left behind (a 15 MB bound failed once at 17.7 MB with no leak), while a provider that is
+ * still reachable keeps its WeakRef alive on every run.
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -16,7 +20,7 @@ import { type SigninApp, startAuthApp, TestBrowser } from './harness.js';
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
-const TENANTS = 10_000;
+const TENANTS = 2_000;
 const MAX_PROVIDERS = 50;
 const BATCH = 25;
 
@@ -25,6 +29,8 @@ let app: SigninApp;
 let registry: ProviderRegistry;
 const nonces = new Map<string, string>();
 const resolved = { count: 0 };
+/** Each tenant's provider as built by auth(), held weakly. */
+const built: WeakRef<object>[] = [];
 
 beforeAll(async () => {
   idp = await startTenantIdp();
@@ -90,35 +96,44 @@ async function tenant(n: number): Promise<void> {
   nonces.delete(String(n));
 }
 
-function heapMB(): number {
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed / 1024 / 1024;
+/** The provider auth() keeps for tenant n now (resolveProvider answers with the same definition). */
+async function providerOf(n: number): Promise<object | undefined> {
+  return registry.named({} as Parameters<ProviderRegistry['named']>[0], `t${n}`);
 }
 
-test(`${TENANTS} distinct tenants: at most ${MAX_PROVIDERS} providers kept, and a bounded heap`, async () => {
+/** Collects until the WeakRefs of unreachable objects are cleared (they clear between macrotasks). */
+async function collect(): Promise<void> {
+  for (let i = 0; i < 3; i++) {
+    gc();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+test(`${TENANTS} distinct tenants: at most ${MAX_PROVIDERS} providers kept, and every evicted one is garbage`, async () => {
   let most = 0;
-  let early = 0;
   for (let first = 0; first < TENANTS; first += BATCH) {
     await Promise.all(Array.from({ length: BATCH }, (_, i) => tenant(first + i)));
+    // The batch's providers are all still kept (a batch is smaller than the bound): hold each weakly.
+    for (let n = first; n < first + BATCH; n++) built[n] = new WeakRef((await providerOf(n))!);
     most = Math.max(most, registry.cachedCount);
     expect(registry.cachedCount).toBeLessThanOrEqual(MAX_PROVIDERS);
-    // The pending logins and sessions of the flood live in the app's session store, not in auth():
-    // emptied, so that the heap measures what auth() keeps.
-    app.store.clear();
-    if (first + BATCH === 1000) early = heapMB();
+    app.store.clear(); // the flood's pending logins and sessions live in the app's session store
   }
-  const late = heapMB();
-  console.log(
-    `tenant flood: ${TENANTS} tenants, providers kept at most ${most} (bound ${MAX_PROVIDERS}); ` +
-      `heap ${early.toFixed(1)} MB after 1,000 tenants, ${late.toFixed(1)} MB after ${TENANTS}`,
-  );
   expect(most).toBe(MAX_PROVIDERS);
-  // Every tenant's metadata was fetched once, and every finished login fetched its tenant's keys.
+  // Every tenant's metadata was fetched once (providerOf() read the cache), and every finished login
+  // fetched its tenant's keys.
   expect(idp.count('/t/')).toBe(TENANTS + TENANTS / 10); // discovery for all, a token request for a tenth
   expect(idp.count('/keys')).toBe(TENANTS / 10);
-  // Loose: 9,000 more tenants leave no more than a few MB behind (each provider kept is ~10–20 KB).
-  expect(late - early).toBeLessThan(15);
+
+  await collect();
+  const alive = built.flatMap((ref, n) => (ref.deref() === undefined ? [] : [n]));
+  console.log(
+    `tenant flood: ${TENANTS} tenants, providers kept at most ${most} (bound ${MAX_PROVIDERS}); ` +
+      `${alive.length} of ${TENANTS} providers still reachable after GC, heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(1)} MB`,
+  );
+  // The last MAX_PROVIDERS tenants are kept; each one before them, with its metadata and keys, is gone.
+  expect(alive.every((n) => n >= TENANTS - MAX_PROVIDERS)).toBe(true);
+  expect(alive.length).toBeLessThanOrEqual(MAX_PROVIDERS);
 
   // The most recent tenant is still cached; the first was evicted long ago and is fetched again.
   const discoveries = (n: number) => idp.hits.get(`/t/${n}/.well-known/openid-configuration`) ?? 0;
@@ -127,4 +142,4 @@ test(`${TENANTS} distinct tenants: at most ${MAX_PROVIDERS} providers kept, and 
   await tenant(1);
   expect(discoveries(1)).toBe(2);
   expect(registry.cachedCount).toBe(MAX_PROVIDERS);
-}, 300_000);
+}, 120_000);
