@@ -91,6 +91,12 @@ export const ERRORS = {
     when: 'The callback is malformed: a parameter twice, an unreadable body, or a login whose DPoP key is gone.',
     todo: 'The user starts again from the login page.',
   },
+  ERR_IDP_INCOMPATIBLE: {
+    status: '500',
+    from: 'sign-in, service agent',
+    when: "With `profile: 'fapi2'`: the IdP's metadata lacks what the FAPI 2.0 Security Profile needs, at the first login (sign-in) or token request (service agent): no `pushed_authorization_request_endpoint`, no S256 in `code_challenge_methods_supported`, the client's authentication method or algorithm not listed, no `dpop_signing_alg_values_supported` with the proofs' algorithm, or no ID token algorithm among PS256, ES256 and EdDSA. The message names the rule, its section and the metadata field.",
+    todo: 'Turn the feature on at the IdP (or register the client for it), or use an IdP that supports the profile. See docs/fapi2.md.',
+  },
   ERR_ID_TOKEN_INVALID: {
     status: '400',
     from: 'sign-in',

@@ -14,7 +14,9 @@ import {
   type ClientAuthOptions,
   validateClientAuth,
 } from '../protocol/client-auth.js';
+import type { ClientProfile } from '../protocol/fapi2.js';
 import { type AllowedTenants, checkAllowedTenants } from '../protocol/issuer-template.js';
+import { providerOptions, providerProfile, type SecurityProfile } from './fapi2.js';
 import type { AuthorizationParams } from './signin.js';
 import { checkAuthorizationParams } from './signin-params.js';
 import { optionalBoolean, requireCallableUrl } from './validate.js';
@@ -83,6 +85,8 @@ export interface ProviderConfig {
   readonly mergeUserInfo: boolean;
   readonly idpLogout: boolean;
   readonly allowedTenants: AllowedTenants | undefined;
+  /** With `auth({ profile })`: what this provider's logins check of its IdP and its answers. */
+  readonly profile: ClientProfile | undefined;
 }
 
 /** What a provider takes from `auth()` when it does not say. */
@@ -97,6 +101,7 @@ export interface ProviderDefaults {
   readonly idpLogout: boolean;
   readonly allowedTenants: AllowedTenants | undefined;
   readonly allowInsecureHttp: boolean;
+  readonly profile: SecurityProfile | undefined;
 }
 
 const PROVIDER_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -146,10 +151,11 @@ function providerBaseURL(value: unknown, defaults: ProviderDefaults, option: str
  */
 export function providerConfig(
   id: string,
-  options: ProviderOptions,
+  given: ProviderOptions,
   defaults: ProviderDefaults,
   { path, env, distinctPaths }: { path: string; env: boolean; distinctPaths: boolean },
 ): ProviderConfig {
+  const options = providerOptions(defaults.profile, given, path);
   const issuer = requireCallableUrl(options.issuerBaseURL, `${path}issuerBaseURL`, {
     allowInsecureHttp: defaults.allowInsecureHttp,
     ...(env ? { envName: 'ISSUER_BASE_URL' } : {}),
@@ -162,6 +168,7 @@ export function providerConfig(
   const callbackPath = distinctPaths ? `${routes.callback}/${id}` : routes.callback;
   const pick = (name: 'pushedAuthorizationRequests' | 'dpop' | 'mergeUserInfo' | 'idpLogout') =>
     optionalBoolean(options[name], `${path}${name}`, defaults[name]);
+  const dpop = pick('dpop');
   return Object.freeze({
     id,
     issuer,
@@ -172,7 +179,7 @@ export function providerConfig(
     client,
     authorizationParams: Object.freeze({ ...params, scope: String(params.scope ?? 'openid profile email') }),
     pushedAuthorizationRequests: pick('pushedAuthorizationRequests'),
-    dpop: pick('dpop'),
+    dpop,
     idTokenSigningAlg:
       checkIdTokenSigningAlg(options.idTokenSigningAlg, `${path}idTokenSigningAlg`) ??
       defaults.idTokenSigningAlg,
@@ -180,5 +187,6 @@ export function providerConfig(
     idpLogout: pick('idpLogout'),
     allowedTenants:
       checkAllowedTenants(options.allowedTenants, `${path}allowedTenants`) ?? defaults.allowedTenants,
+    profile: providerProfile(defaults.profile, options, { client, dpop, path }),
   });
 }
