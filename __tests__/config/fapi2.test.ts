@@ -4,6 +4,7 @@
  * Profile; what the profile turns on by itself; and the mTLS predicates the rules rest on.
  */
 import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { describe, expect, test } from '@jest/globals';
 import type { BearerOptions } from '../../lib/config/bearer.js';
 import { validateBearerOptions } from '../../lib/config/bearer.js';
@@ -439,4 +440,12 @@ describe('mTLS counts as soon as its options exist (the predicates the rules use
     }
     expect(rules.apiChecksMtls({ mtls: false })).toBe(false);
   });
+});
+
+test('docs/fapi2.md names every rule with its section', () => {
+  const guide = readFileSync(new URL('../../docs/fapi2.md', import.meta.url), 'utf8');
+  for (const [id, { section }] of Object.entries(FAPI2_RULES)) {
+    const row = guide.split('\n').find((line) => line.includes(`| \`${id}\` |`));
+    expect([id, row?.includes(`§${section.split(',')[0]}`)]).toEqual([id, true]);
+  }
 });
