@@ -6,11 +6,14 @@
  * without its proof, are refused with the reason told to the operator.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { bearer, type LogDetails, type Logger, requireScope, serviceAgent } from '../../lib/index.js';
+import { bearer, type LogDetails, type Logger, serviceAgent } from '../../lib/index.js';
 import { startFapiIdp } from '../helpers/fapi-idp.js';
 import { API_AUDIENCE, SERVICE_SECRET, type TestIdp } from '../helpers/idp.js';
+import { ordersRoutes } from '../helpers/orders-routes.js';
 import { loginAs, type SigninApp, startSigninApp, TestBrowser } from '../signin/harness.js';
 
+/** What the workers ask for: the API's orders. */
+const ORDERS = { resource: API_AUDIENCE, scope: 'orders:read' };
 let idp: TestIdp;
 let app: SigninApp;
 let apiBase = '';
@@ -41,18 +44,7 @@ beforeAll(async () => {
           logger: apiLogger,
         }),
       );
-      a.get('/api/orders', requireScope('orders:read'), (req, res) => {
-        res.json({ sub: req.auth!.payload.sub, jkt: req.auth!.dpop?.jkt });
-      });
-      a.get('/orders', async (req, res, next) => {
-        try {
-          const answer = await req.oidc.fetch(`${apiBase}/api/orders`);
-          res.status(answer.status).json(await answer.json());
-        } catch (err) {
-          next(err);
-        }
-      });
-      a.get('/token', (req, res) => res.json({ token: req.oidc.accessToken?.access_token }));
+      ordersRoutes(a, () => apiBase);
     },
   });
 });
@@ -104,8 +96,7 @@ describe("bearer({ profile: 'fapi2' })", () => {
       issuerBaseURL: idp.issuer,
       clientID: 'service',
       clientSecret: SERVICE_SECRET,
-      resource: API_AUDIENCE,
-      scope: 'orders:read',
+      ...ORDERS,
     });
     try {
       const { access_token, token_type } = await plain.getToken();
@@ -137,8 +128,7 @@ describe("serviceAgent({ profile: 'fapi2' })", () => {
       issuerBaseURL: idp.issuer,
       clientID: 'service-jwt',
       clientAssertionSigningKey: idp.clientKey.pem,
-      resource: API_AUDIENCE,
-      scope: 'orders:read',
+      ...ORDERS,
     });
     try {
       const answer = await worker.fetch(`${apiBase}/api/orders`);

@@ -18,15 +18,17 @@ let rogue: RogueIdp;
 let psKey: RogueKey;
 const apps: SigninApp[] = [];
 
-/** What a FAPI 2.0 IdP advertises; `authorization_response_iss_parameter_supported` left out on purpose. */
-function fapiMetadata(issuer: string): Record<string, unknown> {
+let plainMetadata: Record<string, unknown>;
+
+/**
+ * What a FAPI 2.0 IdP advertises: the rogue IdP's own metadata and the profile's fields, but without
+ * `authorization_response_iss_parameter_supported`, to show `iss` is required all the same.
+ */
+function fapiMetadata(): Record<string, unknown> {
+  const { authorization_response_iss_parameter_supported: _iss, ...rest } = plainMetadata;
   return {
-    issuer,
-    authorization_endpoint: `${issuer}/authorize`,
-    token_endpoint: `${issuer}/token`,
-    jwks_uri: `${issuer}/jwks`,
-    pushed_authorization_request_endpoint: `${issuer}/par`,
-    response_types_supported: ['code'],
+    ...rest,
+    pushed_authorization_request_endpoint: `${rogue.issuer}/par`,
     code_challenge_methods_supported: ['S256'],
     token_endpoint_auth_methods_supported: ['private_key_jwt'],
     token_endpoint_auth_signing_alg_values_supported: ['PS256', 'ES256'],
@@ -37,13 +39,14 @@ function fapiMetadata(issuer: string): Record<string, unknown> {
 
 beforeAll(async () => {
   rogue = await startRogueIdp();
+  plainMetadata = rogue.metadata;
   psKey = newRsaKey('ps-key');
   psKey.privateJwk.alg = 'PS256';
   psKey.publicJwk.alg = 'PS256';
   rogue.keys.push(psKey);
 });
 afterEach(() => {
-  rogue.metadata = fapiMetadata(rogue.issuer);
+  rogue.metadata = fapiMetadata();
 });
 afterAll(async () => {
   await Promise.all(apps.map((app) => app.close()));
@@ -89,7 +92,7 @@ function answerWith(token: string): void {
 describe('at an IdP that supports the profile', () => {
   let app: SigninApp;
   beforeAll(async () => {
-    rogue.metadata = fapiMetadata(rogue.issuer);
+    rogue.metadata = fapiMetadata();
     app = await fapiApp();
   });
 
@@ -194,7 +197,7 @@ describe('an IdP whose metadata lacks what the profile needs: ERR_IDP_INCOMPATIB
       '(RS256) has none of',
     ],
   ])('%s', async (_name, change, rule, field) => {
-    rogue.metadata = { ...fapiMetadata(rogue.issuer), ...change };
+    rogue.metadata = { ...fapiMetadata(), ...change };
     const app = await fapiApp();
     const pushed = count('/par');
     const res = await new TestBrowser().get(`${app.baseURL}/login`);
@@ -208,7 +211,7 @@ describe('an IdP whose metadata lacks what the profile needs: ERR_IDP_INCOMPATIB
   });
 
   test("serviceAgent({ profile: 'fapi2' }): at the first token request, before it is sent", async () => {
-    rogue.metadata = { ...fapiMetadata(rogue.issuer), dpop_signing_alg_values_supported: undefined };
+    rogue.metadata = { ...fapiMetadata(), dpop_signing_alg_values_supported: undefined };
     const agent = serviceAgent({
       profile: 'fapi2',
       issuerBaseURL: rogue.issuer,

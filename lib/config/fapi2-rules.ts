@@ -105,15 +105,20 @@ const clientDpop: OptionRule<View> = {
       : undefined,
 };
 
-const idTokenAlg: OptionRule<View> = {
-  id: 'fapi2-algorithms',
-  check: ({ options, path }) => {
-    const alg = options['idTokenSigningAlg'];
-    return alg !== undefined && !isFapiAlg(alg)
-      ? `"${path}idTokenSigningAlg" is "${String(alg)}": use one of ${ALGS}`
-      : undefined;
-  },
-};
+/** An algorithm option (`idTokenSigningAlg`, `clientAssertionSigningAlg`) set to another algorithm. */
+function algOption(name: string): OptionRule<View> {
+  return {
+    id: 'fapi2-algorithms',
+    check: ({ options, path }) => {
+      const alg = options[name];
+      return alg !== undefined && !isFapiAlg(alg)
+        ? `"${path}${name}" is "${String(alg)}": use one of ${ALGS}`
+        : undefined;
+    },
+  };
+}
+
+const idTokenAlg = algOption('idTokenSigningAlg');
 
 const SECRET_METHODS: readonly unknown[] = ['client_secret_basic', 'client_secret_post'];
 const NO_SECRET =
@@ -134,15 +139,7 @@ const clientAuth: OptionRule<View> = {
   },
 };
 
-const assertionAlg: OptionRule<View> = {
-  id: 'fapi2-algorithms',
-  check: ({ options, path }) => {
-    const alg = options['clientAssertionSigningAlg'];
-    return alg !== undefined && !isFapiAlg(alg)
-      ? `"${path}clientAssertionSigningAlg" is "${String(alg)}": use one of ${ALGS}`
-      : undefined;
-  },
-};
+const assertionAlg = algOption('clientAssertionSigningAlg');
 
 /** RSA modulus bits of a public JWK (`n`), or `undefined` for another key type. */
 function rsaBits(n: unknown): number | undefined {
