@@ -55,8 +55,12 @@ function refusal(err: unknown, as: oauth.AuthorizationServer, clientId: string):
       return `its "aud" is not this client ("${clientId}"): the answer was issued to another client. ${RETRY}`;
     }
     if (err.code === oauth.JWT_TIMESTAMP_CHECK) {
-      return `its "${String(claim)}" is out of range: it has expired (or is not valid yet). ${RETRY}; if it keeps happening, check the clocks of this server and the IdP ("clockTolerance")`;
+      const what = claim === 'exp' ? 'it has expired' : 'it is not valid yet';
+      return `its "${String(claim)}" says ${what}. ${RETRY}; if it keeps happening, check the clocks of this server and the IdP ("clockTolerance")`;
     }
+    const missing = /^JWT "(\w+)" .* claim missing$/.exec(message)?.[1];
+    if (missing !== undefined) return `it has no "${missing}" claim. ${RETRY}`;
+    if (message === 'Invalid JWT') return `the "response" parameter is not a JWT. ${RETRY}`;
     if (/signature verification failed/.test(message)) {
       return `its signature does not verify with the IdP's keys (${as.jwks_uri}): it was forged or altered. ${RETRY}`;
     }
