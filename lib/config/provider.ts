@@ -15,6 +15,8 @@ import {
   validateClientAuth,
 } from '../protocol/client-auth.js';
 import { type AllowedTenants, checkAllowedTenants } from '../protocol/issuer-template.js';
+import type { RequestObjectSettings } from '../protocol/request-object.js';
+import { requestObjectSettings } from './request-object.js';
 import type { AuthorizationParams } from './signin.js';
 import { checkAuthorizationParams } from './signin-params.js';
 import { optionalBoolean, requireCallableUrl } from './validate.js';
@@ -33,6 +35,8 @@ export interface ProviderOptions extends ClientAuthOptions {
   authorizationParams?: AuthorizationParams | undefined;
   /** @default auth()'s `pushedAuthorizationRequests` */
   pushedAuthorizationRequests?: boolean | undefined;
+  /** JAR (RFC 9101), signed with this provider's `clientAssertionSigningKey`. @default auth()'s `requestObject` */
+  requestObject?: boolean | undefined;
   /** @default auth()'s `dpop` */
   dpop?: boolean | undefined;
   /** @default auth()'s `idTokenSigningAlg` */
@@ -78,6 +82,8 @@ export interface ProviderConfig {
   readonly client: ClientAuthConfig;
   readonly authorizationParams: Readonly<AuthorizationParams> & { scope: string };
   readonly pushedAuthorizationRequests: boolean;
+  /** JAR (RFC 9101): always, or when the IdP requires it; the client's key, if it has one. */
+  readonly requestObject: RequestObjectSettings;
   readonly dpop: boolean;
   readonly idTokenSigningAlg: string | undefined;
   readonly mergeUserInfo: boolean;
@@ -91,6 +97,7 @@ export interface ProviderDefaults {
   readonly routes: { readonly callback: string; readonly backchannelLogout: string };
   readonly authorizationParams: Readonly<AuthorizationParams>;
   readonly pushedAuthorizationRequests: boolean;
+  readonly requestObject: boolean;
   readonly dpop: boolean;
   readonly idTokenSigningAlg: string | undefined;
   readonly mergeUserInfo: boolean;
@@ -160,8 +167,9 @@ export function providerConfig(
   const params = { ...defaults.authorizationParams, ...own };
   const { routes } = defaults;
   const callbackPath = distinctPaths ? `${routes.callback}/${id}` : routes.callback;
-  const pick = (name: 'pushedAuthorizationRequests' | 'dpop' | 'mergeUserInfo' | 'idpLogout') =>
-    optionalBoolean(options[name], `${path}${name}`, defaults[name]);
+  const pick = (
+    name: 'pushedAuthorizationRequests' | 'requestObject' | 'dpop' | 'mergeUserInfo' | 'idpLogout',
+  ) => optionalBoolean(options[name], `${path}${name}`, defaults[name]);
   return Object.freeze({
     id,
     issuer,
@@ -172,6 +180,7 @@ export function providerConfig(
     client,
     authorizationParams: Object.freeze({ ...params, scope: String(params.scope ?? 'openid profile email') }),
     pushedAuthorizationRequests: pick('pushedAuthorizationRequests'),
+    requestObject: requestObjectSettings(options, client, pick('requestObject'), { path, env }),
     dpop: pick('dpop'),
     idTokenSigningAlg:
       checkIdTokenSigningAlg(options.idTokenSigningAlg, `${path}idTokenSigningAlg`) ??

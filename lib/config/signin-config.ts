@@ -254,6 +254,7 @@ export function signinConfig(input: AuthOptions = {}, env: Env = process.env): S
       'pushedAuthorizationRequests',
       false,
     ),
+    requestObject: optionalBoolean(options.requestObject, 'requestObject', false),
     dpop: optionalBoolean(options.dpop, 'dpop', false),
     idTokenSigningAlg,
     mergeUserInfo: optionalBoolean(options.mergeUserInfo, 'mergeUserInfo', false),

@@ -37,6 +37,11 @@ export const PROVIDER_OPTIONS = {
     openFields: true,
   },
   pushedAuthorizationRequests: { type: 'boolean', default: "auth()'s", doc: 'PAR (RFC 9126) at this IdP.' },
+  requestObject: {
+    type: 'boolean',
+    default: "auth()'s",
+    doc: "Request objects (JAR, RFC 9101) at this IdP, signed with this provider's `clientAssertionSigningKey`.",
+  },
   dpop: { type: 'boolean', default: "auth()'s", doc: 'DPoP-bound tokens (RFC 9449) from this IdP.' },
   idTokenSigningAlg: {
     type: 'string',
@@ -102,9 +107,9 @@ export const SIGNIN_OPTIONS = {
       scope: { type: 'string', default: "'openid profile email'", doc: 'Must include `openid`.' },
       response_mode: {
         env: 'RESPONSE_MODE',
-        type: "'query' | 'form_post'",
+        type: "'query' | 'form_post' | 'jwt' | 'query.jwt' | 'form_post.jwt'",
         default: "'query'",
-        doc: 'How the IdP returns the code; `form_post` works across sites as well.',
+        doc: 'How the IdP returns the code; `form_post` works across sites as well. The `.jwt` modes (JARM) have the IdP sign the response: its signature, `iss`, `aud` and `exp` are checked before any parameter in it is used.',
       },
       audience: { type: 'string', doc: 'An API audience (Auth0 and others).' },
       resource: { type: 'string | string[]', doc: 'RFC 8707 resource indicator(s).' },
@@ -148,6 +153,13 @@ export const SIGNIN_OPTIONS = {
     type: 'boolean',
     default: 'false',
     doc: 'Push the authorization parameters to the IdP first (RFC 9126); automatic when the IdP requires it.',
+  },
+  requestObject: {
+    env: 'REQUEST_OBJECT',
+    envKind: 'boolean',
+    type: 'boolean',
+    default: 'false',
+    doc: 'Send the authorization request as a request object signed with `clientAssertionSigningKey` (JAR, RFC 9101), inside the PAR body when PAR is on; automatic when the IdP requires it (`require_signed_request_object`).',
   },
   dpop: {
     env: 'DPOP',

@@ -10,12 +10,20 @@ import type { RefreshLock } from '../signin/refresh.js';
 import type { TokenSet } from '../signin/token-set.js';
 import type { ProviderConfig, ProviderDefaults, ProviderOptions, ResolveProvider } from './provider.js';
 
+/** How the IdP returns the authorization response; the `.jwt` modes are JARM's (signed by the IdP). */
+export type ResponseMode = 'query' | 'form_post' | 'jwt' | 'query.jwt' | 'form_post.jwt';
+
 /** Authorization request parameters (OpenID Connect Core §3.1.2.1); `scope` must include `openid`. */
 export interface AuthorizationParams {
   /** @default 'openid profile email' */
   scope?: string | undefined;
-  /** [RESPONSE_MODE] `query` (default) or `form_post`. */
-  response_mode?: 'query' | 'form_post' | undefined;
+  /**
+   * [RESPONSE_MODE] `query` (default) or `form_post`; or a JWT-secured response (JARM): `jwt` (the
+   * IdP's default for the code flow, `query.jwt`), `query.jwt` or `form_post.jwt`. A JWT response's
+   * signature (the IdP's JWKS), `iss`, `aud` and `exp` are checked before any parameter in it is used,
+   * and a login that asked for one refuses plain parameters.
+   */
+  response_mode?: ResponseMode | undefined;
   /** Auth0-style API audience. */
   audience?: string | undefined;
   /** RFC 8707 resource indicator(s). */
@@ -104,6 +112,15 @@ export interface AuthOptions extends ClientAuthOptions {
    * the browser's URL then carries only a `request_uri`. Automatic when the IdP requires PAR. @default false
    */
   pushedAuthorizationRequests?: boolean | undefined;
+  /**
+   * [REQUEST_OBJECT] Send each authorization request as a request object (JAR, RFC 9101): one JWT
+   * signed with `clientAssertionSigningKey` (and `clientAssertionSigningAlg`), whichever way the client
+   * authenticates, so that the IdP knows the parameters come from this app unaltered. Inside the PAR
+   * body when `pushedAuthorizationRequests` is on. Automatic, given the key, when the IdP's metadata
+   * says `require_signed_request_object`. Without a key: a start-up TypeError. @default false
+   * @see https://www.rfc-editor.org/rfc/rfc9101
+   */
+  requestObject?: boolean | undefined;
   /**
    * [DPOP] Sender-constrain the user's tokens with DPoP (RFC 9449): each login gets its own key pair,
    * kept server-side with the session; the code exchange, refresh and userinfo send proofs signed

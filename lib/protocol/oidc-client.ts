@@ -21,6 +21,7 @@ import {
 } from './id-token.js';
 import { type IdpCall, type IdpEndpoint, idpError } from './idp-error.js';
 import type { AllowedTenants } from './issuer-template.js';
+import { checkJwtResponseMode, validateJarmResponse } from './jarm.js';
 import { type LogoutTokenClaims, validateLogoutToken } from './logout-token.js';
 import {
   authResponseError,
@@ -29,6 +30,7 @@ import {
   refusedIdTokenIssuer,
   tokenEndpointError,
 } from './oidc-errors.js';
+import { type RequestObjectSettings, type RequestObjects, requestObjects } from './request-object.js';
 import { resourceRequest } from './resource-request.js';
 import { callbackTenantMetadata, responseTenantMetadata, tenantMetadata } from './tenant-metadata.js';
 
@@ -43,6 +45,8 @@ export interface OidcClientOptions {
   allowedTenants?: AllowedTenants | undefined;
   /** DPoP handles shared by several clients (one `auth()`'s providers); a ring of its own by default. */
   dpopKeys?: DpopKeyRing | undefined;
+  /** JAR (RFC 9101): when to sign the authorization request, and with which key. Never, by default. */
+  requestObject?: RequestObjectSettings | undefined;
 }
 
 export interface ValidatedTokens {
@@ -66,12 +70,18 @@ export class OidcClient {
   readonly #options: OidcClientOptions;
   readonly #discovery: Discovery;
   readonly #clientAuth: () => Promise<oauth.ClientAuth>;
+  readonly #requestObjects: RequestObjects;
+  /** The IdP's keys for JWT responses (JARM), kept by oauth4webapi between callbacks. */
+  readonly #jarmKeys: oauth.JWKSCacheInput = {};
   #keys: { uri: string; set: KeySet } | undefined;
 
   constructor(options: OidcClientOptions) {
     this.#options = options;
     this.#discovery = createDiscovery({ issuer: options.issuer, http: options.http });
     this.#clientAuth = createClientAuth(options.client);
+    this.#requestObjects = requestObjects(
+      options.requestObject ?? { always: false, key: undefined, keyOption: 'clientAssertionSigningKey' },
+    );
     this.dpopKeys = options.dpopKeys ?? new DpopKeyRing({ [oauth.clockSkew]: 0 });
   }
 
@@ -118,6 +128,7 @@ export class OidcClient {
    * The authorization endpoint URL for these parameters (OpenID Connect Core §3.1.2.1). With
    * `pushed` (or when the IdP requires it) the parameters are first pushed to the IdP (RFC 9126) and
    * the URL carries only `client_id` and the `request_uri`, so nothing of the request shows in the browser.
+   * With JAR (RFC 9101) the parameters travel as one signed request object, in the URL or the push.
    */
   async authorizationUrl(
     params: URLSearchParams,
@@ -137,14 +148,16 @@ export class OidcClient {
     all.set('client_id', this.#options.client.clientID);
     all.set('redirect_uri', this.#options.redirectUri);
     all.set('response_type', 'code');
+    checkJwtResponseMode(as, all.get('response_mode'));
+    const sent = await this.#requestObjects(as, this.#client(as), all);
     const url = new URL(as.authorization_endpoint);
     if (pushed || as.require_pushed_authorization_requests === true) {
-      const requestUri = await this.#push(as, all, dpop);
+      const requestUri = await this.#push(as, sent, dpop);
       url.searchParams.set('client_id', this.#options.client.clientID);
       url.searchParams.set('request_uri', requestUri);
       return url;
     }
-    for (const [key, value] of all) url.searchParams.append(key, value);
+    for (const [key, value] of sent) url.searchParams.append(key, value);
     return url;
   }
 
@@ -178,6 +191,12 @@ export class OidcClient {
         this.#call('pushed authorization request', 'par', as.pushed_authorization_request_endpoint),
       );
     }
+  }
+
+  /** A JWT response (JARM), checked before anything reads it (jarm.ts); returns the parameters it holds. */
+  async jwtResponse(callback: URLSearchParams): Promise<URLSearchParams> {
+    const as = await this.metadata();
+    return validateJarmResponse(as, this.#client(as), callback, this.#options.http, this.#jarmKeys);
   }
 
   /**

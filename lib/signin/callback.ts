@@ -2,11 +2,14 @@
  * The callback, as the named steps of OpenID Connect Core §3.1.2.7 and §3.1.3.7, in order:
  *
  *   readCallbackParams  query (GET) or form_post body (POST)
+ *   openJwtResponse     JARM: a `response` JWT checked (signature, alg, iss, aud, exp) with the callback
+ *                       path's provider before anything in it is read; its parameters are the callback's
  *   takePendingLogin    `state` present, known, unused, and started by this browser; then deleted
  *   checkProviderPath   several providers: the answer arrived at the callback path of the provider
  *                       the login was started with (RFC 9700 §4.4.2.2, distinct redirect URIs), so
  *                       an IdP without RFC 9207 cannot have its code sent to another provider; else
  *                       ERR_ISSUER_MISMATCH, before the code goes anywhere
+ *   checkResponseMode   a login that asked for a JWT response got one (ERR_JARM_MISSING: no downgrade)
  *   loginProvider       that provider, and only it (resolveProvider: asked again for it by id)
  *   exchangeCode        RFC 9207 `iss` (another provider's: ERR_ISSUER_MISMATCH), IdP error, code +
  *                       PKCE verifier at that provider's token endpoint, ID token claims (oauth4webapi;
@@ -22,6 +25,7 @@ import type { DPoPHandle } from 'oauth4webapi';
 import { PortcullisError } from '../errors.js';
 import { indexSession } from './backchannel-logout.js';
 import { readFormBody } from './body.js';
+import { checkResponseMode, openJwtResponse } from './jwt-response.js';
 import { redirect } from './respond.js';
 import type { ProviderRuntime, SigninRuntime } from './runtime.js';
 import { regenerateSession, saveSession } from './session.js';
@@ -195,7 +199,8 @@ export async function handleCallback(
   res: Response,
   pathProvider?: string,
 ): Promise<void> {
-  const params = await readCallbackParams(req);
+  const received = await readCallbackParams(req);
+  const { params, jwt } = await openJwtResponse(rt, req, received, pathProvider);
   const { state, login } = await takePendingLogin(rt, req, res, params);
   if (login === undefined) {
     // Back button after login, a double submit, or an expired login: nothing to finish. Send the
@@ -204,6 +209,7 @@ export async function handleCallback(
     return;
   }
   checkProviderPath(rt, login, pathProvider);
+  checkResponseMode(login, jwt, params);
   const provider = await loginProvider(rt, req, login);
   const dpop = await loginDpopHandle(rt, provider, login);
   const self = provider.config.id;

@@ -1,5 +1,11 @@
 export type { ProviderOptions, ResolvedProvider, ResolveProvider } from '../config/provider.js';
-export type { AfterCallbackContext, AuthOptions, AuthorizationParams, Routes } from '../config/signin.js';
+export type {
+  AfterCallbackContext,
+  AuthOptions,
+  AuthorizationParams,
+  ResponseMode,
+  Routes,
+} from '../config/signin.js';
 export type { ClientAssertionSigningKey, ClientAuthMethod, ClientSecret } from '../protocol/client-auth.js';
 export type { FetchLike } from '../protocol/http.js';
 export { auth } from './auth.js';

@@ -49,6 +49,7 @@ function providerRuntime(
     idTokenSigningAlg: provider.idTokenSigningAlg,
     allowedTenants: provider.allowedTenants,
     dpopKeys,
+    requestObject: provider.requestObject,
   });
   return {
     config: provider,
