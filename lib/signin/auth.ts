@@ -17,6 +17,7 @@ import { resolveSessionProvider } from './request-login.js';
 import { prefersHtml, preventCaching, sendJson } from './respond.js';
 import { createRuntime, type SigninRuntime } from './runtime.js';
 import { getLogin } from './session.js';
+import { silentLogin } from './silent-login.js';
 
 function looksLikeRequest(value: unknown): boolean {
   return (
@@ -172,6 +173,7 @@ export function auth(options?: AuthOptions): RequestHandler {
         return;
       }
       if (rt.config.authRequired && rt.config.noStore) preventCaching(res);
+      if (await silentLogin(rt, req, res)) return;
       next();
     })().catch((err: unknown) => {
       if (err instanceof IdpUnavailableError && !res.headersSent)
