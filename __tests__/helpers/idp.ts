@@ -55,6 +55,8 @@ export interface IdpSettings {
    * issued with an access token, as Okta and oidc-provider's default do. Read at start-up.
    */
   conformIdTokenClaims?: boolean;
+  /** Token revocation (RFC 7009) with a revocation_endpoint in the metadata; on by default. Read at start-up. */
+  revocation?: boolean;
   /** Demand a server-provided DPoP nonce (RFC 9449 §8) on token requests. Read per request. */
   dpopNonce: boolean;
   /**
@@ -300,7 +302,7 @@ export async function startIdp(overrides: Partial<IdpSettings> = {}): Promise<Te
           requirePushedAuthorizationRequests: settings.requirePar,
         },
         backchannelLogout: { enabled: true },
-        revocation: { enabled: true },
+        revocation: { enabled: settings.revocation ?? true },
         // DPoP (RFC 9449): tokens are bound when the client sends a proof; nonces on demand.
         dPoP: {
           enabled: settings.dpop,
