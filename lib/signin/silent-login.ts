@@ -5,9 +5,9 @@
  * something. As named steps:
  *
  *   isPageView      a GET navigation to an HTML page: not HEAD or another method, not an API call
- *                   (`Accept` without text/html), not XHR or fetch (`X-Requested-With`, a
- *                   `Sec-Fetch-Mode` other than `navigate`), not a frame or an image (a `Sec-Fetch-Dest`
- *                   other than `document`), not a prefetch (`Sec-Purpose`, `Purpose`)
+ *                   (`Accept` without text/html), not XHR or fetch, not a frame (`X-Requested-With`; a
+ *                   `Sec-Fetch-Dest` other than `document`, or without one a `Sec-Fetch-Mode` other than
+ *                   `navigate`), not a prefetch (`Sec-Purpose`, `Purpose`)
  *   noLogin         the session holds no login at all: a login of another tenant's provider is not
  *                   replaced behind the user's back
  *   providerToTry   the provider a login here would use, with `attemptSilentLogin` on; no default
@@ -72,11 +72,13 @@ function isPageView(req: Request): boolean {
     return typeof value === 'string' ? value.toLowerCase() : undefined;
   };
   if (header('x-requested-with') !== undefined) return false;
-  const mode = header('sec-fetch-mode');
-  if (mode !== undefined && mode !== 'navigate') return false;
+  if (/prefetch|prerender/.test(`${header('sec-purpose') ?? ''} ${header('purpose') ?? ''}`)) return false;
+  // Browsers say what a request is for: `document` for a page, `empty` for fetch and XHR, `iframe`...
   const dest = header('sec-fetch-dest');
-  if (dest !== undefined && dest !== 'document') return false;
-  return !/prefetch|prerender/.test(`${header('sec-purpose') ?? ''} ${header('purpose') ?? ''}`);
+  if (dest !== undefined) return dest === 'document';
+  // ...and without that, how: a client whose mode is not `navigate` (Node's fetch says `cors`) is no page view.
+  const mode = header('sec-fetch-mode');
+  return mode === undefined || mode === 'navigate';
 }
 
 /** The provider ids this browser was sent to already, or `*`. */
