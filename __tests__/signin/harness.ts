@@ -178,4 +178,14 @@ export async function loginAs(
   return { start, callback, result: result! };
 }
 
+/**
+ * A browser whose requests are page views, as browsers mark them: `Sec-Fetch-Dest: document` (Node's
+ * fetch, under TestBrowser, always sends `Sec-Fetch-Mode: cors`, which alone marks a script's request).
+ */
+export function pageBrowser(): TestBrowser {
+  const browser = new TestBrowser();
+  browser.headers = { ...browser.headers, 'sec-fetch-dest': 'document' };
+  return browser;
+}
+
 export { TestBrowser };

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { Express } from 'express';
 import { attemptSilentLogin } from '../../lib/index.js';
 import { type OddAnswer, type OddIdp, startOddIdp } from '../helpers/odd-idp.js';
-import { type SigninApp, startSigninApp, TestBrowser } from './harness.js';
+import { pageBrowser, type SigninApp, startSigninApp, type TestBrowser } from './harness.js';
 
 let odd: OddIdp;
 let app: SigninApp;
@@ -22,12 +22,6 @@ const page = (app: Express) => {
     res.type('html').send(req.oidc.isAuthenticated() ? '<p>in</p>' : '<p>out</p>');
   });
 };
-
-function pageBrowser(): TestBrowser {
-  const browser = new TestBrowser();
-  browser.headers = { ...browser.headers, 'sec-fetch-dest': 'document' };
-  return browser;
-}
 
 const redirectTo = (location: string): OddAnswer => ({ status: 302, headers: { location } });
 

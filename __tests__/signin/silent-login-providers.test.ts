@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { Express } from 'express';
 import type { ResolvedProvider } from '../../lib/index.js';
 import { startIdp, type TestIdp, WEB_SECRET } from '../helpers/idp.js';
-import { loginAs, type SigninApp, startAuthApp, startProvidersApp, TestBrowser } from './harness.js';
+import { loginAs, pageBrowser, type SigninApp, startAuthApp, startProvidersApp } from './harness.js';
 
 let corp: TestIdp;
 let partner: TestIdp;
@@ -24,12 +24,6 @@ const pages = (app: Express) => {
     res.type('html').send(req.oidc.isAuthenticated() ? `<p>in at ${req.oidc.provider}</p>` : '<p>out</p>');
   });
 };
-
-function pageBrowser(): TestBrowser {
-  const browser = new TestBrowser();
-  browser.headers = { ...browser.headers, 'sec-fetch-dest': 'document' };
-  return browser;
-}
 
 async function withApp(
   options: Parameters<typeof startProvidersApp>[1],

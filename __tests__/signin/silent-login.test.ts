@@ -9,7 +9,14 @@ import type { Express } from 'express';
 import session from 'express-session';
 import { attemptSilentLogin } from '../../lib/index.js';
 import { startIdp, type TestIdp } from '../helpers/idp.js';
-import { defaultExpress, loginAs, type SigninApp, startSigninApp, TestBrowser } from './harness.js';
+import {
+  defaultExpress,
+  loginAs,
+  pageBrowser,
+  type SigninApp,
+  startSigninApp,
+  TestBrowser,
+} from './harness.js';
 
 let idp: TestIdp;
 let app: SigninApp;
@@ -31,16 +38,6 @@ afterAll(async () => {
   await app.close();
   await idp.close();
 });
-
-/**
- * A browser that navigates, as browsers say: `Sec-Fetch-Dest: document` (Node's fetch, under the test
- * browser, always sends `Sec-Fetch-Mode: cors`, which alone marks a script's request, not a page view).
- */
-function pageBrowser(): TestBrowser {
-  const browser = new TestBrowser();
-  browser.headers = { ...browser.headers, 'sec-fetch-dest': 'document' };
-  return browser;
-}
 
 /** The browser's trips to the IdP with prompt=none. */
 const silentTrips = (browser: TestBrowser) =>
@@ -143,6 +140,21 @@ describe('attemptSilentLogin at oidc-provider', () => {
     await loginAs(browser, app);
     expect((await browser.get(`${app.baseURL}/page`)).body).toBe('<p>in: alice</p>');
     expect(silentTrips(browser)).toHaveLength(0);
+  });
+});
+
+describe('a client that keeps no cookies (a crawler)', () => {
+  test('ends at a 400 at the callback after one trip, not in a loop', async () => {
+    const crawler = pageBrowser();
+    let hop = await crawler.get(`${app.baseURL}/page`);
+    for (let i = 0; i < 10 && hop.location !== undefined; i++) {
+      crawler.jar.clear();
+      hop = await crawler.get(hop.location);
+    }
+    expect(hop.status).toBe(400);
+    expect(JSON.parse(hop.body).code).toBe('ERR_STATE_MISMATCH');
+    expect(silentTrips(crawler)).toHaveLength(1);
+    app.errors.length = 0;
   });
 });
 

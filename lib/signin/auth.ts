@@ -14,16 +14,10 @@ import { startLogin } from './login.js';
 import { logout } from './logout.js';
 import { handlePostLogoutCallback } from './logout-callback.js';
 import { resolveSessionProvider } from './request-login.js';
-import { prefersHtml, preventCaching, sendJson } from './respond.js';
+import { looksLikeRequest, prefersHtml, preventCaching, sendJson } from './respond.js';
 import { createRuntime, type SigninRuntime } from './runtime.js';
 import { getLogin } from './session.js';
 import { silentLogin } from './silent-login.js';
-
-function looksLikeRequest(value: unknown): boolean {
-  return (
-    typeof value === 'object' && value !== null && 'headers' in value && 'method' in value && 'url' in value
-  );
-}
 
 function pathOf(req: Request): string {
   const url = req.url ?? '/';

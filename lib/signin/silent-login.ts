@@ -31,7 +31,7 @@ import { OAuthResponseError, PortcullisError } from '../errors.js';
 import { isLoopbackHost } from '../protocol/url-policy.js';
 import { appendSetCookie, readCookie, serializeCookie } from './cookies.js';
 import { startLogin } from './login.js';
-import { prefersHtml } from './respond.js';
+import { looksLikeRequest, prefersHtml } from './respond.js';
 import type { ProviderRuntime, SigninRuntime } from './runtime.js';
 import { getLogin } from './session.js';
 import type { PendingLogin } from './transaction.js';
@@ -171,10 +171,6 @@ export function resumeSilentLogin(rt: SigninRuntime, req: Request, res: Response
 /** A logout: this browser is not signed in silently again in this browser session. */
 export function cancelSilentLogin(rt: SigninRuntime, res: Response): void {
   if (routeLevelInUse || configured(rt.config)) setCookie(rt, res, ALL);
-}
-
-function looksLikeRequest(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && 'headers' in value && 'method' in value;
 }
 
 /**
