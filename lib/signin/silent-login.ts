@@ -101,10 +101,10 @@ function setCookie(rt: SigninRuntime, res: Response, value: string, maxAge?: num
   );
 }
 
-function markTried(rt: SigninRuntime, req: Request, res: Response, id: string): void {
-  const before = tried(req);
-  const ids = before === ALL ? ALL : [...before, id];
-  setCookie(rt, res, ids === ALL || ids.length > MAX_IDS ? ALL : ids.join('.'));
+/** Add `id` to the providers tried; past the cookie's room, every provider counts as tried. */
+function markTried(rt: SigninRuntime, res: Response, before: readonly string[], id: string): void {
+  const ids = [...before, id];
+  setCookie(rt, res, ids.length > MAX_IDS ? ALL : ids.join('.'));
 }
 
 async function providerToTry(
@@ -142,7 +142,7 @@ export async function silentLogin(
   const provider = await providerToTry(rt, req, always);
   const id = provider?.config.id;
   if (id === undefined || before.includes(id)) return false;
-  markTried(rt, req, res, id);
+  markTried(rt, res, before, id);
   marked[DECIDED] = true; // the cookie is in the answer, not yet in this request
   try {
     await startLogin(rt, req, res, { returnTo: req.originalUrl ?? req.url, provider: id }, { silent: true });
