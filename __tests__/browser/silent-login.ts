@@ -72,7 +72,7 @@ async function newPage(): Promise<{ context: BrowserContext; page: Page }> {
   return { context, page };
 }
 
-const who = (page: Page) => page.locator('#who').innerText();
+const who = async (page: Page) => (await page.locator('#who').textContent()) ?? '';
 
 try {
   const { context, page } = await newPage();
