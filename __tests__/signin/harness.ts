@@ -5,7 +5,7 @@ import session from 'express-session';
 import express4 from 'express4';
 import { type AuthOptions, auth, type ProviderOptions, requiresAuth } from '../../lib/index.js';
 import { type RunningApp, startApp } from '../helpers/app.js';
-import { signInAtIdp, TestBrowser } from '../helpers/browser.js';
+import { type Hop, signInAtIdp, TestBrowser } from '../helpers/browser.js';
 import { type TestIdp, WEB_SECRET } from '../helpers/idp.js';
 
 export const EXPRESS = [
@@ -186,6 +186,14 @@ export function pageBrowser(): TestBrowser {
   const browser = new TestBrowser();
   browser.headers = { ...browser.headers, 'sec-fetch-dest': 'document' };
   return browser;
+}
+
+/** The browser's trips to the IdP at `issuer` with `prompt=none` (silent logins). */
+export function silentTrips(browser: TestBrowser, issuer: string): Hop[] {
+  return browser.history.filter((hop) => {
+    const url = new URL(hop.url);
+    return url.origin === issuer && url.searchParams.get('prompt') === 'none';
+  });
 }
 
 export { TestBrowser };

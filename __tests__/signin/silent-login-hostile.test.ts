@@ -10,7 +10,13 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { Express } from 'express';
 import { attemptSilentLogin } from '../../lib/index.js';
 import { type OddAnswer, type OddIdp, startOddIdp } from '../helpers/odd-idp.js';
-import { pageBrowser, type SigninApp, startSigninApp, type TestBrowser } from './harness.js';
+import {
+  pageBrowser,
+  type SigninApp,
+  startSigninApp,
+  type TestBrowser,
+  silentTrips as tripsTo,
+} from './harness.js';
 
 let odd: OddIdp;
 let app: SigninApp;
@@ -43,11 +49,7 @@ afterAll(async () => {
   await odd.close();
 });
 
-const silentTrips = (browser: TestBrowser) =>
-  browser.history.filter((hop) => {
-    const url = new URL(hop.url);
-    return url.origin === odd.url && url.searchParams.get('prompt') === 'none';
-  }).length;
+const silentTrips = (browser: TestBrowser) => tripsTo(browser, odd.url).length;
 
 describe('an IdP that answers prompt=none with a redirect back to the app', () => {
   test.each([

@@ -16,6 +16,7 @@ import {
   type SigninApp,
   startSigninApp,
   TestBrowser,
+  silentTrips as tripsTo,
 } from './harness.js';
 
 let idp: TestIdp;
@@ -40,11 +41,7 @@ afterAll(async () => {
 });
 
 /** The browser's trips to the IdP with prompt=none. */
-const silentTrips = (browser: TestBrowser) =>
-  browser.history.filter((hop) => {
-    const url = new URL(hop.url);
-    return url.origin === idp.issuer && url.searchParams.get('prompt') === 'none';
-  });
+const silentTrips = (browser: TestBrowser) => tripsTo(browser, idp.issuer);
 
 const skipCookie = (browser: TestBrowser) => browser.cookie('127.0.0.1', 'portcullis.skipSilentLogin');
 
