@@ -63,6 +63,8 @@ export interface IdpSettings {
    * issued with an access token, as Okta and oidc-provider's default do. Read at start-up.
    */
   conformIdTokenClaims?: boolean;
+  /** Token revocation (RFC 7009) with a revocation_endpoint in the metadata; on by default. Read at start-up. */
+  revocation?: boolean;
   /** Demand a server-provided DPoP nonce (RFC 9449 §8) on token requests. Read per request. */
   dpopNonce: boolean;
   /**
@@ -310,7 +312,7 @@ export async function startIdp(overrides: Partial<IdpSettings> = {}): Promise<Te
           requirePushedAuthorizationRequests: settings.requirePar,
         },
         backchannelLogout: { enabled: true },
-        revocation: { enabled: true },
+        revocation: { enabled: settings.revocation ?? true },
         requestObjects: {
           enabled: settings.requestObjects !== undefined && settings.requestObjects !== false,
           requireSignedRequestObject: settings.requestObjects === 'required',

@@ -45,6 +45,15 @@ export interface ProviderOptions extends ClientAuthOptions {
   mergeUserInfo?: boolean | undefined;
   /** @default auth()'s `idpLogout` */
   idpLogout?: boolean | undefined;
+  /** @default auth()'s `revokeOnLogout` */
+  revokeOnLogout?: boolean | undefined;
+  /**
+   * Try a `prompt=none` login at this IdP for a browser without a session, when this provider is the
+   * one a login here would use (`defaultProvider`, or `resolveProvider`'s answer; with
+   * `resolveProvider`, auth()'s own `attemptSilentLogin` must be on for any provider to try).
+   * @default auth()'s `attemptSilentLogin`
+   */
+  attemptSilentLogin?: boolean | undefined;
   /** For a templated issuer (`{tenantid}`): the tenants whose users may sign in. @default auth()'s `allowedTenants` */
   allowedTenants?: AllowedTenants | undefined;
 }
@@ -88,6 +97,8 @@ export interface ProviderConfig {
   readonly idTokenSigningAlg: string | undefined;
   readonly mergeUserInfo: boolean;
   readonly idpLogout: boolean;
+  readonly revokeOnLogout: boolean;
+  readonly attemptSilentLogin: boolean;
   readonly allowedTenants: AllowedTenants | undefined;
 }
 
@@ -102,6 +113,8 @@ export interface ProviderDefaults {
   readonly idTokenSigningAlg: string | undefined;
   readonly mergeUserInfo: boolean;
   readonly idpLogout: boolean;
+  readonly revokeOnLogout: boolean;
+  readonly attemptSilentLogin: boolean;
   readonly allowedTenants: AllowedTenants | undefined;
   readonly allowInsecureHttp: boolean;
 }
@@ -168,7 +181,14 @@ export function providerConfig(
   const { routes } = defaults;
   const callbackPath = distinctPaths ? `${routes.callback}/${id}` : routes.callback;
   const pick = (
-    name: 'pushedAuthorizationRequests' | 'requestObject' | 'dpop' | 'mergeUserInfo' | 'idpLogout',
+    name:
+      | 'pushedAuthorizationRequests'
+      | 'requestObject'
+      | 'dpop'
+      | 'mergeUserInfo'
+      | 'idpLogout'
+      | 'revokeOnLogout'
+      | 'attemptSilentLogin',
   ) => optionalBoolean(options[name], `${path}${name}`, defaults[name]);
   return Object.freeze({
     id,
@@ -187,6 +207,8 @@ export function providerConfig(
       defaults.idTokenSigningAlg,
     mergeUserInfo: pick('mergeUserInfo'),
     idpLogout: pick('idpLogout'),
+    revokeOnLogout: pick('revokeOnLogout'),
+    attemptSilentLogin: pick('attemptSilentLogin'),
     allowedTenants:
       checkAllowedTenants(options.allowedTenants, `${path}allowedTenants`) ?? defaults.allowedTenants,
   });

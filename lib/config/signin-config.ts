@@ -259,6 +259,8 @@ export function signinConfig(input: AuthOptions = {}, env: Env = process.env): S
     idTokenSigningAlg,
     mergeUserInfo: optionalBoolean(options.mergeUserInfo, 'mergeUserInfo', false),
     idpLogout: optionalBoolean(options.idpLogout, 'idpLogout', false),
+    revokeOnLogout: optionalBoolean(options.revokeOnLogout, 'revokeOnLogout', false),
+    attemptSilentLogin: optionalBoolean(options.attemptSilentLogin, 'attemptSilentLogin', false),
     allowedTenants: checkAllowedTenants(options.allowedTenants, 'allowedTenants'),
     allowInsecureHttp,
   });

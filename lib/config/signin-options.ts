@@ -54,6 +54,16 @@ export const PROVIDER_OPTIONS = {
     doc: "Merge this IdP's userinfo into `req.oidc.user` at login.",
   },
   idpLogout: { type: 'boolean', default: "auth()'s", doc: 'Also log out at this IdP.' },
+  revokeOnLogout: {
+    type: 'boolean',
+    default: "auth()'s",
+    doc: "Revoke this IdP's tokens at logout (RFC 7009).",
+  },
+  attemptSilentLogin: {
+    type: 'boolean',
+    default: "auth()'s",
+    doc: "Try a `prompt=none` login at this IdP when it is the one a login here would use (with `resolveProvider`, auth()'s own must be on).",
+  },
   allowedTenants: {
     type: 'string[] | ((tid) => boolean)',
     default: "auth()'s",
@@ -140,6 +150,20 @@ export const SIGNIN_OPTIONS = {
     type: 'boolean',
     default: 'false',
     doc: 'Also log out at the IdP (RP-initiated logout) when it advertises an `end_session_endpoint`.',
+  },
+  revokeOnLogout: {
+    env: 'REVOKE_ON_LOGOUT',
+    envKind: 'boolean',
+    type: 'boolean',
+    default: 'false',
+    doc: "At logout, revoke the refresh and access tokens at the IdP's `revocation_endpoint` (RFC 7009). A failed or slow revocation (bounded by `httpTimeout`) is logged as a warning and never holds up the logout. Not on back-channel logout.",
+  },
+  attemptSilentLogin: {
+    env: 'ATTEMPT_SILENT_LOGIN',
+    envKind: 'boolean',
+    type: 'boolean',
+    default: 'false',
+    doc: "A browser's first HTML page view without a login tries `prompt=none` at the IdP once, and comes back to the same page signed in, or signed out with no error (`login_required` and the like). A cookie marks it tried: never a loop, nor after logout. One route only: `attemptSilentLogin()`.",
   },
   postLogoutRedirect: {
     env: 'POST_LOGOUT_REDIRECT',

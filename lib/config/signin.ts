@@ -105,6 +105,24 @@ export interface AuthOptions extends ClientAuthOptions {
   routes?: Routes | undefined;
   /** [IDP_LOGOUT] Also log out at the IdP (RP-initiated logout) when it has an `end_session_endpoint`. @default false */
   idpLogout?: boolean | undefined;
+  /**
+   * [REVOKE_ON_LOGOUT] At logout, revoke the session's refresh token and access token at the IdP's
+   * `revocation_endpoint` (RFC 7009), authenticating as the client, so that a copy of them stops working
+   * too. A revocation that fails or takes longer than `httpTimeout` is logged as a warning and never
+   * holds up or fails the logout; an IdP without a `revocation_endpoint` is warned about once. Not done
+   * on back-channel logout: the IdP ended that session itself. @default false
+   */
+  revokeOnLogout?: boolean | undefined;
+  /**
+   * [ATTEMPT_SILENT_LOGIN] Sign a browser in without a click when it already has a session at the IdP:
+   * its first HTML page view (a GET navigation, not an API call, XHR, fetch or prefetch) without a login
+   * goes to the IdP once with `prompt=none` (OpenID Connect Core §3.1.2.1) and comes back to the same
+   * page, signed in, or signed out with no error when the IdP answers `login_required`,
+   * `consent_required`, `interaction_required` or `account_selection_required`. A cookie
+   * (`portcullis.skipSilentLogin`) marks it tried, so a browser is never sent twice in a browser session,
+   * nor after logout. For one route only: `attemptSilentLogin()`. @default false
+   */
+  attemptSilentLogin?: boolean | undefined;
   /** [POST_LOGOUT_REDIRECT] Where logout sends the user (a same-origin path). @default '/' */
   postLogoutRedirect?: string | undefined;
   /**

@@ -343,6 +343,23 @@ export class OidcClient {
   }
 
   /**
+   * Revoke a token at the IdP's `revocation_endpoint` (RFC 7009 §2.1), authenticated as this client,
+   * with its `token_type_hint`. The IdP answers 200 for a token it no longer knows, too.
+   */
+  async revoke(token: string, hint: 'refresh_token' | 'access_token'): Promise<void> {
+    const as = await this.metadata();
+    try {
+      const answer = await oauth.revocationRequest(as, this.#client(as), await this.#clientAuth(), token, {
+        ...requestOptions(this.#options.http, as.revocation_endpoint),
+        additionalParameters: { token_type_hint: hint },
+      });
+      await oauth.processRevocationResponse(answer);
+    } catch (err) {
+      throw await idpError(err, this.#call('token revocation', 'revocation', as.revocation_endpoint));
+    }
+  }
+
+  /**
    * A request to a resource server with the user's access token (resource-request.ts): Bearer, or DPoP
    * with a fresh proof and one retry on `use_dpop_nonce`. Redirects are not followed.
    */

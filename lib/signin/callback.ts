@@ -15,9 +15,12 @@
  *                       PKCE verifier at that provider's token endpoint, ID token claims (oauth4webapi;
  *                       an `iss` that is another provider's: ERR_ISSUER_MISMATCH; a templated issuer's
  *                       tenant: allowedTenants), signature and `at_hash` (ours)
+ *   silentRefusal       a silent login (prompt=none) the IdP answered `login_required` or the like:
+ *                       back to `returnTo`, signed out, no error (silent-login.ts)
  *   mergeUserInfo       with the option: userinfo for the same `sub` (Core §5.3.2), kept beside
  *   runAfterCallback    the app's hook may map claims or refuse the user
- *   startSession        new session id (no fixation), token set and provider stored server-side
+ *   startSession        new session id (no fixation), token set and provider stored server-side;
+ *                       a silent login may be tried again once this session is over
  *   redirect            to the pending login's `returnTo`
  */
 import type { Request, Response } from 'express';
@@ -29,6 +32,7 @@ import { checkResponseMode, openJwtResponse } from './jwt-response.js';
 import { redirect } from './respond.js';
 import type { ProviderRuntime, SigninRuntime } from './runtime.js';
 import { regenerateSession, saveSession } from './session.js';
+import { isSilentRefusal, resumeSilentLogin } from './silent-login.js';
 import { type TokenSet, tokenSetFrom } from './token-set.js';
 import type { PendingLogin } from './transaction.js';
 
@@ -213,18 +217,30 @@ export async function handleCallback(
   const provider = await loginProvider(rt, req, login);
   const dpop = await loginDpopHandle(rt, provider, login);
   const self = provider.config.id;
-  const { response, idToken, claims } = await provider.client.exchangeCode(params, {
-    state,
-    nonce: login.nonce,
-    codeVerifier: login.codeVerifier,
-    maxAge: login.maxAge,
-    dpop,
-    issuerOwner: rt.providers.multi ? (iss) => rt.providers.issuerOwner(iss, self) : undefined,
-  });
+  const exchanged = await provider.client
+    .exchangeCode(params, {
+      state,
+      nonce: login.nonce,
+      codeVerifier: login.codeVerifier,
+      maxAge: login.maxAge,
+      dpop,
+      issuerOwner: rt.providers.multi ? (iss) => rt.providers.issuerOwner(iss, self) : undefined,
+    })
+    .catch((err: unknown) => {
+      if (isSilentRefusal(login, err)) return undefined;
+      throw err;
+    });
+  if (exchanged === undefined) {
+    // A silent login the IdP could not finish without the user: back to the page, signed out.
+    redirect(res, login.returnTo);
+    return;
+  }
+  const { response, idToken, claims } = exchanged;
   const tokenSet = tokenSetFrom(response, idToken, claims);
   if (provider.config.mergeUserInfo) await mergeUserInfo(provider, tokenSet, dpop);
   const tokens = await runAfterCallback(rt, req, res, tokenSet, login.returnTo);
   if (res.headersSent) return; // the hook answered by itself
   await startSession(rt, req, tokens, login, provider);
+  resumeSilentLogin(rt, req, res);
   redirect(res, login.returnTo);
 }

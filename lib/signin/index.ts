@@ -15,4 +15,5 @@ export type { LoginOptions } from './login.js';
 export type { LogoutOptions } from './logout.js';
 export type { RefreshLock } from './refresh.js';
 export { type RequiresAuthOptions, requiresAuth } from './requires-auth.js';
+export { attemptSilentLogin } from './silent-login.js';
 export type { TokenSet } from './token-set.js';

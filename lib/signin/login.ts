@@ -57,7 +57,7 @@ export async function startLogin(
   req: Request,
   res: Response,
   options: LoginOptions = {},
-  { stepUp = false }: { stepUp?: boolean } = {},
+  { stepUp = false, silent = false }: { stepUp?: boolean; silent?: boolean } = {},
 ): Promise<void> {
   let perCall: AuthorizationParams;
   try {
@@ -71,7 +71,12 @@ export async function startLogin(
     });
   }
   const { config: provider, client } = await rt.providers.forLogin(req, options.provider);
-  const params: AuthorizationParams = { ...provider.authorizationParams, ...perCall };
+  // A silent login asks the IdP not to show anything (OpenID Connect Core §3.1.2.1), whatever else says `prompt`.
+  const params: AuthorizationParams = {
+    ...provider.authorizationParams,
+    ...perCall,
+    ...(silent ? { prompt: 'none' } : {}),
+  };
   const returnTo = safeReturnTo(options.returnTo, provider.baseURL) ?? '/';
 
   const state = oauth.generateRandomState();
@@ -102,6 +107,7 @@ export async function startLogin(
     returnTo,
     responseMode: String(params.response_mode ?? 'query'),
     ...(stepUp ? { stepUp } : {}),
+    ...(silent ? { silent } : {}),
     ...(dpopKey !== undefined ? { dpopKey } : {}),
     ...(maxAge !== undefined && Number.isFinite(maxAge) ? { maxAge } : {}),
     ...(startedAtHost !== undefined ? { startedAtHost } : {}),

@@ -4,8 +4,12 @@
  *   endSessionUrl    with the session's provider's `idpLogout`: that IdP's `end_session_endpoint` with
  *                    `id_token_hint`, `post_logout_redirect_uri` (routes.postLogoutCallback) and a
  *                    fresh `state` (RP-Initiated Logout 1.0 §2); an unreachable IdP skips this step
+ *   revokeTokens     with the provider's `revokeOnLogout`, beside the step above: the refresh and access
+ *                    tokens revoked at the IdP (RFC 7009), within httpTimeout, failures only logged
+ *                    (revoke-on-logout.ts)
  *   saveLogout       the state and `returnTo`, single use, tied to this browser (logout-callback.ts)
  *   destroySession   always: an IdP that is down does not keep the user signed in here
+ *   skipSilentLogin  no silent login for this browser now (silent-login.ts): it would sign the user in again
  *   redirect         to the IdP, or straight to `returnTo`
  */
 import type { Request, Response } from 'express';
@@ -13,8 +17,10 @@ import * as oauth from 'oauth4webapi';
 import { requestLogin } from './request-login.js';
 import { redirect } from './respond.js';
 import { safeReturnTo } from './return-to.js';
+import { revokeOnLogout } from './revoke-on-logout.js';
 import type { ProviderRuntime, SigninRuntime } from './runtime.js';
 import { destroySession } from './session.js';
+import { cancelSilentLogin } from './silent-login.js';
 
 export interface LogoutOptions {
   /** A same-origin path to land on after logout. @default the `postLogoutRedirect` option */
@@ -45,6 +51,9 @@ export async function logout(
   const { config } = rt;
   const returnTo = safeReturnTo(options.returnTo, config.baseURL) ?? config.postLogoutRedirect;
   const current = requestLogin(req);
+  const revoking = current?.provider.config.revokeOnLogout
+    ? revokeOnLogout(rt, current.provider, current.login.tokens)
+    : undefined;
   let target = returnTo;
   if (current?.provider.config.idpLogout) {
     const state = oauth.generateRandomState();
@@ -54,9 +63,11 @@ export async function logout(
       target = end.href;
     }
   }
+  await revoking; // never rejects, and bounded by httpTimeout
   if (req.session !== undefined) {
     delete req.session.portcullis;
     await destroySession(req);
   }
+  cancelSilentLogin(rt, res);
   redirect(res, target);
 }

@@ -25,6 +25,8 @@ export interface PendingLogin {
   startedAtHost?: string;
   /** Started by requiresAuth() to step the user up: its result is remembered, so a shortfall ends in 403, not a loop. */
   stepUp?: boolean;
+  /** Started by attemptSilentLogin (`prompt=none`): the IdP's "the user must be asked" answers end it quietly. */
+  silent?: boolean;
 }
 
 /** A pending login expires after this long (the user is at the IdP meanwhile). */
