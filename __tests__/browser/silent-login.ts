@@ -4,7 +4,7 @@
  * cannot show: that Chromium's own navigations (`Sec-Fetch-Dest: document`) are the ones sent to the
  * IdP, and its `fetch()` calls (`Sec-Fetch-Dest: empty`) are not.
  *
- *   node --import tsx __tests__/browser/silent-login.ts
+ *   node --import tsx __tests__/browser/silent-login.ts   (the second half of `npm run test:browser`)
  *
  * 1. a first visit goes to the IdP once with prompt=none and lands back on the page, signed out;
  * 2. the next visit stays here; 3. after a login at the IdP, a lost app session is renewed silently;
