@@ -23,6 +23,10 @@ import { type IdpCall, type IdpEndpoint, idpError } from './idp-error.js';
 import type { AllowedTenants } from './issuer-template.js';
 import { checkJwtResponseMode, validateJarmResponse } from './jarm.js';
 import { type LogoutTokenClaims, validateLogoutToken } from './logout-token.js';
+import type { Emit } from './observability/emitter.js';
+import type { IdpEvent } from './observability/events.js';
+import { tracedFetch } from './observability/spans.js';
+import { tellTokenRequest } from './observability/token-events.js';
 import {
   authResponseError,
   type IssuerOwner,
@@ -47,6 +51,8 @@ export interface OidcClientOptions {
   dpopKeys?: DpopKeyRing | undefined;
   /** JAR (RFC 9101): when to sign the authorization request, and with which key. Never, by default. */
   requestObject?: RequestObjectSettings | undefined;
+  /** Told of discovery and token requests (`idp.…` events). */
+  emit?: Emit<IdpEvent> | undefined;
 }
 
 export interface ValidatedTokens {
@@ -68,6 +74,8 @@ export interface ExpectedCallback {
 
 export class OidcClient {
   readonly #options: OidcClientOptions;
+  /** The HTTP settings of calls to the IdP: each is an HTTP client span when OpenTelemetry is there. */
+  readonly #http: HttpSettings;
   readonly #discovery: Discovery;
   readonly #clientAuth: () => Promise<oauth.ClientAuth>;
   readonly #requestObjects: RequestObjects;
@@ -77,7 +85,8 @@ export class OidcClient {
 
   constructor(options: OidcClientOptions) {
     this.#options = options;
-    this.#discovery = createDiscovery({ issuer: options.issuer, http: options.http });
+    this.#http = { ...options.http, fetch: tracedFetch(options.http.fetch) };
+    this.#discovery = createDiscovery({ issuer: options.issuer, http: this.#http, emit: options.emit });
     this.#clientAuth = createClientAuth(options.client);
     this.#requestObjects = requestObjects(
       options.requestObject ?? { always: false, key: undefined, keyOption: 'clientAssertionSigningKey' },
@@ -113,7 +122,7 @@ export class OidcClient {
       });
     }
     if (this.#keys?.uri !== as.jwks_uri) {
-      this.#keys = { uri: as.jwks_uri, set: createIdTokenKeySet(new URL(as.jwks_uri), this.#options.http) };
+      this.#keys = { uri: as.jwks_uri, set: createIdTokenKeySet(new URL(as.jwks_uri), this.#http) };
     }
     return this.#keys.set;
   }
@@ -181,7 +190,7 @@ export class OidcClient {
           this.#client(as),
           await this.#clientAuth(),
           params,
-          withDpop(requestOptions(this.#options.http, as.pushed_authorization_request_endpoint), dpop),
+          withDpop(requestOptions(this.#http, as.pushed_authorization_request_endpoint), dpop),
         );
         return (await oauth.processPushedAuthorizationResponse(as, this.#client(as), answer)).request_uri;
       });
@@ -217,6 +226,7 @@ export class OidcClient {
     const dpop = expected.dpop;
     let checked = as;
     let response: oauth.TokenEndpointResponse;
+    const started = performance.now();
     try {
       response = await withNonceRetry(dpop, async () => {
         const answer = await oauth.authorizationCodeGrantRequest(
@@ -226,7 +236,7 @@ export class OidcClient {
           params,
           this.#options.redirectUri,
           expected.codeVerifier,
-          withDpop(requestOptions(this.#options.http, as.token_endpoint), dpop),
+          withDpop(requestOptions(this.#http, as.token_endpoint), dpop),
         );
         checked = await responseTenantMetadata(as, allowedTenants, answer);
         return oauth.processAuthorizationCodeResponse(checked, client, answer, {
@@ -236,15 +246,17 @@ export class OidcClient {
         });
       });
     } catch (err) {
-      throw (
+      const error =
         mixUpError(err, refusedIdTokenIssuer(err), expected.issuerOwner, 'ID token') ??
         (await tokenEndpointError(
           err,
           this.#call('code exchange', 'token', as.token_endpoint),
           'authorization_code',
-        ))
-      );
+        ));
+      tellTokenRequest(this.#options.emit, 'authorization_code', as.token_endpoint, started, error);
+      throw error;
     }
+    tellTokenRequest(this.#options.emit, 'authorization_code', as.token_endpoint, started);
     if (named !== as && checked.issuer !== named.issuer) {
       throw new PortcullisError(
         'ERR_ISSUER_MISMATCH',
@@ -289,6 +301,7 @@ export class OidcClient {
     const client = this.#client(as);
     let checked = as;
     let response: oauth.TokenEndpointResponse;
+    const started = performance.now();
     try {
       response = await withNonceRetry(dpop, async () => {
         const answer = await oauth.refreshTokenGrantRequest(
@@ -296,14 +309,21 @@ export class OidcClient {
           client,
           await this.#clientAuth(),
           refreshToken,
-          withDpop(requestOptions(this.#options.http, as.token_endpoint), dpop),
+          withDpop(requestOptions(this.#http, as.token_endpoint), dpop),
         );
         checked = await responseTenantMetadata(as, this.#options.allowedTenants, answer);
         return oauth.processRefreshTokenResponse(checked, client, answer);
       });
     } catch (err) {
-      throw await tokenEndpointError(err, this.#call('refresh', 'token', as.token_endpoint), 'refresh_token');
+      const error = await tokenEndpointError(
+        err,
+        this.#call('refresh', 'token', as.token_endpoint),
+        'refresh_token',
+      );
+      tellTokenRequest(this.#options.emit, 'refresh_token', as.token_endpoint, started, error);
+      throw error;
     }
+    tellTokenRequest(this.#options.emit, 'refresh_token', as.token_endpoint, started);
     checkBound(response, dpop);
     if (response.id_token === undefined) return { response };
     const validated = await this.#validateIdToken(checked, response);
@@ -330,7 +350,7 @@ export class OidcClient {
           as,
           client,
           accessToken,
-          withDpop(requestOptions(this.#options.http, as.userinfo_endpoint), dpop),
+          withDpop(requestOptions(this.#http, as.userinfo_endpoint), dpop),
         );
         return oauth.processUserInfoResponse(as, client, expectedSub, answer);
       });

@@ -30,6 +30,7 @@ export const COUNTERS = {
   'portcullis.idp.discovery.fetches': ['{fetch}', 'Discovery documents fetched, by outcome'],
   'portcullis.idp.jwks.fetches': ['{fetch}', 'JWKS fetches, by cause and outcome'],
   'portcullis.idp.introspections': ['{introspection}', 'Token introspections, by result and cache'],
+  'portcullis.idp.token.requests': ['{request}', 'auth() token requests, by grant and outcome'],
 } as const;
 
 /** Observed rather than counted per call: see `lookups` below. */
@@ -41,6 +42,7 @@ export const HISTOGRAMS = {
   'portcullis.bearer.verification.duration': 'bearer() verification of one request',
   'portcullis.signin.login.duration': 'auth() logins, from the start to the session',
   'portcullis.signin.refresh.duration': 'auth() token refreshes',
+  'portcullis.idp.token.request.duration': 'auth() token requests (code exchange, refresh)',
   // OpenTelemetry's semantic conventions, for every call to an IdP (see spans.ts).
   'http.client.request.duration': 'Duration of HTTP client requests.',
 } as const;
@@ -60,6 +62,9 @@ export interface Recorder {
 type Mapping = {
   readonly [T in PortcullisEventType]: (event: EventNamed<T>, r: Recorder) => void;
 };
+
+/** OpenTelemetry's `error.type` for an error without a known name. */
+const OTHER = '_OTHER';
 
 /** The IdP's host, not its URL: one series per IdP. */
 function host(url: string): string {
@@ -100,7 +105,11 @@ const MAPPING: Mapping = {
     if (e.durationMs !== undefined) r.seconds('portcullis.signin.login.duration', e.durationMs, a);
   },
   'signin.login.failed': (e, r) =>
-    r.count('portcullis.signin.logins', { 'portcullis.outcome': 'failure', 'error.type': e.code }),
+    r.count('portcullis.signin.logins', {
+      'portcullis.outcome': 'failure',
+      'portcullis.reason': e.reason,
+      'error.type': e.code ?? OTHER,
+    }),
   'signin.refresh.completed': (e, r) => {
     const a = { 'portcullis.outcome': 'success' };
     r.count('portcullis.signin.refreshes', a);
@@ -125,7 +134,8 @@ const MAPPING: Mapping = {
     r.count('portcullis.signin.logouts', {
       'portcullis.logout.kind': 'backchannel',
       'portcullis.outcome': 'failure',
-      'error.type': e.code,
+      'portcullis.reason': e.reason,
+      'error.type': e.code ?? OTHER,
     }),
 
   'idp.discovery.fetched': (e, r) =>
@@ -159,7 +169,20 @@ const MAPPING: Mapping = {
     }),
   'idp.introspection.failed': (e, r) =>
     r.count('portcullis.idp.introspections', { 'server.address': host(e.url), 'error.type': e.code }),
+  'idp.token.completed': (e, r) => idpTokenRequest(e.grant, e.url, e.durationMs, r),
+  'idp.token.failed': (e, r) => idpTokenRequest(e.grant, e.url, e.durationMs, r, e.code),
 };
+
+function idpTokenRequest(grant: string, url: string, ms: number, r: Recorder, code?: string): void {
+  const a: Attributes = {
+    'portcullis.grant_type': grant,
+    'portcullis.outcome': code === undefined ? 'success' : 'failure',
+    'server.address': host(url),
+  };
+  if (code !== undefined) a['error.type'] = code;
+  r.count('portcullis.idp.token.requests', a);
+  r.seconds('portcullis.idp.token.request.duration', ms, a);
+}
 
 function tokenRequest(grant: string, ms: number, background: boolean, r: Recorder, code?: string): void {
   const a: Attributes = {
