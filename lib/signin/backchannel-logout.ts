@@ -77,30 +77,40 @@ async function logoutProvider(
  * `pathProvider`: with several providers, the provider id of the path the logout token came to.
  * In its span; `signin.backchannel_logout.completed`, or `.rejected` with the failed check.
  */
-export function handleBackchannelLogout(
+export async function handleBackchannelLogout(
   rt: SigninRuntime,
   req: Request,
   res: Response,
   pathProvider?: string,
 ): Promise<void> {
-  return inSpan('portcullis.signin.backchannel_logout', {}, async (span) => {
-    res.setHeader('cache-control', 'no-store');
-    const told: Told = { fields: {} };
-    try {
-      const sessions = await endSessions(rt, req, pathProvider, told, span);
-      span?.setAttribute('portcullis.logout.sessions', sessions);
-      rt.emit({ type: 'signin.backchannel_logout.completed', ...told.fields, sessions });
-      res.statusCode = 200;
-      res.setHeader('content-length', '0');
-      res.end();
-    } catch (err) {
-      if (!(err instanceof PortcullisError && err.status < 500)) throw err;
-      const { status: _status, error: _error, ...refusal } = refused(err, span);
-      rt.emit({ type: 'signin.backchannel_logout.rejected', ...told.fields, ...refusal });
-      sendJson(res, 400, { error: 'invalid_request', error_description: err.message });
-    }
-  });
+  res.setHeader('cache-control', 'no-store');
+  try {
+    await inSpan('portcullis.signin.backchannel_logout', {}, async (span) => {
+      const told: Told = { fields: {} };
+      try {
+        const sessions = await endSessions(rt, req, pathProvider, told, span);
+        span?.setAttribute('portcullis.logout.sessions', sessions);
+        rt.emit({ type: 'signin.backchannel_logout.completed', ...told.fields, sessions });
+      } catch (err) {
+        if (refusal(err)) {
+          const { status: _status, error: _error, ...why } = refused(err, span);
+          rt.emit({ type: 'signin.backchannel_logout.rejected', ...told.fields, ...why });
+        }
+        throw err;
+      }
+    });
+  } catch (err) {
+    if (!refusal(err)) throw err;
+    sendJson(res, 400, { error: 'invalid_request', error_description: err.message });
+    return;
+  }
+  res.statusCode = 200;
+  res.setHeader('content-length', '0');
+  res.end();
 }
+
+/** A refused token or request (400), as opposed to a failure of the IdP or the store (thrown on). */
+const refusal = (err: unknown): err is PortcullisError => err instanceof PortcullisError && err.status < 500;
 
 /** The steps above, up to the sessions ended: how many. */
 async function endSessions(
