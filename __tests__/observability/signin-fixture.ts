@@ -8,8 +8,8 @@ import { randomUUID } from 'node:crypto';
 import diagnostics_channel from 'node:diagnostics_channel';
 import { createServer } from 'node:net';
 import type { AuthOptions, SigninEvent } from '../../lib/index.js';
-import { setUpTelemetry, type TestTelemetry } from '../helpers/otel.js';
 import { startIdp, type TestIdp } from '../helpers/idp.js';
+import { setUpTelemetry, type TestTelemetry } from '../helpers/otel.js';
 import { type SigninApp, startSigninApp, TestBrowser } from '../signin/harness.js';
 
 export interface Watched {

@@ -142,6 +142,15 @@ describe('a signed-in session', () => {
     w.forget();
   });
 
+  test('a signed-in request is no span, no event and no metric: only the steps are', async () => {
+    for (let i = 0; i < 3; i++) {
+      expect(JSON.parse((await browser.get(`${w.app.baseURL}/profile`)).body).user.sub).toBe('alice');
+    }
+    expect(w.telemetry.spans()).toEqual([]);
+    expect(w.events).toEqual([]);
+    expect([...(await w.telemetry.metrics()).values()].flatMap((m) => m.points)).toEqual([]);
+  });
+
   test('a refresh is a span with the token request below it, and a rotation is told', async () => {
     expect((await browser.post(`${w.app.baseURL}/refresh`, {})).status).toBe(200);
     const refresh = one('portcullis.signin.refresh');
@@ -161,7 +170,9 @@ describe('a signed-in session', () => {
   });
 
   test('a refresh the IdP refuses is an error span and a failed refresh', async () => {
-    const { sessionID } = JSON.parse((await browser.get(`${w.app.baseURL}/me`)).body) as { sessionID: string };
+    const { sessionID } = JSON.parse((await browser.get(`${w.app.baseURL}/me`)).body) as {
+      sessionID: string;
+    };
     const store = w.app.store;
     const session = await new Promise<{ portcullis: { tokens: { refresh_token: string } } }>((r) =>
       store.get(sessionID, (_e, s) => r(s as never)),
@@ -182,7 +193,10 @@ describe('a signed-in session', () => {
     const res = await browser.get(`${w.app.baseURL}/logout`);
     expect(res.location).toMatch(new RegExp(`^${w.idp.issuer}/session/end`));
     const logout = one('portcullis.signin.logout');
-    expect(logout.attributes).toMatchObject({ 'portcullis.provider': 'default', 'portcullis.idp_logout': true });
+    expect(logout.attributes).toMatchObject({
+      'portcullis.provider': 'default',
+      'portcullis.idp_logout': true,
+    });
     expect(w.events).toEqual([
       { type: 'signin.logout.completed', issuer: `${w.idp.issuer}/`, provider: 'default', idpLogout: true },
     ]);
@@ -193,7 +207,10 @@ describe('a signed-in session', () => {
   test("the IdP's back-channel logout is a span, and a logout that ended the session", async () => {
     expect(await logoutAtIdp(w.idp, browser)).toEqual(['ok']);
     const span = one('portcullis.signin.backchannel_logout');
-    expect(span.attributes).toMatchObject({ 'portcullis.provider': 'default', 'portcullis.logout.sessions': 1 });
+    expect(span.attributes).toMatchObject({
+      'portcullis.provider': 'default',
+      'portcullis.logout.sessions': 1,
+    });
     expect(w.events).toEqual([
       {
         type: 'signin.backchannel_logout.completed',

@@ -103,7 +103,7 @@ describe('a refused callback', () => {
     expect(await failure(400)).toMatchObject({ reason: 'exp', received: exp, now: expect.any(Number) });
   });
 
-  test("another nonce: the check is named, neither nonce is shown", async () => {
+  test('another nonce: the check is named, neither nonce is shown', async () => {
     const s = await begin();
     const forged = `${s.nonce}x`;
     expect((await callback(s, await rogue.sign(claims(forged)))).status).toBe(400);
@@ -182,7 +182,8 @@ describe('a refused back-channel logout token', () => {
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams(body),
     });
-  const sign = (extra?: jose.JWTPayload) => rogue.sign(logoutClaims(extra), { header: { typ: 'logout+jwt' } });
+  const sign = (extra?: jose.JWTPayload) =>
+    rogue.sign(logoutClaims(extra), { header: { typ: 'logout+jwt' } });
 
   async function rejected(body: Record<string, string>) {
     expect((await post(body)).status).toBe(400);

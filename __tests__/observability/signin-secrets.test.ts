@@ -92,7 +92,8 @@ test('no span, metric, event or channel message holds a secret of the sign-in', 
   ];
   for (const text of seen) {
     for (const secret of secrets) {
-      if (text.includes(secret)) throw new Error(`a secret (${secret.slice(0, 12)}…) is in: ${text.slice(0, 300)}`);
+      if (text.includes(secret))
+        throw new Error(`a secret (${secret.slice(0, 12)}…) is in: ${text.slice(0, 300)}`);
     }
   }
   // The user is in the login event, never in a span or metric attribute.
