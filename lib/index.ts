@@ -28,6 +28,6 @@ export type {
   SigninProviderFields,
   SigninRefusalFields,
 } from './protocol/observability/events.js';
-export type { SigninRefusal, SigninRefusalReason } from './protocol/signin-refusal.js';
+export type { SigninRefusal, SigninRefusalReason } from './protocol/oidc-refusal.js';
 export * from './service/index.js';
 export * from './signin/index.js';

@@ -11,7 +11,7 @@ import { ASYMMETRIC_ALGORITHMS } from './algorithms.js';
 import { type HttpSettings, isNetworkError, safeCause } from './http.js';
 import { idpError, unusableAnswerError } from './idp-error.js';
 import { jwksCall } from './jwks.js';
-import { joseRefusal, type SigninRefusal, withRefusal } from './signin-refusal.js';
+import { joseRefusal, type SigninRefusal, withRefusal } from './oidc-refusal.js';
 
 /** The algorithms to accept: the configured one, else the IdP's advertised asymmetric ones. */
 export function idTokenAlgorithms(

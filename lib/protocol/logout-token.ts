@@ -7,7 +7,7 @@
 import * as jose from 'jose';
 import { PortcullisError } from '../errors.js';
 import type { KeySet } from './id-token.js';
-import { joseRefusal, type SigninRefusal, type SigninRefusalReason, withRefusal } from './signin-refusal.js';
+import { joseRefusal, type SigninRefusal, type SigninRefusalReason, withRefusal } from './oidc-refusal.js';
 
 const EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 

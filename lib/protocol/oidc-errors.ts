@@ -8,7 +8,7 @@ import { OAuthResponseError, PortcullisError } from '../errors.js';
 import { shown } from './bearer-refusal.js';
 import { safeCause } from './http.js';
 import { type IdpCall, type IdpGrant, idpError, isResponse } from './idp-error.js';
-import { claimCheckRefusal, withRefusal } from './signin-refusal.js';
+import { claimCheckRefusal, withRefusal } from './oidc-refusal.js';
 
 /** The callback's parameters failed a check (`state`, `iss`), or the IdP answered an error. */
 export function authResponseError(err: unknown): PortcullisError {

@@ -17,7 +17,7 @@ import {
   TENANT_PLACEHOLDER,
   tenantAllowed,
 } from './issuer-template.js';
-import { withRefusal } from './signin-refusal.js';
+import { withRefusal } from './oidc-refusal.js';
 
 function refused(why: 'tid' | 'tenant_not_allowed' | 'no_allowed_tenants'): PortcullisError {
   if (why === 'tid') {

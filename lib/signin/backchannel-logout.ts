@@ -17,7 +17,7 @@ import type { Request, Response } from 'express';
 import type { Store } from 'express-session';
 import { PortcullisError } from '../errors.js';
 import { inSpan, type SpanHandle } from '../protocol/observability/spans.js';
-import { withRefusal } from '../protocol/signin-refusal.js';
+import { withRefusal } from '../protocol/oidc-refusal.js';
 import { readFormBody } from './body.js';
 import { sendJson } from './respond.js';
 import type { ProviderRuntime, SigninRuntime } from './runtime.js';

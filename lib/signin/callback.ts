@@ -28,7 +28,7 @@ import type { DPoPHandle } from 'oauth4webapi';
 import { PortcullisError } from '../errors.js';
 import { shown } from '../protocol/bearer-refusal.js';
 import { inSpan, type SpanHandle } from '../protocol/observability/spans.js';
-import { withRefusal } from '../protocol/signin-refusal.js';
+import { withRefusal } from '../protocol/oidc-refusal.js';
 import { indexSession } from './backchannel-logout.js';
 import { readFormBody } from './body.js';
 import { checkResponseMode, openJwtResponse } from './jwt-response.js';

@@ -6,7 +6,7 @@
 import { OAuthResponseError, PortcullisError } from '../errors.js';
 import type { SigninProviderFields, SigninRefusalFields } from '../protocol/observability/events.js';
 import type { SpanHandle } from '../protocol/observability/spans.js';
-import { signinRefusal } from '../protocol/signin-refusal.js';
+import { signinRefusal } from '../protocol/oidc-refusal.js';
 import type { ProviderRuntime } from './runtime.js';
 
 /** The provider's issuer and id, for events; also set on the step's span, when there is one. */

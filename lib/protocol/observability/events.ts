@@ -13,7 +13,7 @@
  */
 import type { PortcullisError, PortcullisErrorCode } from '../../errors.js';
 import type { BearerRefusal, BearerRefusalReason } from '../bearer-refusal.js';
-import type { SigninRefusal } from '../signin-refusal.js';
+import type { SigninRefusal } from '../oidc-refusal.js';
 
 /** The products, as channels and metrics name them. */
 export type Product = 'agent' | 'bearer' | 'signin';
