@@ -26,7 +26,7 @@ import { type LogoutTokenClaims, validateLogoutToken } from './logout-token.js';
 import type { Emit } from './observability/emitter.js';
 import type { IdpEvent } from './observability/events.js';
 import { tracedFetch } from './observability/spans.js';
-import { tellTokenRequest } from './observability/token-events.js';
+import { tokenRequest } from './observability/token-events.js';
 import {
   authResponseError,
   type IssuerOwner,
@@ -225,38 +225,36 @@ export class OidcClient {
     }
     const dpop = expected.dpop;
     let checked = as;
-    let response: oauth.TokenEndpointResponse;
-    const started = performance.now();
-    try {
-      response = await withNonceRetry(dpop, async () => {
-        const answer = await oauth.authorizationCodeGrantRequest(
-          as,
-          client,
-          await this.#clientAuth(),
-          params,
-          this.#options.redirectUri,
-          expected.codeVerifier,
-          withDpop(requestOptions(this.#http, as.token_endpoint), dpop),
-        );
-        checked = await responseTenantMetadata(as, allowedTenants, answer);
-        return oauth.processAuthorizationCodeResponse(checked, client, answer, {
-          expectedNonce: expected.nonce,
-          maxAge: expected.maxAge ?? oauth.skipAuthTimeCheck,
-          requireIdToken: true,
-        });
-      });
-    } catch (err) {
-      const error =
+    const response = await tokenRequest(
+      this.#options.emit,
+      'authorization_code',
+      as.token_endpoint,
+      () =>
+        withNonceRetry(dpop, async () => {
+          const answer = await oauth.authorizationCodeGrantRequest(
+            as,
+            client,
+            await this.#clientAuth(),
+            params,
+            this.#options.redirectUri,
+            expected.codeVerifier,
+            withDpop(requestOptions(this.#http, as.token_endpoint), dpop),
+          );
+          checked = await responseTenantMetadata(as, allowedTenants, answer);
+          return oauth.processAuthorizationCodeResponse(checked, client, answer, {
+            expectedNonce: expected.nonce,
+            maxAge: expected.maxAge ?? oauth.skipAuthTimeCheck,
+            requireIdToken: true,
+          });
+        }),
+      async (err) =>
         mixUpError(err, refusedIdTokenIssuer(err), expected.issuerOwner, 'ID token') ??
         (await tokenEndpointError(
           err,
           this.#call('code exchange', 'token', as.token_endpoint),
           'authorization_code',
-        ));
-      tellTokenRequest(this.#options.emit, 'authorization_code', as.token_endpoint, started, error);
-      throw error;
-    }
-    tellTokenRequest(this.#options.emit, 'authorization_code', as.token_endpoint, started);
+        )),
+    );
     if (named !== as && checked.issuer !== named.issuer) {
       throw new PortcullisError(
         'ERR_ISSUER_MISMATCH',
@@ -300,30 +298,24 @@ export class OidcClient {
     const as = await this.metadata();
     const client = this.#client(as);
     let checked = as;
-    let response: oauth.TokenEndpointResponse;
-    const started = performance.now();
-    try {
-      response = await withNonceRetry(dpop, async () => {
-        const answer = await oauth.refreshTokenGrantRequest(
-          as,
-          client,
-          await this.#clientAuth(),
-          refreshToken,
-          withDpop(requestOptions(this.#http, as.token_endpoint), dpop),
-        );
-        checked = await responseTenantMetadata(as, this.#options.allowedTenants, answer);
-        return oauth.processRefreshTokenResponse(checked, client, answer);
-      });
-    } catch (err) {
-      const error = await tokenEndpointError(
-        err,
-        this.#call('refresh', 'token', as.token_endpoint),
-        'refresh_token',
-      );
-      tellTokenRequest(this.#options.emit, 'refresh_token', as.token_endpoint, started, error);
-      throw error;
-    }
-    tellTokenRequest(this.#options.emit, 'refresh_token', as.token_endpoint, started);
+    const response = await tokenRequest(
+      this.#options.emit,
+      'refresh_token',
+      as.token_endpoint,
+      () =>
+        withNonceRetry(dpop, async () => {
+          const answer = await oauth.refreshTokenGrantRequest(
+            as,
+            client,
+            await this.#clientAuth(),
+            refreshToken,
+            withDpop(requestOptions(this.#http, as.token_endpoint), dpop),
+          );
+          checked = await responseTenantMetadata(as, this.#options.allowedTenants, answer);
+          return oauth.processRefreshTokenResponse(checked, client, answer);
+        }),
+      (err) => tokenEndpointError(err, this.#call('refresh', 'token', as.token_endpoint), 'refresh_token'),
+    );
     checkBound(response, dpop);
     if (response.id_token === undefined) return { response };
     const validated = await this.#validateIdToken(checked, response);

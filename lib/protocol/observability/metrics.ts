@@ -72,9 +72,9 @@ function host(url: string): string {
 }
 
 const MAPPING: Mapping = {
-  'agent.token.fetched': (e, r) => tokenRequest(e.grant, e.durationMs, false, r),
-  'agent.token.refreshed': (e, r) => tokenRequest(e.grant, e.durationMs, true, r),
-  'agent.token.failed': (e, r) => tokenRequest(e.grant, e.durationMs, e.background, r, e.code),
+  'agent.token.fetched': (e, r) => agentTokenRequest(e.grant, e.durationMs, false, r),
+  'agent.token.refreshed': (e, r) => agentTokenRequest(e.grant, e.durationMs, true, r),
+  'agent.token.failed': (e, r) => agentTokenRequest(e.grant, e.durationMs, e.background, r, e.code),
   'agent.token.retrying': (_e, r) => r.count('portcullis.agent.token.retries', {}),
   'agent.cache.hit': (e) => {
     lookups[e.source]++;
@@ -169,30 +169,33 @@ const MAPPING: Mapping = {
     }),
   'idp.introspection.failed': (e, r) =>
     r.count('portcullis.idp.introspections', { 'server.address': host(e.url), 'error.type': e.code }),
-  'idp.token.completed': (e, r) => idpTokenRequest(e.grant, e.url, e.durationMs, r),
-  'idp.token.failed': (e, r) => idpTokenRequest(e.grant, e.url, e.durationMs, r, e.code),
+  'idp.token.completed': (e, r) =>
+    tokenRequest(IDP_TOKEN, { 'server.address': host(e.url) }, e.grant, e.durationMs, r),
+  'idp.token.failed': (e, r) =>
+    tokenRequest(IDP_TOKEN, { 'server.address': host(e.url) }, e.grant, e.durationMs, r, e.code),
 };
 
-function idpTokenRequest(grant: string, url: string, ms: number, r: Recorder, code?: string): void {
-  const a: Attributes = {
-    'portcullis.grant_type': grant,
-    'portcullis.outcome': code === undefined ? 'success' : 'failure',
-    'server.address': host(url),
-  };
-  if (code !== undefined) a['error.type'] = code;
-  r.count('portcullis.idp.token.requests', a);
-  r.seconds('portcullis.idp.token.request.duration', ms, a);
+const AGENT_TOKEN = ['portcullis.agent.token.requests', 'portcullis.agent.token.request.duration'] as const;
+const IDP_TOKEN = ['portcullis.idp.token.requests', 'portcullis.idp.token.request.duration'] as const;
+
+function agentTokenRequest(grant: string, ms: number, background: boolean, r: Recorder, code?: string): void {
+  tokenRequest(AGENT_TOKEN, { 'portcullis.background': background }, grant, ms, r, code);
 }
 
-function tokenRequest(grant: string, ms: number, background: boolean, r: Recorder, code?: string): void {
-  const a: Attributes = {
-    'portcullis.grant_type': grant,
-    'portcullis.outcome': code === undefined ? 'success' : 'failure',
-    'portcullis.background': background,
-  };
+/** A token request's count and duration, by grant and outcome (and `a`, the product's own). */
+function tokenRequest(
+  [counter, histogram]: readonly [CounterName, HistogramName],
+  a: Attributes,
+  grant: string,
+  ms: number,
+  r: Recorder,
+  code?: string,
+): void {
+  a['portcullis.grant_type'] = grant;
+  a['portcullis.outcome'] = code === undefined ? 'success' : 'failure';
   if (code !== undefined) a['error.type'] = code;
-  r.count('portcullis.agent.token.requests', a);
-  r.seconds('portcullis.agent.token.request.duration', ms, a);
+  r.count(counter, a);
+  r.seconds(histogram, ms, a);
 }
 
 function verification(a: Attributes, ms: number, r: Recorder): void {

@@ -17,8 +17,31 @@ const ID_TOKEN_REFUSALS: ReadonlySet<PortcullisErrorCode> = new Set([
   'ERR_LOGIN_REFUSED',
 ]);
 
+/**
+ * Run a token request (`send`: the request with its processing), mapping its failure with
+ * `mapError`, and tell `emit` how it went.
+ */
+export async function tokenRequest<T>(
+  emit: Emit<IdpEvent> | undefined,
+  grant: SigninGrant,
+  endpoint: string | undefined,
+  send: () => Promise<T>,
+  mapError: (err: unknown) => Promise<PortcullisError>,
+): Promise<T> {
+  const started = performance.now();
+  try {
+    const result = await send();
+    tell(emit, grant, endpoint, started);
+    return result;
+  } catch (err) {
+    const error = await mapError(err);
+    tell(emit, grant, endpoint, started, error);
+    throw error;
+  }
+}
+
 /** Tell `emit` of a token request started at `started` (performance.now()) that ended with `error`, if any. */
-export function tellTokenRequest(
+function tell(
   emit: Emit<IdpEvent> | undefined,
   grant: SigninGrant,
   endpoint: string | undefined,
