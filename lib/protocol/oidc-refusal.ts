@@ -27,6 +27,8 @@ export type SigninRefusalReason =
   | 'provider'
   /** The answer came at another provider's path, or names another provider's issuer (RFC 9700 §4.4). */
   | 'mix_up'
+  /** The IdP's signed authorization response (JARM) fails its check, or a plain one came instead. */
+  | 'jarm'
   /** The IdP answered the authorization request with an error (`error`: `access_denied`…). */
   | 'authorization_error'
   /** The token endpoint refused the code (`error`: `invalid_grant`…). */
@@ -98,6 +100,8 @@ const BY_CODE: Readonly<Partial<Record<PortcullisErrorCode, SigninRefusalReason>
   ERR_UNKNOWN_PROVIDER: 'provider',
   ERR_ISSUER_MISMATCH: 'iss',
   ERR_AUTHORIZATION_RESPONSE: 'authorization_error',
+  ERR_JARM_INVALID: 'jarm',
+  ERR_JARM_MISSING: 'jarm',
   ERR_OAUTH_RESPONSE: 'token_error',
   ERR_IDP_UNAVAILABLE: 'idp_unavailable',
   ERR_DISCOVERY_FAILED: 'idp_unavailable',
