@@ -10,7 +10,7 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { signInAtIdp } from '../helpers/browser.js';
 import { logoutAtIdp } from '../helpers/idp-logout.js';
 import { point } from '../helpers/otel.js';
-import { loginAs } from '../signin/harness.js';
+import { loginAs, startSigninApp } from '../signin/harness.js';
 import { TestBrowser, type Watched, watchSignin } from './signin-fixture.js';
 
 let w: Watched;
@@ -100,6 +100,20 @@ describe('a login', () => {
     const calls = (await w.telemetry.metrics()).get('http.client.request.duration')?.points ?? [];
     // The token endpoint and userinfo: the discovery document and the JWKS are cached since the first login.
     expect(calls.reduce((n, p) => n + (p.value as { count: number }).count, 0)).toBe(2);
+  });
+
+  test('with PAR, the pushed request is an HTTP client span below the login', async () => {
+    const par = await startSigninApp(w.idp, { options: { pushedAuthorizationRequests: true } });
+    try {
+      const { result } = await loginAs(new TestBrowser(), par);
+      expect(result.status).toBe(302);
+      expect(idpCalls(one('portcullis.signin.login'))).toEqual([
+        'GET /.well-known/openid-configuration',
+        'POST /request',
+      ]);
+    } finally {
+      await par.close();
+    }
   });
 
   test('a callback in another browser is refused: an error span and a failure, with the reason', async () => {
