@@ -25,7 +25,14 @@ export interface Watched {
   close(): Promise<void>;
 }
 
-const CREDENTIAL_FIELDS = ['code', 'code_verifier', 'refresh_token', 'client_secret', 'client_assertion'];
+const CREDENTIAL_FIELDS = [
+  'code',
+  'code_verifier',
+  'refresh_token',
+  'token',
+  'client_secret',
+  'client_assertion',
+];
 const TOKEN_FIELDS = ['access_token', 'refresh_token', 'id_token'];
 
 /** The app's back-channel logout URI is fixed when the IdP starts: its port is reserved first. */
@@ -98,6 +105,7 @@ export async function watchSignin(extra: Partial<AuthOptions> = {}): Promise<Wat
     options: {
       backchannelLogout: true,
       idpLogout: true,
+      revokeOnLogout: true,
       mergeUserInfo: true,
       fetch: notingFetch(secrets),
       onEvent: (event) => watched.events.push(event),

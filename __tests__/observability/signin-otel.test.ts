@@ -10,7 +10,7 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { signInAtIdp } from '../helpers/browser.js';
 import { logoutAtIdp } from '../helpers/idp-logout.js';
 import { point } from '../helpers/otel.js';
-import { loginAs, startSigninApp } from '../signin/harness.js';
+import { loginAs, pageBrowser, startSigninApp } from '../signin/harness.js';
 import { TestBrowser, type Watched, watchSignin } from './signin-fixture.js';
 
 let w: Watched;
@@ -116,6 +116,28 @@ describe('a login', () => {
     }
   });
 
+  test('a silent login the IdP declines is told as declined, not as a failure', async () => {
+    const silent = await startSigninApp(w.idp, {
+      options: { attemptSilentLogin: true, onEvent: (e) => w.events.push(e) },
+      routes: (app) => app.get('/page', (_req, res) => res.type('html').send('<p>page</p>')),
+    });
+    try {
+      const browser = pageBrowser();
+      expect((await browser.follow(await browser.get(`${silent.baseURL}/page`))).body).toBe('<p>page</p>');
+      expect(types()).toEqual(['idp.discovery.fetched', 'signin.login.started', 'signin.login.declined']);
+      expect(w.events[1]).toMatchObject({ silent: true });
+      expect(w.events[2]).toMatchObject({ provider: 'default', error: 'login_required' });
+      expect(one('portcullis.signin.login').attributes['portcullis.silent']).toBe(true);
+      expect(one('portcullis.signin.callback').status.code).not.toBe(SpanStatusCode.ERROR);
+      const declined = { 'portcullis.outcome': 'declined', 'portcullis.silent': true };
+      expect((await point(w.telemetry, 'portcullis.signin.logins', declined))?.value).toBe(1);
+      const failed = { 'portcullis.outcome': 'failure' };
+      expect(await point(w.telemetry, 'portcullis.signin.logins', failed)).toBeUndefined();
+    } finally {
+      await silent.close();
+    }
+  });
+
   test('a callback in another browser is refused: an error span and a failure, with the reason', async () => {
     const start = await new TestBrowser().get(`${w.app.baseURL}/login`);
     const at = new TestBrowser();
@@ -211,6 +233,8 @@ describe('a signed-in session', () => {
       'portcullis.provider': 'default',
       'portcullis.idp_logout': true,
     });
+    // revokeOnLogout: the refresh and access tokens, revoked at the IdP within the logout.
+    expect(idpCalls(logout)).toEqual(['POST /token/revocation', 'POST /token/revocation']);
     expect(w.events).toEqual([
       { type: 'signin.logout.completed', issuer: `${w.idp.issuer}/`, provider: 'default', idpLogout: true },
     ]);

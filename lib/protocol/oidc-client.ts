@@ -362,7 +362,7 @@ export class OidcClient {
     const as = await this.metadata();
     try {
       const answer = await oauth.revocationRequest(as, this.#client(as), await this.#clientAuth(), token, {
-        ...requestOptions(this.#options.http, as.revocation_endpoint),
+        ...requestOptions(this.#http, as.revocation_endpoint),
         additionalParameters: { token_type_hint: hint },
       });
       await oauth.processRevocationResponse(answer);

@@ -25,7 +25,7 @@
  */
 import type { Request, Response } from 'express';
 import type { DPoPHandle } from 'oauth4webapi';
-import { PortcullisError } from '../errors.js';
+import { type OAuthResponseError, PortcullisError } from '../errors.js';
 import { shown } from '../protocol/bearer-refusal.js';
 import { inSpan, type SpanHandle } from '../protocol/observability/spans.js';
 import { withRefusal } from '../protocol/oidc-refusal.js';
@@ -258,8 +258,9 @@ async function finishLogin(
       issuerOwner: rt.providers.multi ? (iss) => rt.providers.issuerOwner(iss, self) : undefined,
     })
     .catch((err: unknown) => {
-      if (isSilentRefusal(login, err)) return undefined;
-      throw err;
+      if (!isSilentRefusal(login, err)) throw err;
+      rt.emit({ type: 'signin.login.declined', ...told.fields, error: (err as OAuthResponseError).error });
+      return undefined;
     });
   if (exchanged === undefined) {
     // A silent login the IdP could not finish without the user: back to the page, signed out.

@@ -151,6 +151,11 @@ export type SigninEvent =
       readonly durationMs?: number | undefined;
     })
   /**
+   * A silent login (`prompt=none`) the IdP could not finish without the user (`error`:
+   * `login_required`, `consent_required`…): back to the page, signed out, as designed; no failure.
+   */
+  | (SigninProviderFields & { readonly type: 'signin.login.declined'; readonly error: string })
+  /**
    * The callback failed: `code` is the portcullis error, `reason` the check that failed (with
    * `expected` and `received` for a claim), `error` the IdP's (`access_denied`, `invalid_grant`) if any.
    */

@@ -104,6 +104,8 @@ const MAPPING: Mapping = {
     r.count('portcullis.signin.logins', a);
     if (e.durationMs !== undefined) r.seconds('portcullis.signin.login.duration', e.durationMs, a);
   },
+  'signin.login.declined': (_e, r) =>
+    r.count('portcullis.signin.logins', { 'portcullis.outcome': 'declined', 'portcullis.silent': true }),
   'signin.login.failed': (e, r) =>
     r.count('portcullis.signin.logins', {
       'portcullis.outcome': 'failure',
