@@ -284,6 +284,10 @@ export const SIGNIN_OPTIONS = {
     type: '(req, res, tokenSet, context) => TokenSet | undefined',
     doc: 'Runs after the ID token is validated, before the session is written: throw to refuse the login, or return the token set to store.',
   },
+  onEvent: {
+    type: '(event: SigninEvent) => void',
+    doc: 'Told of every `signin.…` event (login started, completed or failed with its reason, refresh, logout, back-channel logout) and the `idp.…` events of its calls to the IdP, as the `portcullis:signin` diagnostics channel is. No secrets.',
+  },
   logger: {
     type: 'Logger',
     default: 'warnings to console.warn',

@@ -6,6 +6,7 @@ import type { ClientAuthOptions } from '../protocol/client-auth.js';
 import type { FetchLike, HttpSettings } from '../protocol/http.js';
 import type { AllowedTenants } from '../protocol/issuer-template.js';
 import type { Logger } from '../protocol/logger.js';
+import type { SigninEvent } from '../protocol/observability/events.js';
 import type { RefreshLock } from '../signin/refresh.js';
 import type { TokenSet } from '../signin/token-set.js';
 import type { ProviderConfig, ProviderDefaults, ProviderOptions, ResolveProvider } from './provider.js';
@@ -209,6 +210,15 @@ export interface AuthOptions extends ClientAuthOptions {
     // biome-ignore lint/suspicious/noConfusingVoidType: a hook that returns nothing (or an empty promise) keeps the token set
   ) => TokenSet | undefined | void | Promise<TokenSet | undefined | void>;
   /**
+   * Told of every `signin.…` event (login started, completed or failed with its reason, refresh,
+   * logout, back-channel logout) and the `idp.…` events of the calls auth() makes to the IdP
+   * (discovery, token requests). The same events go to the `portcullis:signin` diagnostics channel
+   * and to OpenTelemetry. Payloads hold no token, secret, code, verifier, state or nonce; a hook that
+   * throws is ignored. See docs/observability.md.
+   * @example auth({ ..., onEvent: (e) => { if (e.type === 'signin.login.failed') console.warn(e.reason, e.code) } })
+   */
+  onEvent?: ((event: SigninEvent) => void) | undefined;
+  /**
    * A pino-compatible logger (`pino()`, or `console`): start-up warnings of weakened checks.
    * @default warnings to `console.warn`, nothing else
    */
@@ -252,6 +262,7 @@ export interface SigninConfig {
   readonly transactionCookieName: string;
   readonly refreshLock: RefreshLock | undefined;
   readonly afterCallback: AuthOptions['afterCallback'];
+  readonly onEvent: ((event: SigninEvent) => void) | undefined;
   readonly logger: Logger;
   readonly providers: ProvidersConfig;
 }

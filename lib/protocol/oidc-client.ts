@@ -23,6 +23,10 @@ import { type IdpCall, type IdpEndpoint, idpError } from './idp-error.js';
 import type { AllowedTenants } from './issuer-template.js';
 import { checkJwtResponseMode, validateJarmResponse } from './jarm.js';
 import { type LogoutTokenClaims, validateLogoutToken } from './logout-token.js';
+import type { Emit } from './observability/emitter.js';
+import type { IdpEvent } from './observability/events.js';
+import { tracedFetch } from './observability/spans.js';
+import { tokenRequest } from './observability/token-events.js';
 import {
   authResponseError,
   type IssuerOwner,
@@ -47,6 +51,8 @@ export interface OidcClientOptions {
   dpopKeys?: DpopKeyRing | undefined;
   /** JAR (RFC 9101): when to sign the authorization request, and with which key. Never, by default. */
   requestObject?: RequestObjectSettings | undefined;
+  /** Told of discovery and token requests (`idp.…` events). */
+  emit?: Emit<IdpEvent> | undefined;
 }
 
 export interface ValidatedTokens {
@@ -68,6 +74,8 @@ export interface ExpectedCallback {
 
 export class OidcClient {
   readonly #options: OidcClientOptions;
+  /** The HTTP settings of calls to the IdP: each is an HTTP client span when OpenTelemetry is there. */
+  readonly #http: HttpSettings;
   readonly #discovery: Discovery;
   readonly #clientAuth: () => Promise<oauth.ClientAuth>;
   readonly #requestObjects: RequestObjects;
@@ -77,7 +85,8 @@ export class OidcClient {
 
   constructor(options: OidcClientOptions) {
     this.#options = options;
-    this.#discovery = createDiscovery({ issuer: options.issuer, http: options.http });
+    this.#http = { ...options.http, fetch: tracedFetch(options.http.fetch) };
+    this.#discovery = createDiscovery({ issuer: options.issuer, http: this.#http, emit: options.emit });
     this.#clientAuth = createClientAuth(options.client);
     this.#requestObjects = requestObjects(
       options.requestObject ?? { always: false, key: undefined, keyOption: 'clientAssertionSigningKey' },
@@ -113,7 +122,7 @@ export class OidcClient {
       });
     }
     if (this.#keys?.uri !== as.jwks_uri) {
-      this.#keys = { uri: as.jwks_uri, set: createIdTokenKeySet(new URL(as.jwks_uri), this.#options.http) };
+      this.#keys = { uri: as.jwks_uri, set: createIdTokenKeySet(new URL(as.jwks_uri), this.#http) };
     }
     return this.#keys.set;
   }
@@ -181,7 +190,7 @@ export class OidcClient {
           this.#client(as),
           await this.#clientAuth(),
           params,
-          withDpop(requestOptions(this.#options.http, as.pushed_authorization_request_endpoint), dpop),
+          withDpop(requestOptions(this.#http, as.pushed_authorization_request_endpoint), dpop),
         );
         return (await oauth.processPushedAuthorizationResponse(as, this.#client(as), answer)).request_uri;
       });
@@ -196,7 +205,7 @@ export class OidcClient {
   /** A JWT response (JARM), checked before anything reads it (jarm.ts); returns the parameters it holds. */
   async jwtResponse(callback: URLSearchParams): Promise<URLSearchParams> {
     const as = await this.metadata();
-    return validateJarmResponse(as, this.#client(as), callback, this.#options.http, this.#jarmKeys);
+    return validateJarmResponse(as, this.#client(as), callback, this.#http, this.#jarmKeys);
   }
 
   /**
@@ -216,35 +225,36 @@ export class OidcClient {
     }
     const dpop = expected.dpop;
     let checked = as;
-    let response: oauth.TokenEndpointResponse;
-    try {
-      response = await withNonceRetry(dpop, async () => {
-        const answer = await oauth.authorizationCodeGrantRequest(
-          as,
-          client,
-          await this.#clientAuth(),
-          params,
-          this.#options.redirectUri,
-          expected.codeVerifier,
-          withDpop(requestOptions(this.#options.http, as.token_endpoint), dpop),
-        );
-        checked = await responseTenantMetadata(as, allowedTenants, answer);
-        return oauth.processAuthorizationCodeResponse(checked, client, answer, {
-          expectedNonce: expected.nonce,
-          maxAge: expected.maxAge ?? oauth.skipAuthTimeCheck,
-          requireIdToken: true,
-        });
-      });
-    } catch (err) {
-      throw (
+    const response = await tokenRequest(
+      this.#options.emit,
+      'authorization_code',
+      as.token_endpoint,
+      () =>
+        withNonceRetry(dpop, async () => {
+          const answer = await oauth.authorizationCodeGrantRequest(
+            as,
+            client,
+            await this.#clientAuth(),
+            params,
+            this.#options.redirectUri,
+            expected.codeVerifier,
+            withDpop(requestOptions(this.#http, as.token_endpoint), dpop),
+          );
+          checked = await responseTenantMetadata(as, allowedTenants, answer);
+          return oauth.processAuthorizationCodeResponse(checked, client, answer, {
+            expectedNonce: expected.nonce,
+            maxAge: expected.maxAge ?? oauth.skipAuthTimeCheck,
+            requireIdToken: true,
+          });
+        }),
+      async (err) =>
         mixUpError(err, refusedIdTokenIssuer(err), expected.issuerOwner, 'ID token') ??
         (await tokenEndpointError(
           err,
           this.#call('code exchange', 'token', as.token_endpoint),
           'authorization_code',
-        ))
-      );
-    }
+        )),
+    );
     if (named !== as && checked.issuer !== named.issuer) {
       throw new PortcullisError(
         'ERR_ISSUER_MISMATCH',
@@ -288,22 +298,24 @@ export class OidcClient {
     const as = await this.metadata();
     const client = this.#client(as);
     let checked = as;
-    let response: oauth.TokenEndpointResponse;
-    try {
-      response = await withNonceRetry(dpop, async () => {
-        const answer = await oauth.refreshTokenGrantRequest(
-          as,
-          client,
-          await this.#clientAuth(),
-          refreshToken,
-          withDpop(requestOptions(this.#options.http, as.token_endpoint), dpop),
-        );
-        checked = await responseTenantMetadata(as, this.#options.allowedTenants, answer);
-        return oauth.processRefreshTokenResponse(checked, client, answer);
-      });
-    } catch (err) {
-      throw await tokenEndpointError(err, this.#call('refresh', 'token', as.token_endpoint), 'refresh_token');
-    }
+    const response = await tokenRequest(
+      this.#options.emit,
+      'refresh_token',
+      as.token_endpoint,
+      () =>
+        withNonceRetry(dpop, async () => {
+          const answer = await oauth.refreshTokenGrantRequest(
+            as,
+            client,
+            await this.#clientAuth(),
+            refreshToken,
+            withDpop(requestOptions(this.#http, as.token_endpoint), dpop),
+          );
+          checked = await responseTenantMetadata(as, this.#options.allowedTenants, answer);
+          return oauth.processRefreshTokenResponse(checked, client, answer);
+        }),
+      (err) => tokenEndpointError(err, this.#call('refresh', 'token', as.token_endpoint), 'refresh_token'),
+    );
     checkBound(response, dpop);
     if (response.id_token === undefined) return { response };
     const validated = await this.#validateIdToken(checked, response);
@@ -330,7 +342,7 @@ export class OidcClient {
           as,
           client,
           accessToken,
-          withDpop(requestOptions(this.#options.http, as.userinfo_endpoint), dpop),
+          withDpop(requestOptions(this.#http, as.userinfo_endpoint), dpop),
         );
         return oauth.processUserInfoResponse(as, client, expectedSub, answer);
       });
@@ -350,7 +362,7 @@ export class OidcClient {
     const as = await this.metadata();
     try {
       const answer = await oauth.revocationRequest(as, this.#client(as), await this.#clientAuth(), token, {
-        ...requestOptions(this.#options.http, as.revocation_endpoint),
+        ...requestOptions(this.#http, as.revocation_endpoint),
         additionalParameters: { token_type_hint: hint },
       });
       await oauth.processRevocationResponse(answer);

@@ -25,7 +25,10 @@
  */
 import type { Request, Response } from 'express';
 import type { DPoPHandle } from 'oauth4webapi';
-import { PortcullisError } from '../errors.js';
+import { type OAuthResponseError, PortcullisError } from '../errors.js';
+import { shown } from '../protocol/bearer-refusal.js';
+import { inSpan, type SpanHandle } from '../protocol/observability/spans.js';
+import { withRefusal } from '../protocol/oidc-refusal.js';
 import { indexSession } from './backchannel-logout.js';
 import { readFormBody } from './body.js';
 import { checkResponseMode, openJwtResponse } from './jwt-response.js';
@@ -33,6 +36,7 @@ import { redirect } from './respond.js';
 import type { ProviderRuntime, SigninRuntime } from './runtime.js';
 import { regenerateSession, saveSession } from './session.js';
 import { isSilentRefusal, resumeSilentLogin } from './silent-login.js';
+import { providerFields, refused, type Told } from './telemetry.js';
 import { type TokenSet, tokenSetFrom } from './token-set.js';
 import type { PendingLogin } from './transaction.js';
 
@@ -75,13 +79,14 @@ async function takePendingLogin(
   if (taken.found === 'another-browser') {
     const host = taken.record.startedAtHost;
     const base = rt.config.baseURL.origin;
-    throw new PortcullisError(
+    const error = new PortcullisError(
       'ERR_STATE_MISMATCH',
       host === undefined
         ? 'this sign-in was started in another browser, or this browser lost its sign-in cookie: start again from the login page'
         : `this sign-in was started at host "${host}", but the app's baseURL is ${base}, and the browser keeps cookies per host: open the app at ${base} (or set baseURL to the address users open), then sign in again`,
       { status: 400 },
     );
+    throw withRefusal(error, { reason: 'browser', expected: base, received: host ?? null });
   }
   return { state, login: taken.found === 'record' ? taken.record : undefined };
 }
@@ -116,11 +121,12 @@ function checkProviderPath(rt: SigninRuntime, login: PendingLogin, pathProvider:
     pathProvider === undefined
       ? rt.config.routes.callback
       : `the callback path of provider ${JSON.stringify(pathProvider.slice(0, 64))}`;
-  throw new PortcullisError(
+  const error = new PortcullisError(
     'ERR_ISSUER_MISMATCH',
     `this login was started with provider "${expected}", but the answer arrived at ${where}: a mix-up (RFC 9700 §4.4), refused before the code was sent anywhere. If this is your own setup, register ${rt.config.routes.callback}/${expected} as that IdP's redirect URI`,
     { status: 400 },
   );
+  throw withRefusal(error, { reason: 'mix_up', expected, received: shown(pathProvider) });
 }
 
 /** The provider the login was started with; `resolveProvider` is asked for it again. */
@@ -196,12 +202,36 @@ async function loginDpopHandle(
   return handle;
 }
 
-/** `pathProvider`: with several providers, the provider id of the callback path the answer came to. */
-export async function handleCallback(
+/**
+ * `pathProvider`: with several providers, the provider id of the callback path the answer came to.
+ * In its span, with the IdP calls as children; `signin.login.completed` or `.failed` with the reason.
+ */
+export function handleCallback(
   rt: SigninRuntime,
   req: Request,
   res: Response,
   pathProvider?: string,
+): Promise<void> {
+  return inSpan('portcullis.signin.callback', {}, async (span) => {
+    const started = performance.now();
+    const told: Told = { fields: {} };
+    try {
+      await finishLogin(rt, req, res, pathProvider, told, span);
+    } catch (err) {
+      const durationMs = performance.now() - started;
+      rt.emit({ type: 'signin.login.failed', ...told.fields, ...refused(err, span), durationMs });
+      throw err;
+    }
+  });
+}
+
+async function finishLogin(
+  rt: SigninRuntime,
+  req: Request,
+  res: Response,
+  pathProvider: string | undefined,
+  told: Told,
+  span: SpanHandle | undefined,
 ): Promise<void> {
   const received = await readCallbackParams(req);
   const { params, jwt } = await openJwtResponse(rt, req, received, pathProvider);
@@ -215,6 +245,7 @@ export async function handleCallback(
   checkProviderPath(rt, login, pathProvider);
   checkResponseMode(login, jwt, params);
   const provider = await loginProvider(rt, req, login);
+  told.fields = providerFields(provider, span);
   const dpop = await loginDpopHandle(rt, provider, login);
   const self = provider.config.id;
   const exchanged = await provider.client
@@ -227,8 +258,9 @@ export async function handleCallback(
       issuerOwner: rt.providers.multi ? (iss) => rt.providers.issuerOwner(iss, self) : undefined,
     })
     .catch((err: unknown) => {
-      if (isSilentRefusal(login, err)) return undefined;
-      throw err;
+      if (!isSilentRefusal(login, err)) throw err;
+      rt.emit({ type: 'signin.login.declined', ...told.fields, error: (err as OAuthResponseError).error });
+      return undefined;
     });
   if (exchanged === undefined) {
     // A silent login the IdP could not finish without the user: back to the page, signed out.
@@ -243,4 +275,6 @@ export async function handleCallback(
   await startSession(rt, req, tokens, login, provider);
   resumeSilentLogin(rt, req, res);
   redirect(res, login.returnTo);
+  const durationMs = login.startedAt === undefined ? undefined : Date.now() - login.startedAt;
+  rt.emit({ type: 'signin.login.completed', ...told.fields, sub: String(tokens.claims['sub']), durationMs });
 }

@@ -14,6 +14,7 @@
  */
 import type { Request, Response } from 'express';
 import * as oauth from 'oauth4webapi';
+import { inSpan, type SpanHandle } from '../protocol/observability/spans.js';
 import { requestLogin } from './request-login.js';
 import { redirect } from './respond.js';
 import { safeReturnTo } from './return-to.js';
@@ -21,6 +22,7 @@ import { revokeOnLogout } from './revoke-on-logout.js';
 import type { ProviderRuntime, SigninRuntime } from './runtime.js';
 import { destroySession } from './session.js';
 import { cancelSilentLogin } from './silent-login.js';
+import { providerFields } from './telemetry.js';
 
 export interface LogoutOptions {
   /** A same-origin path to land on after logout. @default the `postLogoutRedirect` option */
@@ -42,11 +44,22 @@ async function endSessionUrl(
   }
 }
 
-export async function logout(
+/** Log out (the `/logout` route, `res.oidc.logout()`), in its span; `signin.logout.completed` once done. */
+export function logout(
   rt: SigninRuntime,
   req: Request,
   res: Response,
   options: LogoutOptions = {},
+): Promise<void> {
+  return inSpan('portcullis.signin.logout', {}, (span) => logoutSteps(rt, req, res, options, span));
+}
+
+async function logoutSteps(
+  rt: SigninRuntime,
+  req: Request,
+  res: Response,
+  options: LogoutOptions,
+  span: SpanHandle | undefined,
 ): Promise<void> {
   const { config } = rt;
   const returnTo = safeReturnTo(options.returnTo, config.baseURL) ?? config.postLogoutRedirect;
@@ -54,6 +67,7 @@ export async function logout(
   const revoking = current?.provider.config.revokeOnLogout
     ? revokeOnLogout(rt, current.provider, current.login.tokens)
     : undefined;
+  const about = current === undefined ? {} : providerFields(current.provider, span);
   let target = returnTo;
   if (current?.provider.config.idpLogout) {
     const state = oauth.generateRandomState();
@@ -70,4 +84,7 @@ export async function logout(
   }
   cancelSilentLogin(rt, res);
   redirect(res, target);
+  const idpLogout = target !== returnTo;
+  span?.setAttribute('portcullis.idp_logout', idpLogout);
+  rt.emit({ type: 'signin.logout.completed', ...about, idpLogout });
 }
