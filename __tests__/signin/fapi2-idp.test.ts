@@ -54,13 +54,16 @@ afterAll(async () => {
 });
 
 /** A new app (its own discovery cache) with the profile, against the rogue IdP as it is now. */
-async function fapiApp(): Promise<SigninApp> {
+async function fapiApp(responseMode?: 'jwt'): Promise<SigninApp> {
   const app = await startSigninApp(rogue, {
     options: {
       profile: 'fapi2',
       clientSecret: undefined,
       clientAssertionSigningKey: clientKey,
-      authorizationParams: { scope: 'openid' },
+      authorizationParams: {
+        scope: 'openid',
+        ...(responseMode === undefined ? {} : { response_mode: responseMode }),
+      },
     },
   });
   apps.push(app);
@@ -153,6 +156,42 @@ describe('at an IdP that supports the profile', () => {
     expect(res.status).toBe(status);
     if (status === 400)
       expect(JSON.parse(res.body).message).toMatch(/^ID token: issued in the future \("iat"\)/);
+  });
+});
+
+describe('a JWT response (JARM) under the profile', () => {
+  let app: SigninApp;
+  beforeAll(async () => {
+    rogue.metadata = {
+      ...fapiMetadata(),
+      response_modes_supported: ['query', 'jwt'],
+      authorization_signing_alg_values_supported: ['RS256', 'PS256'],
+    };
+    app = await fapiApp('jwt');
+  });
+
+  const jarm = async (s: Awaited<ReturnType<typeof begin>>, alg: 'RS256' | 'PS256') => {
+    const claims = { iss: rogue.issuer, aud: 'web', exp: Math.floor(Date.now() / 1000) + 300 };
+    const response = await rogue.sign(
+      { ...claims, code: 'the-code', state: s.state },
+      alg === 'PS256' ? { key: psKey, header: { alg } } : {},
+    );
+    return s.browser.get(`${app.baseURL}/callback?${new URLSearchParams({ response })}`);
+  };
+
+  test('signed RS256, which the IdP advertises, it is refused before its code is used', async () => {
+    const s = await begin(app);
+    const before = count('/token');
+    const res = await jarm(s, 'RS256');
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.body).code).toBe('ERR_JARM_INVALID');
+    expect(count('/token')).toBe(before);
+  });
+
+  test('signed PS256, it signs the user in (the control)', async () => {
+    const s = await begin(app);
+    answerWith(await rogue.sign(idToken(s.nonce), { key: psKey, header: { alg: 'PS256' } }));
+    expect((await jarm(s, 'PS256')).status).toBe(302);
   });
 });
 

@@ -9,7 +9,8 @@
  *                         authentication method and algorithm, DPoP with the client's proof algorithm
  *                         (or certificate-bound tokens), ID tokens in one of the profile's algorithms
  *   authResponseMetadata  the authorization response must carry `iss` (RFC 9207), whatever the
- *                         IdP's metadata says (oauth4webapi requires it when the metadata says so)
+ *                         IdP's metadata says (oauth4webapi requires it when the metadata says so),
+ *                         and a JWT response (JARM) be signed with one of the profile's algorithms
  *   idTokenAlgorithms     ID and logout tokens: PS256, ES256 or EdDSA, never another
  *   checkIdTokenClaims    an ID token issued (`iat`) further in the future than `clockTolerance`
  *                         (10 to 60 s under the profile) is refused; jose and oauth4webapi check `nbf`
@@ -87,7 +88,7 @@ export interface Fapi2Client {
 export interface ClientProfile {
   /** Throws ERR_IDP_INCOMPATIBLE, naming the rule and the metadata field, when the IdP falls short. */
   checkIdp(as: oauth.AuthorizationServer): void;
-  /** The metadata the authorization response is checked against: `iss` required. */
+  /** The metadata the authorization response is checked against: `iss` required, JARM's algorithms narrowed. */
   authResponseMetadata<T extends oauth.AuthorizationServer>(as: T): T;
   /** The algorithms accepted for ID and logout tokens, from those the IdP advertises. */
   idTokenAlgorithms(algorithms: readonly string[]): string[];
@@ -172,6 +173,11 @@ export const FAPI2_IDP_RULES: readonly IdpRule[] = [
   },
 ];
 
+/** The algorithms a JWT response (JARM) may be signed with: the IdP's (RS256 by default), the profile's only. */
+function jarmAlgorithms(as: oauth.AuthorizationServer): string[] {
+  return (as.authorization_signing_alg_values_supported ?? ['RS256']).filter(isFapiAlg);
+}
+
 /** The IdP's metadata falls short of a rule: a configuration mismatch, not the user's fault. */
 export function idpIncompatible(
   as: oauth.AuthorizationServer,
@@ -198,6 +204,8 @@ export function fapi2ClientProfile(client: Fapi2Client): ClientProfile {
     authResponseMetadata: <T extends oauth.AuthorizationServer>(as: T): T => ({
       ...as,
       authorization_response_iss_parameter_supported: true,
+      // A JWT response (JARM) is a JWT too: the profile's algorithms only (RS256 when none is advertised).
+      authorization_signing_alg_values_supported: jarmAlgorithms(as),
     }),
     idTokenAlgorithms: (algorithms: readonly string[]) => algorithms.filter(isFapiAlg),
     checkIdTokenClaims(claims: Readonly<Record<string, unknown>>, clockTolerance: number) {

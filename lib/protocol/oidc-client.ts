@@ -215,7 +215,8 @@ export class OidcClient {
   /** A JWT response (JARM), checked before anything reads it (jarm.ts); returns the parameters it holds. */
   async jwtResponse(callback: URLSearchParams): Promise<URLSearchParams> {
     const as = await this.metadata();
-    return validateJarmResponse(as, this.#client(as), callback, this.#http, this.#jarmKeys);
+    const checked = this.#options.profile?.authResponseMetadata(as) ?? as;
+    return validateJarmResponse(checked, this.#client(as), callback, this.#http, this.#jarmKeys);
   }
 
   /**
