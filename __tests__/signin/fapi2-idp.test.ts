@@ -7,7 +7,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import type * as jose from 'jose';
-import { serviceAgent } from '../../lib/index.js';
+import { type SigninEvent, serviceAgent } from '../../lib/index.js';
 import { newRsaKey, type RogueIdp, type RogueKey, startRogueIdp } from '../helpers/rogue-idp.js';
 import { type SigninApp, startSigninApp, TestBrowser } from './harness.js';
 
@@ -17,6 +17,7 @@ const clientKey = String(
 let rogue: RogueIdp;
 let psKey: RogueKey;
 const apps: SigninApp[] = [];
+const events: SigninEvent[] = [];
 
 let plainMetadata: Record<string, unknown>;
 
@@ -60,6 +61,7 @@ async function fapiApp(responseMode?: 'jwt'): Promise<SigninApp> {
       profile: 'fapi2',
       clientSecret: undefined,
       clientAssertionSigningKey: clientKey,
+      onEvent: (event) => events.push(event),
       authorizationParams: {
         scope: 'openid',
         ...(responseMode === undefined ? {} : { response_mode: responseMode }),
@@ -154,8 +156,10 @@ describe('at an IdP that supports the profile', () => {
     answerWith(await rogue.sign(idToken(s.nonce, { iat }), { key: psKey, header: { alg: 'PS256' } }));
     const res = await callback(s, { iss: rogue.issuer });
     expect(res.status).toBe(status);
-    if (status === 400)
+    if (status === 400) {
       expect(JSON.parse(res.body).message).toMatch(/^ID token: issued in the future \("iat"\)/);
+      expect(events.at(-1)).toMatchObject({ type: 'signin.login.failed', reason: 'iat', received: iat });
+    }
   });
 });
 

@@ -19,6 +19,7 @@
  */
 import type * as oauth from 'oauth4webapi';
 import { PortcullisError } from '../errors.js';
+import { withRefusal } from './oidc-refusal.js';
 
 /** §5.4.1 (1) 2: PS256, ES256, EdDSA with Ed25519, and its fully-specified name (the section's note). */
 export const FAPI2_ALGORITHMS = ['PS256', 'ES256', 'EdDSA', 'Ed25519'] as const;
@@ -210,12 +211,14 @@ export function fapi2ClientProfile(client: Fapi2Client): ClientProfile {
     idTokenAlgorithms: (algorithms: readonly string[]) => algorithms.filter(isFapiAlg),
     checkIdTokenClaims(claims: Readonly<Record<string, unknown>>, clockTolerance: number) {
       const iat = claims['iat'];
-      if (typeof iat === 'number' && iat > Date.now() / 1000 + clockTolerance) {
-        throw new PortcullisError(
+      const now = Date.now() / 1000;
+      if (typeof iat === 'number' && iat > now + clockTolerance) {
+        const err = new PortcullisError(
           'ERR_ID_TOKEN_INVALID',
           `ID token: issued in the future ("iat"), beyond clockTolerance ${ruleReference('fapi2-clock')}`,
           { status: 400 },
         );
+        throw withRefusal(err, { reason: 'iat', received: iat, now: Math.floor(now) });
       }
     },
   });
