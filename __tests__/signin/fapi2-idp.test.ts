@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/gl
 import type * as jose from 'jose';
 import { type SigninEvent, serviceAgent } from '../../lib/index.js';
 import { newRsaKey, type RogueIdp, type RogueKey, startRogueIdp } from '../helpers/rogue-idp.js';
-import { type SigninApp, startSigninApp, TestBrowser } from './harness.js';
+import { type SigninApp, startAuthApp, startSigninApp, TestBrowser } from './harness.js';
 
 const clientKey = String(
   generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }),
@@ -272,4 +272,28 @@ describe('an IdP whose metadata lacks what the profile needs: ERR_IDP_INCOMPATIB
       await agent.close();
     }
   });
+});
+
+test('resolveProvider: the profile holds each provider it returns, refused at its first login before any call', async () => {
+  const app = await startAuthApp(
+    (baseURL) => ({
+      profile: 'fapi2',
+      baseURL,
+      resolveProvider: () => ({
+        id: 'tenant',
+        issuerBaseURL: rogue.issuer,
+        clientID: 'web',
+        clientSecret: 's3cret',
+      }),
+    }),
+    {},
+  );
+  apps.push(app);
+  const before = rogue.requests.length;
+  const res = await new TestBrowser().get(`${app.baseURL}/login`);
+  expect(res.status).toBe(500);
+  expect(app.errors.at(-1)?.message).toMatch(
+    /^auth\(\): "resolveProvider\(tenant\)\.clientSecret" is set: .* \(profile "fapi2", rule "fapi2-client-auth"/,
+  );
+  expect(rogue.requests.length).toBe(before);
 });
