@@ -11,7 +11,7 @@
  */
 import type { ClientAuthConfig } from '../protocol/client-auth.js';
 import type { DpopKey } from '../protocol/dpop/key-pair.js';
-import { FAPI2_ALGORITHMS, type Fapi2RuleId } from '../protocol/fapi2.js';
+import { FAPI2_ALGORITHMS, type Fapi2RuleId, isFapiAlg } from '../protocol/fapi2.js';
 import { isLoopbackHost } from '../protocol/url-policy.js';
 
 export type Options = Readonly<Record<string, unknown>>;
@@ -48,7 +48,6 @@ export interface View {
   readonly dpopKey?: DpopKey | undefined;
 }
 
-export const isFapiAlg = (alg: unknown) => (FAPI2_ALGORITHMS as readonly unknown[]).includes(alg);
 const ALGS = FAPI2_ALGORITHMS.join(', ');
 const MIN_RSA_BITS = 2048;
 

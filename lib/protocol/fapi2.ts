@@ -97,7 +97,8 @@ export interface ClientProfile {
   checkIdTokenClaims(claims: Readonly<Record<string, unknown>>, clockTolerance: number): void;
 }
 
-const isFapiAlg = (alg: string) => (FAPI2_ALGORITHMS as readonly string[]).includes(alg);
+/** One of the profile's algorithms. */
+export const isFapiAlg = (alg: unknown): boolean => (FAPI2_ALGORITHMS as readonly unknown[]).includes(alg);
 const listed = (value: unknown): readonly unknown[] | undefined => (Array.isArray(value) ? value : undefined);
 
 interface IdpRule {
@@ -167,7 +168,7 @@ export const FAPI2_IDP_RULES: readonly IdpRule[] = [
     // OpenID Connect Discovery §3 makes the list required; RS256 is what an IdP without it signs with.
     check: (as) => {
       const algs = listed(as.id_token_signing_alg_values_supported) ?? ['RS256'];
-      return algs.some((alg) => typeof alg === 'string' && isFapiAlg(alg))
+      return algs.some(isFapiAlg)
         ? undefined
         : `its "id_token_signing_alg_values_supported" (${algs.join(', ')}) has none of ${FAPI2_ALGORITHMS.join(', ')}`;
     },
