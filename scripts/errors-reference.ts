@@ -105,9 +105,9 @@ export const ERRORS = {
   },
   ERR_IDP_INCOMPATIBLE: {
     status: '500',
-    from: 'sign-in',
-    when: "The IdP's metadata and this app's settings do not fit: it requires signed request objects (`require_signed_request_object`) and there is no `clientAssertionSigningKey`; it accepts request objects only with other algorithms than the key's; it says it takes no request objects; or it does not list the JWT `response_mode` asked for.",
-    todo: 'The message names the option to set: a `clientAssertionSigningKey` registered at the IdP, another key type, or another `response_mode`.',
+    from: 'sign-in, service agent',
+    when: "The IdP's metadata and this app's settings do not fit. JAR and JARM: it requires signed request objects (`require_signed_request_object`) and there is no `clientAssertionSigningKey`; it accepts request objects only with other algorithms than the key's; it says it takes no request objects; or it does not list the JWT `response_mode` asked for. With `profile: 'fapi2'`, at the first login (sign-in) or token request (service agent): no `pushed_authorization_request_endpoint`, no S256 in `code_challenge_methods_supported`, the client's authentication method or algorithm not listed, no `dpop_signing_alg_values_supported` with the proofs' algorithm, or no ID token algorithm among PS256, ES256 and EdDSA (the message names the rule, its section and the metadata field).",
+    todo: 'The message names the option to set (a `clientAssertionSigningKey` registered at the IdP, another key type, another `response_mode`) or, for the profile, what to turn on at the IdP (or register the client for); or use an IdP that supports it. See docs/fapi2.md.',
   },
   ERR_ID_TOKEN_INVALID: {
     status: '400',

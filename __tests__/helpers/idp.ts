@@ -67,6 +67,10 @@ export interface IdpSettings {
   revocation?: boolean;
   /** Demand a server-provided DPoP nonce (RFC 9449 §8) on token requests. Read per request. */
   dpopNonce: boolean;
+  /** The JWS algorithm of ID tokens, JWT access tokens and `sign()` (an RSA key). Read at start-up. */
+  signingAlg?: 'RS256' | 'PS256';
+  /** Changes the configuration before each Provider is built (the FAPI 2.0 IdP: helpers/fapi-idp.ts). */
+  configure?: (configuration: Configuration) => void;
   /**
    * Called on every Provider built (start-up and key rotation), before it serves: registers extra
    * grant types or middleware a test needs (token exchange, step-up logins).
@@ -98,10 +102,10 @@ export interface TestIdp {
   close(): Promise<void>;
 }
 
-function newSigningKey(): jose.JWK {
+function newSigningKey(alg = 'RS256'): jose.JWK {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const jwk = privateKey.export({ format: 'jwk' }) as jose.JWK;
-  return { ...jwk, kid: `k-${Math.random().toString(36).slice(2, 10)}`, alg: 'RS256', use: 'sig' };
+  return { ...jwk, kid: `k-${Math.random().toString(36).slice(2, 10)}`, alg, use: 'sig' };
 }
 
 function clientKeyPair(): { pem: string; jwk: jose.JWK; publicJwk: jose.JWK; kid: string } {
@@ -192,7 +196,8 @@ export async function startIdp(overrides: Partial<IdpSettings> = {}): Promise<Te
   const clientKey = clientKeyPair();
   const redirectUris = new Set<string>();
   const logoutUris = new Set<string>();
-  let signingKeys = [newSigningKey()];
+  const alg = settings.signingAlg ?? 'RS256';
+  let signingKeys = [newSigningKey(alg)];
 
   // The private_key_jwt clients' public keys are served from a JWKS URI: oidc-provider's check of
   // inline `jwks` (`constructor === Object`) fails across the realms of jest's ESM mode.
@@ -336,7 +341,7 @@ export async function startIdp(overrides: Partial<IdpSettings> = {}): Promise<Te
             audience: resource,
             accessTokenTTL: settings.accessTokenTTL,
             accessTokenFormat: 'jwt',
-            jwt: { sign: { alg: 'RS256' } },
+            jwt: { sign: { alg } },
           }),
         },
       },
@@ -392,6 +397,7 @@ export async function startIdp(overrides: Partial<IdpSettings> = {}): Promise<Te
         ctx.body = out;
       },
     };
+    settings.configure?.(configuration);
     const provider = new Provider(issuer, configuration);
     // Exact-match redirect URI checks, against the apps registered with allowApp().
     provider.Client.prototype.redirectUriAllowed = (value: string) => redirectUris.has(value);
@@ -427,13 +433,13 @@ export async function startIdp(overrides: Partial<IdpSettings> = {}): Promise<Te
     },
     async sign(payload, header = {}) {
       const jwk = signingKeys[0]!;
-      const key = await jose.importJWK(jwk, 'RS256');
+      const key = await jose.importJWK(jwk, alg);
       return new jose.SignJWT(payload)
-        .setProtectedHeader({ alg: 'RS256', kid: jwk.kid!, ...header } as jose.JWTHeaderParameters)
+        .setProtectedHeader({ alg, kid: jwk.kid!, ...header } as jose.JWTHeaderParameters)
         .sign(key);
     },
     async rotateKeys() {
-      signingKeys = [newSigningKey()];
+      signingKeys = [newSigningKey(alg)];
       await idp.stop();
       provider = buildProvider();
       await idp.start();

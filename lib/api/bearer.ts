@@ -15,6 +15,7 @@ import { setRealm } from './auth-source.js';
 import { createDpopGate } from './dpop.js';
 import { type Credentials, getCredentials } from './get-token.js';
 import { type Next, respondWithError } from './respond.js';
+import { withSenderConstraint } from './sender-constraint.js';
 
 /** A middleware on Node's request and response: `(req, res, next)`. */
 export type NodeMiddleware = (req: IncomingMessage, res: ServerResponse, next: Next) => void;
@@ -52,7 +53,7 @@ export function bearer(options: BearerOptions = {}): NodeMiddleware {
     config.issuerConfigs === undefined
       ? createTokenVerifier(config)
       : createMultiIssuerVerifier(config, config.issuerConfigs);
-  const dpop = createDpopGate(config);
+  const dpop = withSenderConstraint(config, createDpopGate(config));
   const { realm, logger } = config;
 
   /** The operator hears why (the log); the client gets only what RFC 6750 allows (the answer). */

@@ -147,6 +147,11 @@ export const BEARER_OPTIONS = {
     fields: BEARER_DPOP_OPTIONS,
     fieldsFromEnv: true,
   },
+  profile: {
+    env: 'API_PROFILE',
+    type: "'fapi2'",
+    doc: 'Follow the FAPI 2.0 Security Profile: only sender-constrained tokens (DPoP with `baseURL`, or `mtls`), PS256/ES256/EdDSA, header tokens only, `clockTolerance` 10 to 60 s; a conflicting option is a start-up TypeError naming the rule ([docs/fapi2.md](fapi2.md)).',
+  },
   algorithms: {
     env: 'API_ALGORITHMS',
     envKind: 'list',

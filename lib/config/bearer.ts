@@ -25,6 +25,7 @@ import { validateBaseURL, validateDpop, validateSecret } from './bearer-dpop.js'
 import { stringList, validateIssuers } from './bearer-issuers.js';
 import { BEARER_OPTIONS, INTROSPECTION_OPTIONS } from './bearer-options.js';
 import { clientAuthFromEnv } from './client-auth-options.js';
+import { type ApiProfile, bearerProfile, type SecurityProfile } from './fapi2.js';
 import { checkKnownOptions, envValue, readEnv, warnWeakenedChecks } from './option-spec.js';
 import { optionalBoolean, optionalNumber, optionalString, requireCallableUrl } from './validate.js';
 
@@ -115,6 +116,16 @@ export interface BearerOptions {
    * DPoP scheme off (bound tokens are still refused).
    */
   dpop?: boolean | BearerDpopOptions | undefined;
+  /**
+   * [API_PROFILE] `'fapi2'`: follow the FAPI 2.0 Security Profile. Only sender-constrained tokens are
+   * accepted: a DPoP-bound token with its proof (set `baseURL`), or a certificate-bound one with
+   * `mtls`; a plain Bearer token is `401 invalid_token`. Tokens and proofs signed PS256, ES256 or
+   * EdDSA only, tokens in the `Authorization` header only, `clockTolerance` 10 to 60 s (default 10).
+   * A conflicting option is a start-up TypeError naming the rule. See docs/fapi2.md.
+   * @example bearer({ profile: 'fapi2', issuerBaseURL, audience, baseURL: 'https://api.example.com' })
+   * @see https://openid.net/specs/fapi-security-profile-2_0-final.html
+   */
+  profile?: SecurityProfile | undefined;
   /**
    * [API_ALGORITHMS] Allowed JWS algorithms. @default every asymmetric one (RS, PS, ES, EdDSA); the
    * HMAC ones when only a `secret` is given. `none` is never accepted.
@@ -209,6 +220,8 @@ export interface BearerConfig extends BearerIssuerConfig {
   readonly baseURL: URL | undefined;
   /** `undefined`: the DPoP scheme is off (and DPoP-bound tokens are refused). */
   readonly dpop: BearerDpopConfig | undefined;
+  /** With `profile`: only sender-constrained tokens pass. */
+  readonly profile: ApiProfile | undefined;
   readonly algorithms: readonly JwsAlgorithm[];
   readonly secret: KeyObject | undefined;
   readonly clockTolerance: number;
@@ -291,6 +304,7 @@ export function validateBearerOptions(input: BearerOptions, env: Env = process.e
     if (input.issuer === undefined) delete o.issuer;
     if (input.jwksUri === undefined) delete o.jwksUri;
   }
+  const profile = bearerProfile(o as Record<string, unknown>);
   const logger = validateLogger(o.logger);
   warnWeakenedChecks('bearer()', BEARER_OPTIONS, o, logger);
   const allowInsecureHttp = optionalBoolean(o.allowInsecureHttp, 'allowInsecureHttp', false);
@@ -318,6 +332,7 @@ export function validateBearerOptions(input: BearerOptions, env: Env = process.e
     issuerConfigs: entries,
     baseURL,
     dpop,
+    profile,
     algorithms: Object.freeze(algorithms),
     secret,
     clockTolerance: optionalNumber(o.clockTolerance, 'clockTolerance', 5, { max: 3600 }),

@@ -14,8 +14,10 @@ import {
   type ClientAuthOptions,
   validateClientAuth,
 } from '../protocol/client-auth.js';
+import type { ClientProfile } from '../protocol/fapi2.js';
 import { type AllowedTenants, checkAllowedTenants } from '../protocol/issuer-template.js';
 import type { RequestObjectSettings } from '../protocol/request-object.js';
+import { providerOptions, providerProfile, type SecurityProfile } from './fapi2.js';
 import { requestObjectSettings } from './request-object.js';
 import type { AuthorizationParams } from './signin.js';
 import { checkAuthorizationParams } from './signin-params.js';
@@ -100,6 +102,8 @@ export interface ProviderConfig {
   readonly revokeOnLogout: boolean;
   readonly attemptSilentLogin: boolean;
   readonly allowedTenants: AllowedTenants | undefined;
+  /** With `auth({ profile })`: what this provider's logins check of its IdP and its answers. */
+  readonly profile: ClientProfile | undefined;
 }
 
 /** What a provider takes from `auth()` when it does not say. */
@@ -117,6 +121,7 @@ export interface ProviderDefaults {
   readonly attemptSilentLogin: boolean;
   readonly allowedTenants: AllowedTenants | undefined;
   readonly allowInsecureHttp: boolean;
+  readonly profile: SecurityProfile | undefined;
 }
 
 const PROVIDER_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -166,10 +171,11 @@ function providerBaseURL(value: unknown, defaults: ProviderDefaults, option: str
  */
 export function providerConfig(
   id: string,
-  options: ProviderOptions,
+  given: ProviderOptions,
   defaults: ProviderDefaults,
   { path, env, distinctPaths }: { path: string; env: boolean; distinctPaths: boolean },
 ): ProviderConfig {
+  const options = providerOptions(defaults.profile, given, path);
   const issuer = requireCallableUrl(options.issuerBaseURL, `${path}issuerBaseURL`, {
     allowInsecureHttp: defaults.allowInsecureHttp,
     ...(env ? { envName: 'ISSUER_BASE_URL' } : {}),
@@ -190,6 +196,7 @@ export function providerConfig(
       | 'revokeOnLogout'
       | 'attemptSilentLogin',
   ) => optionalBoolean(options[name], `${path}${name}`, defaults[name]);
+  const dpop = pick('dpop');
   return Object.freeze({
     id,
     issuer,
@@ -201,7 +208,7 @@ export function providerConfig(
     authorizationParams: Object.freeze({ ...params, scope: String(params.scope ?? 'openid profile email') }),
     pushedAuthorizationRequests: pick('pushedAuthorizationRequests'),
     requestObject: requestObjectSettings(options, client, pick('requestObject'), { path, env }),
-    dpop: pick('dpop'),
+    dpop,
     idTokenSigningAlg:
       checkIdTokenSigningAlg(options.idTokenSigningAlg, `${path}idTokenSigningAlg`) ??
       defaults.idTokenSigningAlg,
@@ -211,5 +218,6 @@ export function providerConfig(
     attemptSilentLogin: pick('attemptSilentLogin'),
     allowedTenants:
       checkAllowedTenants(options.allowedTenants, `${path}allowedTenants`) ?? defaults.allowedTenants,
+    profile: providerProfile(defaults.profile, options, { client, dpop, path }),
   });
 }

@@ -13,6 +13,7 @@ import { type Logger, validateLogger } from '../protocol/logger.js';
 import type { SigninEvent } from '../protocol/observability/events.js';
 import type { RefreshLock } from '../signin/refresh.js';
 import { clientAuthFromEnv } from './client-auth-options.js';
+import { signinProfile } from './fapi2.js';
 import { checkKnownOptions, envValue, readEnv, warnWeakenedChecks } from './option-spec.js';
 import {
   checkIdTokenSigningAlg,
@@ -217,11 +218,12 @@ export function signinConfig(input: AuthOptions = {}, env: Env = process.env): S
   if (typeof input !== 'object' || input === null) throw new TypeError('auth() options must be an object');
   checkKnownOptions('auth()', SIGNIN_OPTIONS, input);
   const multi = input.providers !== undefined || input.resolveProvider !== undefined;
-  const options: AuthOptions = multi
+  const merged: AuthOptions = multi
     ? readEnv(SIGNIN_OPTIONS, input, env)
     : { ...readEnv(SIGNIN_OPTIONS, input, env), ...clientAuthFromEnv(input, env, SIGNIN_OPTIONS) };
   // Several providers: the environment's IdP settings join none of them.
-  if (multi) for (const name of PER_PROVIDER) if (input[name] === undefined) delete options[name];
+  if (multi) for (const name of PER_PROVIDER) if (input[name] === undefined) delete merged[name];
+  const options = signinProfile(merged, { classic: !multi });
   const allowInsecureHttp = optionalBoolean(options.allowInsecureHttp, 'allowInsecureHttp', false);
   if (!multi) {
     // Named first, as it always was: the one option without which nothing works.
@@ -264,6 +266,7 @@ export function signinConfig(input: AuthOptions = {}, env: Env = process.env): S
     attemptSilentLogin: optionalBoolean(options.attemptSilentLogin, 'attemptSilentLogin', false),
     allowedTenants: checkAllowedTenants(options.allowedTenants, 'allowedTenants'),
     allowInsecureHttp,
+    profile: options.profile,
   });
   const config: SigninConfig = {
     baseURL,

@@ -171,6 +171,11 @@ export const SIGNIN_OPTIONS = {
     default: "'/'",
     doc: 'Where logout sends the user: a same-origin path.',
   },
+  profile: {
+    env: 'AUTH_PROFILE',
+    type: "'fapi2'",
+    doc: 'Follow the FAPI 2.0 Security Profile for every provider: PAR, DPoP (unless mTLS binds the tokens), `iss` in the authorization response, `private_key_jwt` or mTLS, PS256/ES256/EdDSA; a conflicting option is a start-up TypeError naming the rule ([docs/fapi2.md](fapi2.md)).',
+  },
   pushedAuthorizationRequests: {
     env: 'PUSHED_AUTHORIZATION_REQUESTS',
     envKind: 'boolean',

@@ -9,6 +9,7 @@ import type { Logger } from '../protocol/logger.js';
 import type { SigninEvent } from '../protocol/observability/events.js';
 import type { RefreshLock } from '../signin/refresh.js';
 import type { TokenSet } from '../signin/token-set.js';
+import type { SecurityProfile } from './fapi2.js';
 import type { ProviderConfig, ProviderDefaults, ProviderOptions, ResolveProvider } from './provider.js';
 
 /** How the IdP returns the authorization response; the `.jwt` modes are JARM's (signed by the IdP). */
@@ -126,6 +127,17 @@ export interface AuthOptions extends ClientAuthOptions {
   attemptSilentLogin?: boolean | undefined;
   /** [POST_LOGOUT_REDIRECT] Where logout sends the user (a same-origin path). @default '/' */
   postLogoutRedirect?: string | undefined;
+  /**
+   * [AUTH_PROFILE] `'fapi2'`: follow the FAPI 2.0 Security Profile for every provider. PAR and DPoP
+   * (unless a TLS client certificate binds the tokens) are on, the authorization response must carry
+   * `iss`, ID tokens must be signed PS256, ES256 or EdDSA, and an IdP that lacks what the profile needs
+   * is an `ERR_IDP_INCOMPATIBLE` at login. An option that conflicts (a `clientSecret`, `dpop: false`,
+   * `allowInsecureHttp`, an http `baseURL`, a `clockTolerance` outside 10 to 60 s, ...) is a start-up
+   * TypeError naming the rule and its section. See docs/fapi2.md.
+   * @example auth({ profile: 'fapi2', issuerBaseURL, baseURL, clientID, clientAssertionSigningKey })
+   * @see https://openid.net/specs/fapi-security-profile-2_0-final.html
+   */
+  profile?: SecurityProfile | undefined;
   /**
    * [PUSHED_AUTHORIZATION_REQUESTS] Push the authorization parameters to the IdP first (RFC 9126, PAR):
    * the browser's URL then carries only a `request_uri`. Automatic when the IdP requires PAR. @default false

@@ -11,6 +11,7 @@ import { createClientAuth } from './client-auth.js';
 import { createDiscovery, type Discovery, type IssuerMetadata } from './discovery.js';
 import { checkBound, withDpop, withNonceRetry } from './dpop/client-request.js';
 import { DpopKeyRing } from './dpop/session-keys.js';
+import type { ClientProfile } from './fapi2.js';
 import { type HttpSettings, requestOptions } from './http.js';
 import {
   checkAtHash,
@@ -53,6 +54,8 @@ export interface OidcClientOptions {
   requestObject?: RequestObjectSettings | undefined;
   /** Told of discovery and token requests (`idp.…` events). */
   emit?: Emit<IdpEvent> | undefined;
+  /** A security profile's checks (FAPI 2.0): of the IdP at login, of its answers at the callback. */
+  profile?: ClientProfile | undefined;
 }
 
 export interface ValidatedTokens {
@@ -115,6 +118,12 @@ export class OidcClient {
     return client;
   }
 
+  /** The ID (and logout) token algorithms: the configured one or the IdP's, narrowed by the profile. */
+  #idTokenAlgorithms(as: IssuerMetadata): string[] {
+    const algs = idTokenAlgorithms(this.#options.idTokenSigningAlg, as.id_token_signing_alg_values_supported);
+    return this.#options.profile?.idTokenAlgorithms(algs) ?? algs;
+  }
+
   #keySet(as: IssuerMetadata): KeySet {
     if (as.jwks_uri === undefined) {
       throw new PortcullisError('ERR_DISCOVERY_FAILED', 'the IdP\'s metadata has no "jwks_uri"', {
@@ -144,6 +153,7 @@ export class OidcClient {
     { pushed = false, dpop }: { pushed?: boolean; dpop?: oauth.DPoPHandle | undefined } = {},
   ): Promise<URL> {
     const as = await this.metadata();
+    this.#options.profile?.checkIdp(as);
     if (as.authorization_endpoint === undefined) {
       throw new PortcullisError(
         'ERR_DISCOVERY_FAILED',
@@ -205,7 +215,8 @@ export class OidcClient {
   /** A JWT response (JARM), checked before anything reads it (jarm.ts); returns the parameters it holds. */
   async jwtResponse(callback: URLSearchParams): Promise<URLSearchParams> {
     const as = await this.metadata();
-    return validateJarmResponse(as, this.#client(as), callback, this.#http, this.#jarmKeys);
+    const checked = this.#options.profile?.authResponseMetadata(as) ?? as;
+    return validateJarmResponse(checked, this.#client(as), callback, this.#http, this.#jarmKeys);
   }
 
   /**
@@ -219,7 +230,8 @@ export class OidcClient {
     const named = callbackTenantMetadata(as, allowedTenants, callback.get('iss'));
     let params: URLSearchParams;
     try {
-      params = oauth.validateAuthResponse(named, client, callback, expected.state);
+      const checked = this.#options.profile?.authResponseMetadata(named) ?? named;
+      params = oauth.validateAuthResponse(checked, client, callback, expected.state);
     } catch (err) {
       throw mixUpError(err, callback.get('iss'), expected.issuerOwner, 'parameter') ?? authResponseError(err);
     }
@@ -277,14 +289,12 @@ export class OidcClient {
       });
     }
     const payload = await verifyIdTokenSignature(idToken, this.#keySet(as), {
-      algorithms: idTokenAlgorithms(
-        this.#options.idTokenSigningAlg,
-        as.id_token_signing_alg_values_supported,
-      ),
+      algorithms: this.#idTokenAlgorithms(as),
       issuer: as.issuer,
       audience: this.#options.client.clientID,
       clockTolerance: this.#options.clockTolerance,
     });
+    this.#options.profile?.checkIdTokenClaims(payload, this.#options.clockTolerance);
     checkAtHash(idToken, payload, response.access_token);
     return { response, idToken, claims: { ...payload } };
   }
@@ -392,10 +402,7 @@ export class OidcClient {
     return validateLogoutToken(token, this.#keySet(as), {
       issuer: tenantMetadata(as, this.#options.allowedTenants, token).issuer,
       audience: this.#options.client.clientID,
-      algorithms: idTokenAlgorithms(
-        this.#options.idTokenSigningAlg,
-        as.id_token_signing_alg_values_supported,
-      ),
+      algorithms: this.#idTokenAlgorithms(as),
       clockTolerance: this.#options.clockTolerance,
     });
   }

@@ -6,6 +6,7 @@
 import * as oauth from 'oauth4webapi';
 import { OAuthResponseError, PortcullisError } from '../errors.js';
 import { shown } from './bearer-refusal.js';
+import { ruleReference } from './fapi2.js';
 import { safeCause } from './http.js';
 import { type IdpCall, type IdpGrant, idpError, isResponse } from './idp-error.js';
 import { claimCheckRefusal, withRefusal } from './oidc-refusal.js';
@@ -25,7 +26,9 @@ export function authResponseError(err: unknown): PortcullisError {
     const cause = err.cause as { expected?: unknown; parameters?: URLSearchParams } | undefined;
     const error = new PortcullisError(
       'ERR_ISSUER_MISMATCH',
-      'the callback\'s "iss" parameter does not match the issuer (RFC 9207)',
+      /missing/.test(err.message)
+        ? `the callback has no "iss" parameter (RFC 9207): required when the IdP advertises "authorization_response_iss_parameter_supported", and always ${ruleReference('fapi2-iss')}`
+        : 'the callback\'s "iss" parameter does not match the issuer (RFC 9207)',
       {
         status: 400,
         cause: safeCause(err),

@@ -134,6 +134,7 @@ export function serviceAgent(options: ServiceAgentOptions = {}): ServiceAgent {
         status: 503,
       });
     }
+    config.profile?.checkIdp(metadata);
     return metadata;
   }
 

@@ -56,6 +56,7 @@ function providerRuntime(
     dpopKeys,
     requestObject: provider.requestObject,
     emit,
+    profile: provider.profile,
   });
   return {
     config: provider,
