@@ -10,6 +10,7 @@ import type {
   BearerOptions,
   IntrospectionOptions,
 } from './bearer.js';
+import { BEARER_MTLS_OPTIONS } from './bearer-mtls.js';
 import { clientAuthTable } from './client-auth-options.js';
 import type { OptionsTable } from './option-spec.js';
 
@@ -145,6 +146,15 @@ export const BEARER_OPTIONS = {
     default: 'on (not required, no nonce) when `baseURL` is set',
     doc: 'DPoP (RFC 9449). A DPoP-bound token is never accepted as a Bearer token, whatever this says.',
     fields: BEARER_DPOP_OPTIONS,
+    fieldsFromEnv: true,
+  },
+  mtls: {
+    env: 'API_MTLS',
+    envKind: 'boolean',
+    type: 'boolean | BearerMtlsOptions',
+    default: 'off: a certificate-bound token is refused',
+    doc: 'Certificate-bound tokens (RFC 8705 §3): a token with `cnf.x5t#S256` is accepted only from the client certificate it is bound to, that of the TLS connection or of `trustedHeader`. `API_MTLS_TRUSTED_HEADER` or `API_MTLS_REQUIRED` imply it.',
+    fields: BEARER_MTLS_OPTIONS,
     fieldsFromEnv: true,
   },
   algorithms: {

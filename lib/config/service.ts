@@ -254,7 +254,10 @@ export function validateServiceOptions(options: ServiceAgentOptions): ServiceAge
     options.tokenEndpoint === undefined
       ? undefined
       : requireCallableUrl(options.tokenEndpoint, 'tokenEndpoint', { allowInsecureHttp });
-  const clientAuth = validateClientAuth(options, { envPrefix: 'SERVICE_' });
+  const clientAuth = validateClientAuth(options, {
+    envPrefix: 'SERVICE_',
+    customFetch: options.fetch !== undefined,
+  });
 
   const params: Array<[string, string]> = [];
   const scope = stringList(options.scope, 'scope');

@@ -43,6 +43,9 @@ const PER_PROVIDER = [
   'clientAssertionSigningKey',
   'clientAssertionSigningAlg',
   'clientAuthMethod',
+  'tlsClientCertificate',
+  'tlsClientKey',
+  'tlsServerCA',
 ] as const;
 
 /** Providers from `resolveProvider` kept at most, each with its issuer's metadata and keys. */
@@ -260,6 +263,7 @@ export function signinConfig(input: AuthOptions = {}, env: Env = process.env): S
     idpLogout: optionalBoolean(options.idpLogout, 'idpLogout', false),
     allowedTenants: checkAllowedTenants(options.allowedTenants, 'allowedTenants'),
     allowInsecureHttp,
+    customFetch: options.fetch !== undefined,
   });
   const config: SigninConfig = {
     baseURL,

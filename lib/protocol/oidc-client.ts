@@ -22,6 +22,7 @@ import {
 import { type IdpCall, type IdpEndpoint, idpError } from './idp-error.js';
 import type { AllowedTenants } from './issuer-template.js';
 import { type LogoutTokenClaims, validateLogoutToken } from './logout-token.js';
+import { type AliasedEndpoint, clientTransport, endpointUrl, mtlsClient } from './mtls/client-transport.js';
 import {
   authResponseError,
   type IssuerOwner,
@@ -66,11 +67,14 @@ export class OidcClient {
   readonly #options: OidcClientOptions;
   readonly #discovery: Discovery;
   readonly #clientAuth: () => Promise<oauth.ClientAuth>;
+  /** The settings every call goes with: with a TLS client certificate (RFC 8705), presenting it. */
+  readonly #http: HttpSettings;
   #keys: { uri: string; set: KeySet } | undefined;
 
   constructor(options: OidcClientOptions) {
     this.#options = options;
-    this.#discovery = createDiscovery({ issuer: options.issuer, http: options.http });
+    this.#http = clientTransport(options.http, options.client).http;
+    this.#discovery = createDiscovery({ issuer: options.issuer, http: this.#http });
     this.#clientAuth = createClientAuth(options.client);
     this.dpopKeys = options.dpopKeys ?? new DpopKeyRing({ [oauth.clockSkew]: 0 });
   }
@@ -93,7 +97,12 @@ export class OidcClient {
       client.id_token_signed_response_alg = this.#options.idTokenSigningAlg;
     }
     void as;
-    return client;
+    return mtlsClient(this.#options.client, client);
+  }
+
+  /** Where a call to `endpoint` goes: the IdP's mTLS alias when this client uses mTLS (RFC 8705 §5). */
+  #url(as: IssuerMetadata, endpoint: AliasedEndpoint): string | undefined {
+    return endpointUrl(as, endpoint, this.#options.client, this.#http.allowInsecureHttp);
   }
 
   #keySet(as: IssuerMetadata): KeySet {
@@ -103,7 +112,7 @@ export class OidcClient {
       });
     }
     if (this.#keys?.uri !== as.jwks_uri) {
-      this.#keys = { uri: as.jwks_uri, set: createIdTokenKeySet(new URL(as.jwks_uri), this.#options.http) };
+      this.#keys = { uri: as.jwks_uri, set: createIdTokenKeySet(new URL(as.jwks_uri), this.#http) };
     }
     return this.#keys.set;
   }
@@ -168,14 +177,18 @@ export class OidcClient {
           this.#client(as),
           await this.#clientAuth(),
           params,
-          withDpop(requestOptions(this.#options.http, as.pushed_authorization_request_endpoint), dpop),
+          withDpop(requestOptions(this.#http, this.#url(as, 'pushed_authorization_request_endpoint')), dpop),
         );
         return (await oauth.processPushedAuthorizationResponse(as, this.#client(as), answer)).request_uri;
       });
     } catch (err) {
       throw await idpError(
         err,
-        this.#call('pushed authorization request', 'par', as.pushed_authorization_request_endpoint),
+        this.#call(
+          'pushed authorization request',
+          'par',
+          this.#url(as, 'pushed_authorization_request_endpoint'),
+        ),
       );
     }
   }
@@ -207,7 +220,7 @@ export class OidcClient {
           params,
           this.#options.redirectUri,
           expected.codeVerifier,
-          withDpop(requestOptions(this.#options.http, as.token_endpoint), dpop),
+          withDpop(requestOptions(this.#http, this.#url(as, 'token_endpoint')), dpop),
         );
         checked = await responseTenantMetadata(as, allowedTenants, answer);
         return oauth.processAuthorizationCodeResponse(checked, client, answer, {
@@ -221,7 +234,7 @@ export class OidcClient {
         mixUpError(err, refusedIdTokenIssuer(err), expected.issuerOwner, 'ID token') ??
         (await tokenEndpointError(
           err,
-          this.#call('code exchange', 'token', as.token_endpoint),
+          this.#call('code exchange', 'token', this.#url(as, 'token_endpoint')),
           'authorization_code',
         ))
       );
@@ -277,13 +290,17 @@ export class OidcClient {
           client,
           await this.#clientAuth(),
           refreshToken,
-          withDpop(requestOptions(this.#options.http, as.token_endpoint), dpop),
+          withDpop(requestOptions(this.#http, this.#url(as, 'token_endpoint')), dpop),
         );
         checked = await responseTenantMetadata(as, this.#options.allowedTenants, answer);
         return oauth.processRefreshTokenResponse(checked, client, answer);
       });
     } catch (err) {
-      throw await tokenEndpointError(err, this.#call('refresh', 'token', as.token_endpoint), 'refresh_token');
+      throw await tokenEndpointError(
+        err,
+        this.#call('refresh', 'token', this.#url(as, 'token_endpoint')),
+        'refresh_token',
+      );
     }
     checkBound(response, dpop);
     if (response.id_token === undefined) return { response };
@@ -311,13 +328,13 @@ export class OidcClient {
           as,
           client,
           accessToken,
-          withDpop(requestOptions(this.#options.http, as.userinfo_endpoint), dpop),
+          withDpop(requestOptions(this.#http, this.#url(as, 'userinfo_endpoint')), dpop),
         );
         return oauth.processUserInfoResponse(as, client, expectedSub, answer);
       });
     } catch (err) {
       throw await idpError(err, {
-        ...this.#call('userinfo', 'userinfo', as.userinfo_endpoint),
+        ...this.#call('userinfo', 'userinfo', this.#url(as, 'userinfo_endpoint')),
         code: 'ERR_USERINFO_FAILED',
       });
     }
@@ -335,7 +352,7 @@ export class OidcClient {
     body: oauth.ProtectedResourceRequestBody,
     dpop: oauth.DPoPHandle | undefined,
   ): Promise<Response> {
-    return resourceRequest(this.#options.http, { accessToken, method, url, headers, body, dpop });
+    return resourceRequest(this.#http, { accessToken, method, url, headers, body, dpop });
   }
 
   /** Validate a back-channel logout token (Back-Channel Logout 1.0 §2.6). */
