@@ -59,6 +59,7 @@ function clientCertificateTable(prefix: string): OptionsTable<ClientCertificateO
     },
     tlsServerCA: {
       env: `${prefix}TLS_SERVER_CA`,
+      envByRule: true,
       type: 'string',
       default: "Node's bundled roots",
       doc: "PEM certificates of the CAs of a private PKI, trusted (besides Node's roots) for the servers called with the client certificate.",
@@ -81,6 +82,7 @@ export function clientAuthFromEnv(
     options.tlsClientCertificate === undefined &&
     options.tlsClientKey === undefined;
   const fromEnv = (name: keyof ClientAuthOptions) => envValue(table[name], env) as never;
+  const tlsClientCertificate = noCredentials ? fromEnv('tlsClientCertificate') : options.tlsClientCertificate;
   return compact<ClientAuthOptions>({
     clientID: options.clientID ?? fromEnv('clientID'),
     clientSecret: noCredentials ? fromEnv('clientSecret') : options.clientSecret,
@@ -89,8 +91,10 @@ export function clientAuthFromEnv(
       : options.clientAssertionSigningKey,
     clientAssertionSigningAlg: options.clientAssertionSigningAlg ?? fromEnv('clientAssertionSigningAlg'),
     clientAuthMethod: options.clientAuthMethod ?? fromEnv('clientAuthMethod'),
-    tlsClientCertificate: noCredentials ? fromEnv('tlsClientCertificate') : options.tlsClientCertificate,
+    tlsClientCertificate,
     tlsClientKey: noCredentials ? fromEnv('tlsClientKey') : options.tlsClientKey,
-    tlsServerCA: options.tlsServerCA ?? fromEnv('tlsServerCA'),
+    // The servers' CA goes with a certificate: without one, the variable has nothing to apply to.
+    tlsServerCA:
+      options.tlsServerCA ?? (tlsClientCertificate === undefined ? undefined : fromEnv('tlsServerCA')),
   });
 }

@@ -141,7 +141,8 @@ export function validateClientCertificate(
     serverCA:
       tlsServerCA === undefined ? undefined : Object.freeze(serverCAOf(tlsServerCA, `${p}tlsServerCA`)),
     thumbprint: certificateThumbprint(leaf.raw),
-    selfSigned: leaf.checkIssued(leaf) && leaf.verify(leaf.publicKey),
+    // Not checkIssued(): it also wants keyCertSign, which a self-signed client certificate need not have.
+    selfSigned: leaf.issuer === leaf.subject && leaf.verify(leaf.publicKey),
     subject,
   });
 }

@@ -1,0 +1,106 @@
+/**
+ * An API protected by `bearer()` for the mTLS tests, and a client that calls it: over https with a
+ * server that asks for client certificates (the app terminates TLS itself), or over plain http as
+ * the backend of a proxy that forwards the certificate in a header.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer, request as httpsRequest } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { type BearerOptions, bearer, type LogDetails, type Logger } from '../../lib/index.js';
+import type { MtlsPki } from './mtls-idp.js';
+import type { TestCertificate } from './tls-certs.js';
+
+export interface LogLine {
+  readonly details: LogDetails;
+  readonly message: string;
+}
+
+export interface MtlsApi {
+  /** `https://localhost:<port>` or `http://127.0.0.1:<port>`. */
+  readonly url: string;
+  /** The `info` lines of bearer()'s logger: one per refusal. */
+  readonly lines: LogLine[];
+  close(): Promise<void>;
+}
+
+/** `GET /api/me` answers `req.auth`'s subject and `mtls`. */
+function app(options: BearerOptions, lines: LogLine[]) {
+  const logger: Logger = { warn() {}, info: (details, message) => lines.push({ details, message }) };
+  const api = express();
+  api.use('/api', bearer({ logger, ...options }));
+  api.get('/api/me', (req, res) => {
+    res.json({ sub: req.auth?.payload.sub, mtls: req.auth?.mtls ?? null });
+  });
+  return api;
+}
+
+async function listen(server: Server, origin: (port: number) => string, lines: LogLine[]): Promise<MtlsApi> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: origin((server.address() as AddressInfo).port),
+    lines,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** The app terminates TLS: an https server that asks for (and does not insist on) a client certificate. */
+export function startHttpsApi(pki: MtlsPki, options: BearerOptions): Promise<MtlsApi> {
+  const lines: LogLine[] = [];
+  const server = createHttpsServer(
+    { cert: pki.server.cert, key: pki.server.key, requestCert: true, rejectUnauthorized: false },
+    app(options, lines),
+  );
+  return listen(server as unknown as Server, (port) => `https://localhost:${port}`, lines);
+}
+
+/** Behind a TLS-terminating proxy: plain http, the certificate in a header. */
+export function startHttpApi(options: BearerOptions): Promise<MtlsApi> {
+  const lines: LogLine[] = [];
+  return listen(createHttpServer(app(options, lines)), (port) => `http://127.0.0.1:${port}`, lines);
+}
+
+export interface Answer {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: Record<string, unknown>;
+}
+
+/** One GET over https, with a client certificate or none, trusting the test CA. */
+export function httpsGet(
+  url: string,
+  {
+    ca,
+    certificate,
+    headers = {},
+  }: { ca: string; certificate?: TestCertificate; headers?: Record<string, string> },
+): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      url,
+      {
+        ca,
+        headers,
+        agent: false, // a connection per call: each call's certificate is its own
+        ...(certificate === undefined ? {} : { cert: certificate.cert, key: certificate.key }),
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          text += chunk;
+        });
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: JSON.parse(text || '{}') }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
