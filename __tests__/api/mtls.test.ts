@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import request from 'supertest';
 import { serviceAgent } from '../../lib/index.js';
 import { type Answer, httpsGet, type MtlsApi, startHttpApi, startHttpsApi } from '../helpers/mtls-api.js';
-import { MTLS_AUDIENCE, type MtlsIdp, startMtlsIdp } from '../helpers/mtls-idp.js';
+import { MTLS_AUDIENCE, type MtlsIdp, OPAQUE_AUDIENCE, startMtlsIdp } from '../helpers/mtls-idp.js';
 import type { TestCertificate } from '../helpers/tls-certs.js';
 
 let idp: MtlsIdp;
@@ -135,6 +135,56 @@ describe('the app terminates TLS: the certificate of the connection', () => {
       await call(token, idp.pki.client),
       'the token\'s "cnf.x5t#S256" is not a certificate thumbprint',
     );
+  });
+});
+
+describe('opaque tokens: introspection over mTLS, and the binding from its answer', () => {
+  test('introspection goes to the mTLS alias with the certificate; cnf.x5t#S256 of the answer is checked', async () => {
+    const agent = serviceAgent({
+      issuerBaseURL: idp.issuer,
+      clientID: 'tls-service',
+      tlsClientCertificate: idp.pki.client.cert,
+      tlsClientKey: idp.pki.client.key,
+      tlsServerCA: idp.pki.ca.cert,
+      resource: OPAQUE_AUDIENCE,
+    });
+    const opaque = (await agent.getToken()).access_token;
+    await agent.close();
+    expect(opaque.split('.')).toHaveLength(1);
+    const api = await startHttpsApi(idp.pki, {
+      issuerBaseURL: idp.issuer,
+      audience: OPAQUE_AUDIENCE,
+      mtls: true,
+      introspection: {
+        clientID: 'tls-service',
+        tlsClientCertificate: idp.pki.client.cert,
+        tlsClientKey: idp.pki.client.key,
+        tlsServerCA: idp.pki.ca.cert,
+      },
+    });
+    try {
+      const from = idp.calls.length;
+      const get = (certificate: TestCertificate) =>
+        httpsGet(`${api.url}/api/me`, {
+          ca: idp.pki.ca.cert,
+          certificate,
+          headers: { authorization: `Bearer ${opaque}` },
+        });
+      const answer = await get(idp.pki.client);
+      // A client-credentials token has no `sub`.
+      expect(answer.body).toEqual({ mtls: { 'x5t#S256': idp.pki.client.thumbprint } });
+      expect(idp.calls.slice(from).filter((call) => call.path === '/token/introspection')).toEqual([
+        {
+          server: 'mtls',
+          method: 'POST',
+          path: '/token/introspection',
+          certificate: 'CN=mtls-client,O=portcullis tests',
+        },
+      ]);
+      expectRefused(await get(idp.pki.stranger), 'the token is bound to another client certificate');
+    } finally {
+      await api.close();
+    }
   });
 });
 
@@ -280,6 +330,11 @@ describe('Envoy XFCC details', () => {
     const res = await call(`${xfcc(idp.pki.stranger)},${xfcc(idp.pki.client)}`);
     expectRefused(res, 'the client certificate could not be read');
     expect(api.lines.at(-1)!.message).toContain('SANITIZE_SET');
+  });
+
+  test('a Hash that is not a hex SHA-256 cannot be read', async () => {
+    expectRefused(await call('Hash=not-hex;Subject="CN=x"'), 'the client certificate could not be read');
+    expect(api.lines.at(-1)!.message).toContain('its Hash is not a hex SHA-256');
   });
 
   test('a Hash that is not the hash of the Cert is refused', async () => {

@@ -23,6 +23,8 @@ import { MemoryAdapter } from '../../demo-app/memory-adapter.js';
 import { createCA, LOOPBACK_HOSTS, selfSigned, type TestCA, type TestCertificate } from './tls-certs.js';
 
 export const MTLS_AUDIENCE = 'https://api.mtls.example.test';
+/** A resource whose access tokens are opaque (checked by introspection). */
+export const OPAQUE_AUDIENCE = 'https://opaque.mtls.example.test';
 /** The subject DN oidc-provider matches `tls_client_auth` clients against. */
 const CLIENT_SUBJECT = 'CN=mtls-client,O=portcullis tests';
 
@@ -197,13 +199,21 @@ export async function startMtlsIdp(pki: MtlsPki = makePki()): Promise<MtlsIdp> {
         defaultResource: (ctx: KoaContextWithOIDC) =>
           ctx.oidc.client?.grantTypeAllowed('client_credentials') ? MTLS_AUDIENCE : undefined,
         useGrantedResource: async () => true,
-        getResourceServerInfo: async () => ({
-          scope: 'orders:read',
-          audience: MTLS_AUDIENCE,
-          accessTokenTTL: 600,
-          accessTokenFormat: 'jwt',
-          jwt: { sign: { alg: 'ES256' } },
-        }),
+        getResourceServerInfo: async (_ctx: KoaContextWithOIDC, resource: string) =>
+          resource === OPAQUE_AUDIENCE
+            ? {
+                scope: 'orders:read',
+                audience: OPAQUE_AUDIENCE,
+                accessTokenTTL: 600,
+                accessTokenFormat: 'opaque',
+              }
+            : {
+                scope: 'orders:read',
+                audience: MTLS_AUDIENCE,
+                accessTokenTTL: 600,
+                accessTokenFormat: 'jwt',
+                jwt: { sign: { alg: 'ES256' } },
+              },
       },
     },
     jwks: { keys: [signingKey] },
