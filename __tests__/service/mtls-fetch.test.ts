@@ -52,7 +52,8 @@ function echo(req: IncomingMessage, res: ServerResponse): void {
         authorization: req.headers.authorization ?? null,
         contentType: req.headers['content-type'] ?? null,
         body,
-        certificate: (req.socket as Partial<TLSSocket>).getPeerX509Certificate?.()?.subject.split('\n')[0] ?? null,
+        certificate:
+          (req.socket as Partial<TLSSocket>).getPeerX509Certificate?.()?.subject.split('\n')[0] ?? null,
       }),
     );
   });
@@ -98,9 +99,15 @@ describe('the certificate fetch', () => {
 
   test('redirects: followed as fetch does (303 becomes a GET, 307 sends the body again)', async () => {
     const target = encodeURIComponent(`${origin(one)}/landed`);
-    const seeOther = await certFetch(`${origin(one)}/r?status=303&to=${target}`, { method: 'POST', body: 'x' });
+    const seeOther = await certFetch(`${origin(one)}/r?status=303&to=${target}`, {
+      method: 'POST',
+      body: 'x',
+    });
     expect(await seeOther.json()).toMatchObject({ method: 'GET', path: '/landed', body: '' });
-    const temporary = await certFetch(`${origin(one)}/r?status=307&to=${target}`, { method: 'POST', body: 'x' });
+    const temporary = await certFetch(`${origin(one)}/r?status=307&to=${target}`, {
+      method: 'POST',
+      body: 'x',
+    });
     expect(await temporary.json()).toMatchObject({ method: 'POST', path: '/landed', body: 'x' });
   });
 
@@ -118,7 +125,9 @@ describe('the certificate fetch', () => {
     const to = encodeURIComponent(`${origin(one)}/landed`);
     const manual = await certFetch(`${origin(one)}/r?to=${to}`, { redirect: 'manual' });
     expect(manual.status).toBe(302);
-    await expect(certFetch(`${origin(one)}/r?to=${to}`, { redirect: 'error' })).rejects.toThrow('fetch failed');
+    await expect(certFetch(`${origin(one)}/r?to=${to}`, { redirect: 'error' })).rejects.toThrow(
+      'fetch failed',
+    );
     await expect(certFetch(`${origin(one)}/loop`)).rejects.toMatchObject({
       message: 'fetch failed',
       cause: { message: 'redirect count exceeded' },
@@ -127,7 +136,9 @@ describe('the certificate fetch', () => {
 
   test('an abort (a timeout) rejects with its reason; a refused connection is "fetch failed"', async () => {
     const started = Date.now();
-    await expect(certFetch(`${origin(one)}/hang`, { signal: AbortSignal.timeout(100) })).rejects.toMatchObject({
+    await expect(
+      certFetch(`${origin(one)}/hang`, { signal: AbortSignal.timeout(100) }),
+    ).rejects.toMatchObject({
       name: 'TimeoutError',
     });
     expect(Date.now() - started).toBeLessThan(2000);
@@ -153,7 +164,10 @@ describe('the certificate fetch', () => {
       httpTimeout: 150,
       retries: 0,
     });
-    await expect(agentWithCert.getToken()).rejects.toMatchObject({ code: 'ERR_IDP_UNAVAILABLE', status: 503 });
+    await expect(agentWithCert.getToken()).rejects.toMatchObject({
+      code: 'ERR_IDP_UNAVAILABLE',
+      status: 503,
+    });
     await agentWithCert.close();
   });
 });

@@ -32,11 +32,24 @@ function boundThumbprint(auth: AuthResult): string | null | undefined {
   return typeof x5t === 'string' && /^[A-Za-z0-9_-]{43}$/.test(x5t) ? x5t : null;
 }
 
+/**
+ * A connection's certificate, by socket: the requests of a kept-alive connection pay for its
+ * thumbprint once. Only a certificate seen is kept, never its absence. Were a peer to renegotiate to
+ * another certificate, the one it proved first would still count: a key it holds all the same.
+ */
+const CONNECTION_CERTIFICATES = new WeakMap<object, ForwardedThumbprint>();
+
 /** The client certificate of the TLS connection (an https server with `requestCert: true`). */
 function connectionThumbprint(req: IncomingMessage): ForwardedThumbprint | undefined {
   const socket = req.socket as Partial<TLSSocket> | null;
-  const certificate = socket?.getPeerX509Certificate?.();
-  return certificate === undefined ? undefined : { thumbprint: certificateThumbprint(certificate.raw) };
+  if (socket === null || typeof socket.getPeerX509Certificate !== 'function') return undefined;
+  const known = CONNECTION_CERTIFICATES.get(socket);
+  if (known !== undefined) return known;
+  const certificate = socket.getPeerX509Certificate();
+  if (certificate === undefined) return undefined;
+  const found = Object.freeze({ thumbprint: certificateThumbprint(certificate.raw) });
+  CONNECTION_CERTIFICATES.set(socket, found);
+  return found;
 }
 
 /** The certificate in the trusted header; a header sent twice is no certificate anyone can vouch for. */

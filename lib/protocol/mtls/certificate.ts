@@ -2,11 +2,11 @@
  * X.509 certificates as RFC 8705 uses them: the `x5t#S256` thumbprint (the base64url SHA-256 of the
  * certificate's DER) that binds a token to a certificate, and the DER of a certificate written as PEM.
  */
-import { createHash, X509Certificate } from 'node:crypto';
+import { hash, X509Certificate } from 'node:crypto';
 
 /** RFC 8705 §3.1: `x5t#S256`, the base64url-encoded SHA-256 of the certificate's DER. */
 export function certificateThumbprint(der: Uint8Array): string {
-  return createHash('sha256').update(der).digest('base64url');
+  return hash('sha256', der, 'base64url');
 }
 
 const PEM_BLOCK = /-----BEGIN CERTIFICATE-----([^-]*)-----END CERTIFICATE-----/g;
