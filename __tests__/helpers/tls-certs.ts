@@ -133,8 +133,9 @@ function certificate(
     extensions.push(extension('2.5.29.37', seq(oid('1.3.6.1.5.5.7.3.1'), oid('1.3.6.1.5.5.7.3.2'))));
   }
   if (options.hosts !== undefined) extensions.push(extension('2.5.29.17', subjectAltNames(options.hosts)));
+  // Positive, and minimal as DER wants it: the first byte neither 0 nor with its top bit set.
   const serial = randomBytes(16);
-  serial[0]! &= 0x7f;
+  serial[0] = (serial[0]! & 0x7f) | 0x40;
   const tbs = seq(
     explicit(0, integer(Buffer.from([2]))),
     integer(serial),
