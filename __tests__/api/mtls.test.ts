@@ -346,7 +346,7 @@ describe('Envoy XFCC details', () => {
 });
 
 describe('a named header of its own format', () => {
-  test('{ name, format: "pem" }: raw PEM with its newlines as spaces (Apache, HAProxy)', async () => {
+  test('{ name, format: "pem" }: raw PEM with its newlines as spaces, or bare base64 DER (HAProxy)', async () => {
     const api = await startHttpApi(
       options({ mtls: { trustedHeader: { name: 'X-Client-Cert', format: 'pem' } } }),
     );
@@ -356,6 +356,11 @@ describe('a named header of its own format', () => {
         .set('authorization', `Bearer ${bound}`)
         .set('x-client-cert', idp.pki.client.cert.replace(/\n/g, ' '));
       expect(res.status).toBe(200);
+      const der = await request(api.url)
+        .get('/api/me')
+        .set('authorization', `Bearer ${bound}`)
+        .set('x-client-cert', idp.pki.client.der.toString('base64'));
+      expect(der.body.mtls).toEqual({ 'x5t#S256': idp.pki.client.thumbprint });
     } finally {
       await api.close();
     }

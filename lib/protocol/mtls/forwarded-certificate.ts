@@ -4,7 +4,8 @@
  *
  * - `pem`: a PEM certificate, URL-encoded or not (nginx's `$ssl_client_escaped_cert`, AWS ALB's
  *   `X-Amzn-Mtls-Clientcert`, CloudFront's `CloudFront-Viewer-Cert-Pem`); the first certificate of a
- *   chain is the client's. URL-decoding never turns `+` into a space: ALB leaves `+` as it is.
+ *   chain is the client's. URL-decoding never turns `+` into a space: ALB leaves `+` as it is. Its
+ *   base64 DER without the BEGIN and END lines is read too (HAProxy's `%[ssl_c_der,base64]`).
  * - `xfcc`: Envoy's `x-forwarded-client-cert`, `By=…;Hash=<hex SHA-256 of the DER>;Cert="<URL-encoded
  *   PEM>";…`. Exactly one element is accepted: several mean the header went through proxies that
  *   append (APPEND_FORWARD), and which element is the client's is a guess this code does not make.
@@ -19,6 +20,8 @@ export type ForwardedCertificateFormat = 'pem' | 'xfcc';
 export type ForwardedThumbprint =
   | { readonly thumbprint: string; readonly problem?: undefined }
   | { readonly thumbprint?: undefined; readonly problem: string };
+
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
 /** The largest header value read: a certificate chain is a few KB. */
 const MAX_LENGTH = 32 * 1024;
@@ -36,11 +39,12 @@ function urlDecoded(value: string): string | undefined {
   }
 }
 
-/** The first certificate of a (possibly URL-encoded) PEM text. */
+/** The first certificate of a (possibly URL-encoded) PEM text, or a certificate's base64 DER. */
 function pemThumbprint(value: string): ForwardedThumbprint {
   const text = urlDecoded(value);
   if (text === undefined) return problem('it is not valid URL-encoding');
-  const der = pemCertificates(text)[0];
+  const bare = text.replace(/\s+/g, '');
+  const der = pemCertificates(text)[0] ?? (BASE64.test(bare) ? Buffer.from(bare, 'base64') : undefined);
   if (der === undefined) return problem('it holds no PEM certificate');
   if (readCertificate(der) === undefined) return problem('its PEM block is not an X.509 certificate');
   return { thumbprint: certificateThumbprint(der) };
