@@ -15,17 +15,18 @@ export interface TrustedCertificateHeader {
   format: ForwardedCertificateFormat;
 }
 
+/** The proxies `trustedHeader` names by a word. */
+export type CertificateProxy = 'nginx' | 'envoy' | 'alb';
+
 /** The proxies named by a word, and the header each is configured to set. */
-export const CERTIFICATE_PROXIES = {
+const CERTIFICATE_PROXIES = {
   /** `proxy_set_header X-SSL-Client-Cert $ssl_client_escaped_cert;` */
   nginx: { name: 'x-ssl-client-cert', format: 'pem' },
   /** `forward_client_cert_details: SANITIZE_SET` with `set_current_client_cert_details: { cert: true }` */
   envoy: { name: 'x-forwarded-client-cert', format: 'xfcc' },
   /** mTLS passthrough mode (verify mode sends the leaf as `x-amzn-mtls-clientcert-leaf`). */
   alb: { name: 'x-amzn-mtls-clientcert', format: 'pem' },
-} as const satisfies Record<string, TrustedCertificateHeader>;
-
-export type CertificateProxy = keyof typeof CERTIFICATE_PROXIES;
+} as const satisfies Record<CertificateProxy, TrustedCertificateHeader>;
 
 /** Certificate-bound access tokens (RFC 8705 §3) at this API. */
 export interface BearerMtlsOptions {

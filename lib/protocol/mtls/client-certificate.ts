@@ -11,8 +11,8 @@ import { createPrivateKey, KeyObject, X509Certificate } from 'node:crypto';
 import { certificateThumbprint, pemCertificates, readCertificate } from './certificate.js';
 
 /** The two methods of RFC 8705 §2. */
-export const TLS_METHODS = ['tls_client_auth', 'self_signed_tls_client_auth'] as const;
-export type TlsClientAuthMethod = (typeof TLS_METHODS)[number];
+export type TlsClientAuthMethod = 'tls_client_auth' | 'self_signed_tls_client_auth';
+export const TLS_METHODS: readonly TlsClientAuthMethod[] = ['tls_client_auth', 'self_signed_tls_client_auth'];
 
 export function isTlsMethod(method: string): method is TlsClientAuthMethod {
   return (TLS_METHODS as readonly string[]).includes(method);
