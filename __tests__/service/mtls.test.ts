@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import axios from 'axios';
 import * as jose from 'jose';
 import { memoryTokenCache, type ServiceAgentOptions, serviceAgent } from '../../lib/index.js';
+import { validateClientCertificate } from '../../lib/protocol/mtls/client-certificate.js';
+import { certificateAgent, httpsFetch } from '../../lib/protocol/mtls/https-fetch.js';
 import { httpsGet, type MtlsApi, startHttpsApi } from '../helpers/mtls-api.js';
 import { MTLS_AUDIENCE, type MtlsIdp, startMtlsIdp } from '../helpers/mtls-idp.js';
 import type { TestCertificate } from '../helpers/tls-certs.js';
@@ -69,6 +71,30 @@ describe('serviceAgent() with a TLS client certificate', () => {
     const token = await agent.getToken();
     expect(jose.decodeJwt(token.access_token).cnf).toEqual({ 'x5t#S256': selfSigned.thumbprint });
     await agent.close();
+  });
+
+  test("tls_client_auth with the app's own fetch presenting the certificate: the aliases are used all the same", async () => {
+    const own = validateClientCertificate(
+      {
+        tlsClientCertificate: idp.pki.client.cert,
+        tlsClientKey: idp.pki.client.key,
+        tlsServerCA: idp.pki.ca.cert,
+      },
+      { p: '', orEnv: () => '', customFetch: false },
+    )!;
+    const dispatcher = certificateAgent(own); // as an app's undici Agent with connect: { cert, key } would
+    const from = idp.calls.length;
+    const agent = serviceAgent({
+      issuerBaseURL: idp.issuer,
+      clientID: 'tls-service',
+      clientAuthMethod: 'tls_client_auth',
+      fetch: httpsFetch(dispatcher),
+    });
+    const token = await agent.getToken();
+    expect(jose.decodeJwt(token.access_token).cnf).toEqual({ 'x5t#S256': idp.pki.client.thumbprint });
+    expect(tokenCalls(from)).toEqual([{ server: 'mtls', certificate: 'CN=mtls-client,O=portcullis tests' }]);
+    await agent.close();
+    dispatcher.destroy();
   });
 
   test('a certificate the IdP does not know: invalid_client, saying what to check', async () => {

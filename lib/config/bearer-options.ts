@@ -282,7 +282,11 @@ export const BEARER_OPTIONS = {
     doc: 'Validate opaque (non-JWT) tokens at the IdP (RFC 7662); `true` reads the client from `API_CLIENT_ID` and the like.',
     fields: INTROSPECTION_OPTIONS,
   },
-  fetch: { type: 'FetchLike', default: 'globalThis.fetch', doc: 'The `fetch` used to reach the IdP.' },
+  fetch: {
+    type: 'FetchLike',
+    default: 'globalThis.fetch',
+    doc: 'The `fetch` used to reach the IdP. Not with `introspection.tlsClientCertificate`.',
+  },
   httpTimeout: {
     env: 'API_HTTP_TIMEOUT',
     envKind: 'number',

@@ -174,7 +174,7 @@ export interface BearerOptions {
   cacheMaxAge?: number | undefined;
   /** Validate opaque (non-JWT) tokens at the IdP's introspection endpoint; `true` reads CLIENT_ID etc. */
   introspection?: boolean | IntrospectionOptions | undefined;
-  /** The fetch used to reach the IdP (proxies, custom CAs). @default globalThis.fetch */
+  /** The fetch used to reach the IdP (proxies, custom CAs). Not with `introspection.tlsClientCertificate`. @default globalThis.fetch */
   fetch?: FetchLike | undefined;
   /** [API_HTTP_TIMEOUT] Milliseconds before a call to the IdP is abandoned. @default 5000 */
   httpTimeout?: number | undefined;
