@@ -7,9 +7,10 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer, request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll } from '@jest/globals';
 import express from 'express';
 import { type BearerOptions, bearer, type LogDetails, type Logger } from '../../lib/index.js';
-import type { MtlsPki } from './mtls-idp.js';
+import { MTLS_AUDIENCE, type MtlsIdp, type MtlsPki, startMtlsIdp } from './mtls-idp.js';
 import type { TestCertificate } from './tls-certs.js';
 
 export interface LogLine {
@@ -103,4 +104,29 @@ export function httpsGet(
     req.on('error', reject);
     req.end();
   });
+}
+
+/**
+ * For a suite: the mTLS IdP, and an https API that takes its certificate-bound tokens
+ * (`bearer({ mtls: true })`), started before its tests and closed after them.
+ */
+export function useMtlsIdpAndApi(): { readonly idp: MtlsIdp; readonly api: MtlsApi } {
+  let idp: MtlsIdp | undefined;
+  let api: MtlsApi | undefined;
+  beforeAll(async () => {
+    idp = await startMtlsIdp();
+    api = await startHttpsApi(idp.pki, { issuerBaseURL: idp.issuer, audience: MTLS_AUDIENCE, mtls: true });
+  });
+  afterAll(async () => {
+    await api?.close();
+    await idp?.close();
+  });
+  return {
+    get idp() {
+      return idp!;
+    },
+    get api() {
+      return api!;
+    },
+  };
 }

@@ -20,6 +20,7 @@ import type { TLSSocket } from 'node:tls';
 import * as jose from 'jose';
 import Provider, { type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { MemoryAdapter } from '../../demo-app/memory-adapter.js';
+import { testProviderDefaults } from './provider-defaults.js';
 import { createCA, LOOPBACK_HOSTS, selfSigned, type TestCA, type TestCertificate } from './tls-certs.js';
 
 export const MTLS_AUDIENCE = 'https://api.mtls.example.test';
@@ -230,15 +231,7 @@ export async function startMtlsIdp(pki: MtlsPki = makePki()): Promise<MtlsIdp> {
       await grant.save();
       return grant;
     },
-    // The self-signed clients' key set is on loopback: oidc-provider's SSRF guard (its dispatcher) is dropped.
-    fetch: (url: string | URL | Request, options?: RequestInit) => {
-      const { dispatcher: _ssrfGuard, ...rest } = (options ?? {}) as RequestInit & { dispatcher?: unknown };
-      return globalThis.fetch(url, rest);
-    },
-    renderError: async (ctx, out) => {
-      ctx.type = 'json';
-      ctx.body = out;
-    },
+    ...testProviderDefaults, // the self-signed clients' key set is on loopback
   };
   const provider = new Provider(issuer, configuration);
   provider.Client.prototype.redirectUriAllowed = (value: string) => redirectUris.has(value);

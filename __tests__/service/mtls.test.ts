@@ -5,26 +5,21 @@
  * the binding.
  */
 import { X509Certificate } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { beforeAll, describe, expect, test } from '@jest/globals';
 import axios from 'axios';
 import * as jose from 'jose';
 import { memoryTokenCache, type ServiceAgentOptions, serviceAgent } from '../../lib/index.js';
 import { validateClientCertificate } from '../../lib/protocol/mtls/client-certificate.js';
 import { certificateAgent, httpsFetch } from '../../lib/protocol/mtls/https-fetch.js';
-import { httpsGet, type MtlsApi, startHttpsApi } from '../helpers/mtls-api.js';
-import { MTLS_AUDIENCE, type MtlsIdp, startMtlsIdp } from '../helpers/mtls-idp.js';
+import { httpsGet, type MtlsApi, useMtlsIdpAndApi } from '../helpers/mtls-api.js';
+import type { MtlsIdp } from '../helpers/mtls-idp.js';
 import type { TestCertificate } from '../helpers/tls-certs.js';
 
+const suite = useMtlsIdpAndApi();
 let idp: MtlsIdp;
 let api: MtlsApi;
-
-beforeAll(async () => {
-  idp = await startMtlsIdp();
-  api = await startHttpsApi(idp.pki, { issuerBaseURL: idp.issuer, audience: MTLS_AUDIENCE, mtls: true });
-});
-afterAll(async () => {
-  await api.close();
-  await idp.close();
+beforeAll(() => {
+  ({ idp, api } = suite);
 });
 
 function options(certificate: TestCertificate, extra: ServiceAgentOptions = {}): ServiceAgentOptions {

@@ -7,21 +7,16 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import * as jose from 'jose';
 import type { AuthOptions } from '../../lib/index.js';
-import { type MtlsApi, startHttpsApi } from '../helpers/mtls-api.js';
-import { MTLS_AUDIENCE, type MtlsIdp, startMtlsIdp } from '../helpers/mtls-idp.js';
+import { type MtlsApi, useMtlsIdpAndApi } from '../helpers/mtls-api.js';
+import { MTLS_AUDIENCE, type MtlsIdp } from '../helpers/mtls-idp.js';
 import type { TestCertificate } from '../helpers/tls-certs.js';
 import { loginAs, type SigninApp, startAuthApp, TestBrowser } from './harness.js';
 
+const suite = useMtlsIdpAndApi();
 let idp: MtlsIdp;
 let api: MtlsApi;
-
-beforeAll(async () => {
-  idp = await startMtlsIdp();
-  api = await startHttpsApi(idp.pki, { issuerBaseURL: idp.issuer, audience: MTLS_AUDIENCE, mtls: true });
-});
-afterAll(async () => {
-  await api.close();
-  await idp.close();
+beforeAll(() => {
+  ({ idp, api } = suite);
 });
 
 function startMtlsApp(clientID: string, certificate: TestCertificate, extra: Partial<AuthOptions> = {}) {
