@@ -16,10 +16,15 @@ import { rootCertificates } from 'node:tls';
 import type { FetchLike } from '../http.js';
 import type { ClientCertificate } from './client-certificate.js';
 
-/** The Agent of a client certificate: its connections are kept alive, and never keep the process alive. */
+/**
+ * The Agent of a client certificate: its connections are kept alive, as Node's global Agent keeps them
+ * (idle ones closed after 5 s, and never keeping the process alive), so that an Agent no longer used, a
+ * provider `resolveProvider` dropped, leaves no connection behind for long.
+ */
 export function certificateAgent(certificate: ClientCertificate): Agent {
   return new Agent({
     keepAlive: true,
+    timeout: 5000,
     cert: certificate.chain,
     // PEM: Node's TLS options type takes no KeyObject.
     key: certificate.key.export({ type: 'pkcs8', format: 'pem' }),
