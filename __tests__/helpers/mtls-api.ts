@@ -7,9 +7,9 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer, request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll } from '@jest/globals';
+import { afterAll, beforeAll, expect } from '@jest/globals';
 import express from 'express';
-import { type BearerOptions, bearer, type LogDetails, type Logger } from '../../lib/index.js';
+import { type BearerOptions, bearer, type LogDetails, type Logger, serviceAgent } from '../../lib/index.js';
 import { MTLS_AUDIENCE, type MtlsIdp, type MtlsPki, startMtlsIdp } from './mtls-idp.js';
 import type { TestCertificate } from './tls-certs.js';
 
@@ -129,4 +129,60 @@ export function useMtlsIdpAndApi(): { readonly idp: MtlsIdp; readonly api: MtlsA
       return api!;
     },
   };
+}
+
+/** An access token of `clientID` at the mTLS IdP, asked for with `idp.pki.client`'s certificate. */
+export async function tokenOf(
+  idp: MtlsIdp,
+  clientID: string,
+  extra: { resource?: string } = {},
+): Promise<string> {
+  const agent = serviceAgent({
+    issuerBaseURL: idp.issuer,
+    clientID,
+    tlsClientCertificate: idp.pki.client.cert,
+    tlsClientKey: idp.pki.client.key,
+    tlsServerCA: idp.pki.ca.cert,
+    ...extra,
+  });
+  try {
+    return (await agent.getToken()).access_token;
+  } finally {
+    await agent.close();
+  }
+}
+
+/** The API suites' IdP and tokens (live bindings: set by {@link useMtlsTokens} before the suite's tests). */
+export let idp: MtlsIdp;
+/** A token bound to `idp.pki.client`. */
+export let bound: string;
+/** A token that is not certificate-bound. */
+export let unbound: string;
+
+/** For an API suite: start the mTLS IdP and get `bound` and `unbound` before its tests; close it after. */
+export function useMtlsTokens(): void {
+  beforeAll(async () => {
+    idp = await startMtlsIdp();
+    [bound, unbound] = await Promise.all([tokenOf(idp, 'tls-service'), tokenOf(idp, 'tls-service-unbound')]);
+  });
+  afterAll(() => idp.close());
+}
+
+/** bearer()'s options for the mTLS IdP's API. */
+export const options = (extra: Partial<BearerOptions> = {}): BearerOptions => ({
+  issuerBaseURL: idp.issuer,
+  audience: MTLS_AUDIENCE,
+  ...extra,
+});
+
+/** A `401 invalid_token` with `description`, in the body and the RFC 6750 challenge. */
+export function expectRefused(
+  answer: Pick<Answer, 'status' | 'headers' | 'body'>,
+  description: string,
+): void {
+  expect(answer.status).toBe(401);
+  expect(answer.body).toEqual({ error: 'invalid_token', error_description: description });
+  expect(answer.headers['www-authenticate']).toBe(
+    `Bearer realm="api", error="invalid_token", error_description="${description.replace(/"/g, '\\"')}"`,
+  );
 }
