@@ -2,7 +2,8 @@
  * A real OpenID Provider for tests: oidc-provider started in-process on 127.0.0.1 on a free port.
  * No mocks: the code under test does discovery, token requests and JWKS fetches over loopback HTTP.
  *
- * Clients: `web` (client_secret_basic), `web-no-refresh` (no refresh tokens), `web-post` (client_secret_post), `web-jwt` (private_key_jwt),
+ * Clients: `web` (client_secret_basic), `web-no-refresh` (no refresh tokens), `web-post` (client_secret_post,
+ * with the client key for request objects), `web-jwt` (private_key_jwt),
  * `service` (client_credentials, basic) and `service-jwt` (client_credentials, private_key_jwt).
  * Users: any login works (devInteractions); `alice` may get orders:read and orders:write,
  * everyone else orders:read only. Consent is granted automatically.
@@ -36,6 +37,13 @@ export interface IdpSettings {
   userScopes: (accountId: string) => string[];
   /** Advertise and enforce require_pushed_authorization_requests (RFC 9126). Read at start-up. */
   requirePar: boolean;
+  /**
+   * Request objects (JAR, RFC 9101): accepted (`true`), or required of every client (`'required'`:
+   * `require_signed_request_object` in the metadata). Read at start-up.
+   */
+  requestObjects?: boolean | 'required';
+  /** JWT-secured authorization responses (JARM): `response_mode` jwt, query.jwt, form_post.jwt. Read at start-up. */
+  jwtResponseModes?: boolean;
   /** The `web` client's backchannel_logout_uri (with sid required). Read at start-up. */
   backchannelLogoutUri?: string;
   /**
@@ -56,6 +64,8 @@ export interface IdpSettings {
    * issued with an access token, as Okta and oidc-provider's default do. Read at start-up.
    */
   conformIdTokenClaims?: boolean;
+  /** Token revocation (RFC 7009) with a revocation_endpoint in the metadata; on by default. Read at start-up. */
+  revocation?: boolean;
   /** Demand a server-provided DPoP nonce (RFC 9449 §8) on token requests. Read per request. */
   dpopNonce: boolean;
   /**
@@ -235,6 +245,8 @@ export async function startIdp(overrides: Partial<IdpSettings> = {}): Promise<Te
         webClient('web-post', {
           client_secret: WEB_SECRET,
           token_endpoint_auth_method: 'client_secret_post',
+          // The client's key, for request objects (JAR) from a client that authenticates with a secret.
+          jwks_uri: clientJwksUri,
         }),
         webClient('web-jwt', {
           token_endpoint_auth_method: 'private_key_jwt',
@@ -301,7 +313,12 @@ export async function startIdp(overrides: Partial<IdpSettings> = {}): Promise<Te
           requirePushedAuthorizationRequests: settings.requirePar,
         },
         backchannelLogout: { enabled: true },
-        revocation: { enabled: true },
+        revocation: { enabled: settings.revocation ?? true },
+        requestObjects: {
+          enabled: settings.requestObjects !== undefined && settings.requestObjects !== false,
+          requireSignedRequestObject: settings.requestObjects === 'required',
+        },
+        jwtResponseModes: { enabled: settings.jwtResponseModes === true },
         // DPoP (RFC 9449): tokens are bound when the client sends a proof; nonces on demand.
         dPoP: {
           enabled: settings.dpop,

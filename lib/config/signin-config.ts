@@ -10,6 +10,7 @@
 import { DEFAULT_HTTP_TIMEOUT, type FetchLike } from '../protocol/http.js';
 import { checkAllowedTenants } from '../protocol/issuer-template.js';
 import { type Logger, validateLogger } from '../protocol/logger.js';
+import type { SigninEvent } from '../protocol/observability/events.js';
 import type { RefreshLock } from '../signin/refresh.js';
 import { clientAuthFromEnv } from './client-auth-options.js';
 import { checkKnownOptions, envValue, readEnv, warnWeakenedChecks } from './option-spec.js';
@@ -257,10 +258,13 @@ export function signinConfig(input: AuthOptions = {}, env: Env = process.env): S
       'pushedAuthorizationRequests',
       false,
     ),
+    requestObject: optionalBoolean(options.requestObject, 'requestObject', false),
     dpop: optionalBoolean(options.dpop, 'dpop', false),
     idTokenSigningAlg,
     mergeUserInfo: optionalBoolean(options.mergeUserInfo, 'mergeUserInfo', false),
     idpLogout: optionalBoolean(options.idpLogout, 'idpLogout', false),
+    revokeOnLogout: optionalBoolean(options.revokeOnLogout, 'revokeOnLogout', false),
+    attemptSilentLogin: optionalBoolean(options.attemptSilentLogin, 'attemptSilentLogin', false),
     allowedTenants: checkAllowedTenants(options.allowedTenants, 'allowedTenants'),
     allowInsecureHttp,
     customFetch: options.fetch !== undefined,
@@ -290,6 +294,7 @@ export function signinConfig(input: AuthOptions = {}, env: Env = process.env): S
       options.afterCallback,
       'afterCallback',
     ),
+    onEvent: optionalFunction<(event: SigninEvent) => void>(options.onEvent, 'onEvent'),
     logger,
     providers: checkProviders(options, input, defaults),
   };

@@ -7,7 +7,14 @@
 import type { ClientAuthMethod } from './client-auth.js';
 
 /** The IdP's endpoints portcullis calls. */
-export type IdpEndpoint = 'discovery' | 'jwks' | 'token' | 'par' | 'userinfo' | 'introspection';
+export type IdpEndpoint =
+  | 'discovery'
+  | 'jwks'
+  | 'token'
+  | 'par'
+  | 'userinfo'
+  | 'introspection'
+  | 'revocation';
 
 /** The grant a token request used: `invalid_grant` and `unauthorized_client` mean different things. */
 export type IdpGrant = 'authorization_code' | 'refresh_token' | 'client_credentials' | 'token_exchange';
@@ -34,6 +41,10 @@ const ENDPOINTS: Readonly<Record<IdpEndpoint, { readonly name: string; readonly 
   introspection: {
     name: 'the introspection endpoint',
     source: 'the introspection_endpoint of the IdP\'s discovery document (or "introspection.endpoint")',
+  },
+  revocation: {
+    name: 'the revocation endpoint',
+    source: "the revocation_endpoint of the IdP's discovery document",
   },
 };
 
@@ -109,6 +120,8 @@ export function oauthErrorAdvice(
       return 'the IdP refused the access token (expired or revoked): refresh it or sign in again';
     case 'insufficient_scope':
       return 'the access token lacks the scope this endpoint needs (openid for userinfo)';
+    case 'unsupported_token_type':
+      return 'the IdP does not revoke this type of token (RFC 7009 §2.2.1): it stays valid until it expires';
     case 'invalid_dpop_proof':
       return "the IdP refused the DPoP proof: check this server's clock and the DPoP key";
     default:

@@ -21,8 +21,13 @@ import {
 } from './id-token.js';
 import { type IdpCall, type IdpEndpoint, idpError } from './idp-error.js';
 import type { AllowedTenants } from './issuer-template.js';
+import { checkJwtResponseMode, validateJarmResponse } from './jarm.js';
 import { type LogoutTokenClaims, validateLogoutToken } from './logout-token.js';
 import { type AliasedEndpoint, clientTransport, endpointUrl, mtlsClient } from './mtls/client-transport.js';
+import type { Emit } from './observability/emitter.js';
+import type { IdpEvent } from './observability/events.js';
+import { tracedFetch } from './observability/spans.js';
+import { tokenRequest } from './observability/token-events.js';
 import {
   authResponseError,
   type IssuerOwner,
@@ -30,6 +35,7 @@ import {
   refusedIdTokenIssuer,
   tokenEndpointError,
 } from './oidc-errors.js';
+import { type RequestObjectSettings, type RequestObjects, requestObjects } from './request-object.js';
 import { resourceRequest } from './resource-request.js';
 import { callbackTenantMetadata, responseTenantMetadata, tenantMetadata } from './tenant-metadata.js';
 
@@ -44,6 +50,10 @@ export interface OidcClientOptions {
   allowedTenants?: AllowedTenants | undefined;
   /** DPoP handles shared by several clients (one `auth()`'s providers); a ring of its own by default. */
   dpopKeys?: DpopKeyRing | undefined;
+  /** JAR (RFC 9101): when to sign the authorization request, and with which key. Never, by default. */
+  requestObject?: RequestObjectSettings | undefined;
+  /** Told of discovery and token requests (`idp.…` events). */
+  emit?: Emit<IdpEvent> | undefined;
 }
 
 export interface ValidatedTokens {
@@ -65,17 +75,25 @@ export interface ExpectedCallback {
 
 export class OidcClient {
   readonly #options: OidcClientOptions;
+  /** The HTTP settings of calls to the IdP: each is an HTTP client span when OpenTelemetry is there. */
+  readonly #http: HttpSettings;
   readonly #discovery: Discovery;
   readonly #clientAuth: () => Promise<oauth.ClientAuth>;
-  /** The settings every call goes with: with a TLS client certificate (RFC 8705), presenting it. */
-  readonly #http: HttpSettings;
+  readonly #requestObjects: RequestObjects;
+  /** The IdP's keys for JWT responses (JARM), kept by oauth4webapi between callbacks. */
+  readonly #jarmKeys: oauth.JWKSCacheInput = {};
   #keys: { uri: string; set: KeySet } | undefined;
 
   constructor(options: OidcClientOptions) {
     this.#options = options;
-    this.#http = clientTransport(options.http, options.client).http;
-    this.#discovery = createDiscovery({ issuer: options.issuer, http: this.#http });
+    // With a TLS client certificate (RFC 8705), every call presents it.
+    const { http } = clientTransport(options.http, options.client);
+    this.#http = { ...http, fetch: tracedFetch(http.fetch) };
+    this.#discovery = createDiscovery({ issuer: options.issuer, http: this.#http, emit: options.emit });
     this.#clientAuth = createClientAuth(options.client);
+    this.#requestObjects = requestObjects(
+      options.requestObject ?? { always: false, key: undefined, keyOption: 'clientAssertionSigningKey' },
+    );
     this.dpopKeys = options.dpopKeys ?? new DpopKeyRing({ [oauth.clockSkew]: 0 });
   }
 
@@ -127,6 +145,7 @@ export class OidcClient {
    * The authorization endpoint URL for these parameters (OpenID Connect Core §3.1.2.1). With
    * `pushed` (or when the IdP requires it) the parameters are first pushed to the IdP (RFC 9126) and
    * the URL carries only `client_id` and the `request_uri`, so nothing of the request shows in the browser.
+   * With JAR (RFC 9101) the parameters travel as one signed request object, in the URL or the push.
    */
   async authorizationUrl(
     params: URLSearchParams,
@@ -146,14 +165,16 @@ export class OidcClient {
     all.set('client_id', this.#options.client.clientID);
     all.set('redirect_uri', this.#options.redirectUri);
     all.set('response_type', 'code');
+    checkJwtResponseMode(as, all.get('response_mode'));
+    const sent = await this.#requestObjects(as, this.#client(as), all);
     const url = new URL(as.authorization_endpoint);
     if (pushed || as.require_pushed_authorization_requests === true) {
-      const requestUri = await this.#push(as, all, dpop);
+      const requestUri = await this.#push(as, sent, dpop);
       url.searchParams.set('client_id', this.#options.client.clientID);
       url.searchParams.set('request_uri', requestUri);
       return url;
     }
-    for (const [key, value] of all) url.searchParams.append(key, value);
+    for (const [key, value] of sent) url.searchParams.append(key, value);
     return url;
   }
 
@@ -193,6 +214,12 @@ export class OidcClient {
     }
   }
 
+  /** A JWT response (JARM), checked before anything reads it (jarm.ts); returns the parameters it holds. */
+  async jwtResponse(callback: URLSearchParams): Promise<URLSearchParams> {
+    const as = await this.metadata();
+    return validateJarmResponse(as, this.#client(as), callback, this.#http, this.#jarmKeys);
+  }
+
   /**
    * Validate the authorization response (state, RFC 9207 `iss`, error) and exchange the code. An `iss`
    * (parameter or ID token) that is another provider's is a mix-up: `ERR_ISSUER_MISMATCH`.
@@ -210,35 +237,36 @@ export class OidcClient {
     }
     const dpop = expected.dpop;
     let checked = as;
-    let response: oauth.TokenEndpointResponse;
-    try {
-      response = await withNonceRetry(dpop, async () => {
-        const answer = await oauth.authorizationCodeGrantRequest(
-          as,
-          client,
-          await this.#clientAuth(),
-          params,
-          this.#options.redirectUri,
-          expected.codeVerifier,
-          withDpop(requestOptions(this.#http, this.#url(as, 'token_endpoint')), dpop),
-        );
-        checked = await responseTenantMetadata(as, allowedTenants, answer);
-        return oauth.processAuthorizationCodeResponse(checked, client, answer, {
-          expectedNonce: expected.nonce,
-          maxAge: expected.maxAge ?? oauth.skipAuthTimeCheck,
-          requireIdToken: true,
-        });
-      });
-    } catch (err) {
-      throw (
+    const response = await tokenRequest(
+      this.#options.emit,
+      'authorization_code',
+      this.#url(as, 'token_endpoint'),
+      () =>
+        withNonceRetry(dpop, async () => {
+          const answer = await oauth.authorizationCodeGrantRequest(
+            as,
+            client,
+            await this.#clientAuth(),
+            params,
+            this.#options.redirectUri,
+            expected.codeVerifier,
+            withDpop(requestOptions(this.#http, this.#url(as, 'token_endpoint')), dpop),
+          );
+          checked = await responseTenantMetadata(as, allowedTenants, answer);
+          return oauth.processAuthorizationCodeResponse(checked, client, answer, {
+            expectedNonce: expected.nonce,
+            maxAge: expected.maxAge ?? oauth.skipAuthTimeCheck,
+            requireIdToken: true,
+          });
+        }),
+      async (err) =>
         mixUpError(err, refusedIdTokenIssuer(err), expected.issuerOwner, 'ID token') ??
         (await tokenEndpointError(
           err,
           this.#call('code exchange', 'token', this.#url(as, 'token_endpoint')),
           'authorization_code',
-        ))
-      );
-    }
+        )),
+    );
     if (named !== as && checked.issuer !== named.issuer) {
       throw new PortcullisError(
         'ERR_ISSUER_MISMATCH',
@@ -282,26 +310,29 @@ export class OidcClient {
     const as = await this.metadata();
     const client = this.#client(as);
     let checked = as;
-    let response: oauth.TokenEndpointResponse;
-    try {
-      response = await withNonceRetry(dpop, async () => {
-        const answer = await oauth.refreshTokenGrantRequest(
-          as,
-          client,
-          await this.#clientAuth(),
-          refreshToken,
-          withDpop(requestOptions(this.#http, this.#url(as, 'token_endpoint')), dpop),
-        );
-        checked = await responseTenantMetadata(as, this.#options.allowedTenants, answer);
-        return oauth.processRefreshTokenResponse(checked, client, answer);
-      });
-    } catch (err) {
-      throw await tokenEndpointError(
-        err,
-        this.#call('refresh', 'token', this.#url(as, 'token_endpoint')),
-        'refresh_token',
-      );
-    }
+    const response = await tokenRequest(
+      this.#options.emit,
+      'refresh_token',
+      this.#url(as, 'token_endpoint'),
+      () =>
+        withNonceRetry(dpop, async () => {
+          const answer = await oauth.refreshTokenGrantRequest(
+            as,
+            client,
+            await this.#clientAuth(),
+            refreshToken,
+            withDpop(requestOptions(this.#http, this.#url(as, 'token_endpoint')), dpop),
+          );
+          checked = await responseTenantMetadata(as, this.#options.allowedTenants, answer);
+          return oauth.processRefreshTokenResponse(checked, client, answer);
+        }),
+      (err) =>
+        tokenEndpointError(
+          err,
+          this.#call('refresh', 'token', this.#url(as, 'token_endpoint')),
+          'refresh_token',
+        ),
+    );
     checkBound(response, dpop);
     if (response.id_token === undefined) return { response };
     const validated = await this.#validateIdToken(checked, response);
@@ -337,6 +368,26 @@ export class OidcClient {
         ...this.#call('userinfo', 'userinfo', this.#url(as, 'userinfo_endpoint')),
         code: 'ERR_USERINFO_FAILED',
       });
+    }
+  }
+
+  /**
+   * Revoke a token at the IdP's `revocation_endpoint` (RFC 7009 §2.1), authenticated as this client,
+   * with its `token_type_hint`. The IdP answers 200 for a token it no longer knows, too.
+   */
+  async revoke(token: string, hint: 'refresh_token' | 'access_token'): Promise<void> {
+    const as = await this.metadata();
+    try {
+      const answer = await oauth.revocationRequest(as, this.#client(as), await this.#clientAuth(), token, {
+        ...requestOptions(this.#http, this.#url(as, 'revocation_endpoint')),
+        additionalParameters: { token_type_hint: hint },
+      });
+      await oauth.processRevocationResponse(answer);
+    } catch (err) {
+      throw await idpError(
+        err,
+        this.#call('token revocation', 'revocation', this.#url(as, 'revocation_endpoint')),
+      );
     }
   }
 

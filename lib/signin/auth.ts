@@ -14,15 +14,10 @@ import { startLogin } from './login.js';
 import { logout } from './logout.js';
 import { handlePostLogoutCallback } from './logout-callback.js';
 import { resolveSessionProvider } from './request-login.js';
-import { prefersHtml, preventCaching, sendJson } from './respond.js';
+import { looksLikeRequest, prefersHtml, preventCaching, sendJson } from './respond.js';
 import { createRuntime, type SigninRuntime } from './runtime.js';
 import { getLogin } from './session.js';
-
-function looksLikeRequest(value: unknown): boolean {
-  return (
-    typeof value === 'object' && value !== null && 'headers' in value && 'method' in value && 'url' in value
-  );
-}
+import { silentLogin } from './silent-login.js';
 
 function pathOf(req: Request): string {
   const url = req.url ?? '/';
@@ -172,6 +167,7 @@ export function auth(options?: AuthOptions): RequestHandler {
         return;
       }
       if (rt.config.authRequired && rt.config.noStore) preventCaching(res);
+      if (await silentLogin(rt, req, res)) return;
       next();
     })().catch((err: unknown) => {
       if (err instanceof IdpUnavailableError && !res.headersSent)

@@ -1,5 +1,11 @@
 export type { ProviderOptions, ResolvedProvider, ResolveProvider } from '../config/provider.js';
-export type { AfterCallbackContext, AuthOptions, AuthorizationParams, Routes } from '../config/signin.js';
+export type {
+  AfterCallbackContext,
+  AuthOptions,
+  AuthorizationParams,
+  ResponseMode,
+  Routes,
+} from '../config/signin.js';
 export type { ClientAssertionSigningKey, ClientAuthMethod, ClientSecret } from '../protocol/client-auth.js';
 export type { FetchLike } from '../protocol/http.js';
 export type { ClientCertificateOptions, TlsClientAuthMethod } from '../protocol/mtls/client-certificate.js';
@@ -10,4 +16,5 @@ export type { LoginOptions } from './login.js';
 export type { LogoutOptions } from './logout.js';
 export type { RefreshLock } from './refresh.js';
 export { type RequiresAuthOptions, requiresAuth } from './requires-auth.js';
+export { attemptSilentLogin } from './silent-login.js';
 export type { TokenSet } from './token-set.js';
