@@ -105,6 +105,31 @@ describe('auth() with tls_client_auth', () => {
   });
 });
 
+describe('auth() with tls_client_auth and revokeOnLogout', () => {
+  test('the revocation requests go to the mTLS alias with the certificate, and succeed', async () => {
+    const warnings: string[] = [];
+    const app = await startMtlsApp('tls-web', idp.pki.client, {
+      revokeOnLogout: true,
+      authorizationParams: { scope: 'openid offline_access' },
+      logger: { warn: (_details, message) => warnings.push(message) },
+    });
+    try {
+      const browser = new TestBrowser();
+      await loginAs(browser, app);
+      const from = idp.calls.length;
+      expect((await browser.get(`${app.baseURL}/logout`)).status).toBe(302);
+      const client = 'CN=mtls-client,O=portcullis tests';
+      expect(idpCalls(from)).toEqual([
+        `mtls POST /token/revocation ${client}`,
+        `mtls POST /token/revocation ${client}`,
+      ]);
+      expect(warnings).toEqual([]);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe('auth() with self_signed_tls_client_auth', () => {
   test('PAR, the code exchange and userinfo all go to the mTLS aliases with the certificate', async () => {
     const app = await startMtlsApp('self-signed-web', idp.pki.selfSigned, {
