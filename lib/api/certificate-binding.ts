@@ -57,7 +57,10 @@ function headerThumbprint(
   req: IncomingMessage,
   { name, format }: Readonly<TrustedCertificateHeader>,
 ): ForwardedThumbprint | undefined {
-  const values = req.headersDistinct[name]?.filter((value) => value !== '');
+  // `headersDistinct` keeps a repeated header's values apart (Node joins them in `headers`).
+  const raw =
+    (req.headersDistinct as IncomingMessage['headersDistinct'] | undefined)?.[name] ?? req.headers[name];
+  const values = (typeof raw === 'string' ? [raw] : raw)?.filter((value) => value !== '');
   if (values === undefined || values.length === 0) return undefined;
   if (values.length > 1) return { problem: `it came ${values.length} times` };
   return forwardedThumbprint(values[0]!, format);
