@@ -19,6 +19,7 @@ import Provider, {
   type KoaContextWithOIDC,
 } from 'oidc-provider';
 import { MemoryAdapter } from '../../demo-app/memory-adapter.js';
+import { testProviderDefaults } from './provider-defaults.js';
 
 export const API_AUDIENCE = 'https://api.example.test';
 export const WEB_SECRET = 'web-secret-0123456789-abcdefghijkl';
@@ -386,16 +387,7 @@ export async function startIdp(overrides: Partial<IdpSettings> = {}): Promise<Te
         return grant;
       },
       clientBasedCORS: () => true,
-      // oidc-provider refuses to fetch from special-use addresses (SSRF protection); the clients' JWKS
-      // URI is on loopback here, so its dispatcher is dropped for this test IdP only.
-      fetch: (url: string | URL | Request, options?: RequestInit) => {
-        const { dispatcher: _ssrfGuard, ...rest } = (options ?? {}) as RequestInit & { dispatcher?: unknown };
-        return globalThis.fetch(url, rest);
-      },
-      renderError: async (ctx, out) => {
-        ctx.type = 'json';
-        ctx.body = out;
-      },
+      ...testProviderDefaults,
     };
     settings.configure?.(configuration);
     const provider = new Provider(issuer, configuration);

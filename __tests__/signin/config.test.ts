@@ -64,7 +64,7 @@ describe('auth() configuration', () => {
     [
       'an unknown auth method',
       { clientAuthMethod: 'tls' },
-      '"clientAuthMethod" must be one of client_secret_basic, client_secret_post, private_key_jwt',
+      '"clientAuthMethod" must be one of client_secret_basic, client_secret_post, private_key_jwt, tls_client_auth, self_signed_tls_client_auth',
     ],
     [
       'private_key_jwt without a key',

@@ -23,6 +23,7 @@ import type { AllowedTenants } from '../protocol/issuer-template.js';
 import { type Logger, validateLogger } from '../protocol/logger.js';
 import { validateBaseURL, validateDpop, validateSecret } from './bearer-dpop.js';
 import { stringList, validateIssuers } from './bearer-issuers.js';
+import { type BearerMtlsConfig, type BearerMtlsOptions, validateMtls } from './bearer-mtls.js';
 import { BEARER_OPTIONS, INTROSPECTION_OPTIONS } from './bearer-options.js';
 import { clientAuthFromEnv } from './client-auth-options.js';
 import { type ApiProfile, bearerProfile, type SecurityProfile } from './fapi2.js';
@@ -127,6 +128,16 @@ export interface BearerOptions {
    */
   profile?: SecurityProfile | undefined;
   /**
+   * [API_MTLS] Certificate-bound access tokens (RFC 8705 §3): a token with `cnf.x5t#S256` is accepted
+   * only from the client certificate it is bound to, that of the TLS connection to this process (an
+   * https server with `requestCert: true`), or behind a TLS-terminating proxy, of the header named by
+   * `trustedHeader`. A token that is not bound is accepted as before, unless `required`.
+   * @default off: certificate-bound tokens are refused, as their binding cannot be checked
+   * @example bearer({ ..., mtls: true }) // or mtls: { trustedHeader: 'nginx' } behind nginx
+   * @see https://www.rfc-editor.org/rfc/rfc8705#section-3
+   */
+  mtls?: boolean | BearerMtlsOptions | undefined;
+  /**
    * [API_ALGORITHMS] Allowed JWS algorithms. @default every asymmetric one (RS, PS, ES, EdDSA); the
    * HMAC ones when only a `secret` is given. `none` is never accepted.
    */
@@ -174,7 +185,7 @@ export interface BearerOptions {
   cacheMaxAge?: number | undefined;
   /** Validate opaque (non-JWT) tokens at the IdP's introspection endpoint; `true` reads CLIENT_ID etc. */
   introspection?: boolean | IntrospectionOptions | undefined;
-  /** The fetch used to reach the IdP (proxies, custom CAs). @default globalThis.fetch */
+  /** The fetch used to reach the IdP (proxies, custom CAs). Not with `introspection.tlsClientCertificate`. @default globalThis.fetch */
   fetch?: FetchLike | undefined;
   /** [API_HTTP_TIMEOUT] Milliseconds before a call to the IdP is abandoned. @default 5000 */
   httpTimeout?: number | undefined;
@@ -222,6 +233,8 @@ export interface BearerConfig extends BearerIssuerConfig {
   readonly dpop: BearerDpopConfig | undefined;
   /** With `profile`: only sender-constrained tokens pass. */
   readonly profile: ApiProfile | undefined;
+  /** `undefined`: certificate-bound tokens are refused. */
+  readonly mtls: BearerMtlsConfig | undefined;
   readonly algorithms: readonly JwsAlgorithm[];
   readonly secret: KeyObject | undefined;
   readonly clockTolerance: number;
@@ -270,7 +283,7 @@ function validateAlgorithms(value: unknown, hasSecret: boolean): JwsAlgorithm[] 
 function validateIntrospection(
   value: unknown,
   env: Env,
-  allowInsecureHttp: boolean,
+  { allowInsecureHttp, customFetch }: { allowInsecureHttp: boolean; customFetch: boolean },
 ): BearerConfig['introspection'] {
   if (value === undefined || value === false) return undefined;
   if (value !== true && (typeof value !== 'object' || value === null)) {
@@ -280,6 +293,7 @@ function validateIntrospection(
   const client = validateClientAuth(clientAuthFromEnv(given, env, INTROSPECTION_OPTIONS), {
     envPrefix: 'API_',
     optionPrefix: 'introspection.',
+    customFetch,
   });
   const endpointValue = given.endpoint ?? envValue(INTROSPECTION_OPTIONS.endpoint, env);
   const endpoint =
@@ -311,6 +325,7 @@ export function validateBearerOptions(input: BearerOptions, env: Env = process.e
   if (o.issuers === undefined) stringList(o.audience, 'audience', 'AUDIENCE'); // checked first, as always
   const baseURL = validateBaseURL(o.baseURL);
   const dpop = validateDpop(o.dpop, baseURL);
+  const mtls = validateMtls(o.mtls, env);
   const secret = validateSecret(o.secret);
   const algorithms = validateAlgorithms(o.algorithms, secret !== undefined);
   const needsKeys = algorithms.some((alg) => !isHmac(alg));
@@ -318,7 +333,10 @@ export function validateBearerOptions(input: BearerOptions, env: Env = process.e
   const { top, entries } = validateIssuers(o, input, { allowInsecureHttp, needsKeys });
   const fetchImpl = o.fetch ?? globalThis.fetch;
   if (typeof fetchImpl !== 'function') throw new TypeError('"fetch" must be a function');
-  const introspection = validateIntrospection(o.introspection, env, allowInsecureHttp);
+  const introspection = validateIntrospection(o.introspection, env, {
+    allowInsecureHttp,
+    customFetch: o.fetch !== undefined,
+  });
   if (
     introspection !== undefined &&
     introspection.endpoint === undefined &&
@@ -333,6 +351,7 @@ export function validateBearerOptions(input: BearerOptions, env: Env = process.e
     baseURL,
     dpop,
     profile,
+    mtls,
     algorithms: Object.freeze(algorithms),
     secret,
     clockTolerance: optionalNumber(o.clockTolerance, 'clockTolerance', 5, { max: 3600 }),

@@ -122,6 +122,8 @@ export interface ProviderDefaults {
   readonly allowedTenants: AllowedTenants | undefined;
   readonly allowInsecureHttp: boolean;
   readonly profile: SecurityProfile | undefined;
+  /** `auth()` was given a `fetch`: it makes the connections, and may present a TLS client certificate. */
+  readonly customFetch: boolean;
 }
 
 const PROVIDER_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -180,7 +182,11 @@ export function providerConfig(
     allowInsecureHttp: defaults.allowInsecureHttp,
     ...(env ? { envName: 'ISSUER_BASE_URL' } : {}),
   });
-  const client = validateClientAuth(options, { envPrefix: env ? '' : undefined, optionPrefix: path });
+  const client = validateClientAuth(options, {
+    envPrefix: env ? '' : undefined,
+    optionPrefix: path,
+    customFetch: defaults.customFetch,
+  });
   const baseURL = providerBaseURL(options.baseURL, defaults, `${path}baseURL`);
   const own = checkAuthorizationParams(options.authorizationParams, `${path}authorizationParams`);
   const params = { ...defaults.authorizationParams, ...own };

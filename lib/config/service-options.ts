@@ -118,7 +118,7 @@ export const SERVICE_OPTIONS = {
   fetch: {
     type: 'FetchLike',
     default: 'globalThis.fetch',
-    doc: 'The `fetch` used for token requests and for `agent.fetch()`.',
+    doc: "The `fetch` used for token requests and for `agent.fetch()`. Not with `tlsClientCertificate`, whose calls go through portcullis's own https client.",
   },
   onEvent: {
     type: '(event: AgentEvent) => void',

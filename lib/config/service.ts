@@ -99,7 +99,10 @@ export interface ServiceAgentOptions extends ClientAuthOptions {
    * @default false
    */
   allowInsecureHttp?: boolean | undefined;
-  /** The fetch used for token requests and for `agent.fetch()`. @default globalThis.fetch */
+  /**
+   * The fetch used for token requests and for `agent.fetch()`. Not with `tlsClientCertificate`: the calls
+   * that present it go through portcullis's own https client. @default globalThis.fetch
+   */
   fetch?: FetchLike | undefined;
   /**
    * Told of every `agent.…` event: a token fetched, refreshed or failed, a cache hit or miss, a call
@@ -269,7 +272,10 @@ export function validateServiceOptions(given: ServiceAgentOptions): ServiceAgent
     options.tokenEndpoint === undefined
       ? undefined
       : requireCallableUrl(options.tokenEndpoint, 'tokenEndpoint', { allowInsecureHttp });
-  const clientAuth = validateClientAuth(options, { envPrefix: 'SERVICE_' });
+  const clientAuth = validateClientAuth(options, {
+    envPrefix: 'SERVICE_',
+    customFetch: options.fetch !== undefined,
+  });
 
   const params: Array<[string, string]> = [];
   const scope = stringList(options.scope, 'scope');

@@ -45,6 +45,9 @@ const PER_PROVIDER = [
   'clientAssertionSigningKey',
   'clientAssertionSigningAlg',
   'clientAuthMethod',
+  'tlsClientCertificate',
+  'tlsClientKey',
+  'tlsServerCA',
 ] as const;
 
 /** Providers from `resolveProvider` kept at most, each with its issuer's metadata and keys. */
@@ -267,6 +270,7 @@ export function signinConfig(input: AuthOptions = {}, env: Env = process.env): S
     allowedTenants: checkAllowedTenants(options.allowedTenants, 'allowedTenants'),
     allowInsecureHttp,
     profile: options.profile,
+    customFetch: options.fetch !== undefined,
   });
   const config: SigninConfig = {
     baseURL,

@@ -260,7 +260,7 @@ export const SIGNIN_OPTIONS = {
   fetch: {
     type: 'FetchLike',
     default: 'globalThis.fetch',
-    doc: 'The `fetch` for calls to the IdP (proxies, custom CAs, tracing).',
+    doc: "The `fetch` for calls to the IdP (proxies, custom CAs, tracing). Not with `tlsClientCertificate`, whose calls go through portcullis's own https client.",
   },
   idTokenSigningAlg: {
     env: 'ID_TOKEN_SIGNING_ALG',

@@ -191,7 +191,10 @@ export interface AuthOptions extends ClientAuthOptions {
   clockTolerance?: number | undefined;
   /** [HTTP_TIMEOUT] Milliseconds before a call to the IdP is abandoned. @default 5000 */
   httpTimeout?: number | undefined;
-  /** A `fetch` for calls to the IdP (proxies, custom CAs, tracing). @default globalThis.fetch */
+  /**
+   * A `fetch` for calls to the IdP (proxies, custom CAs, tracing). Not with `tlsClientCertificate`: the
+   * calls that present it go through portcullis's own https client. @default globalThis.fetch
+   */
   fetch?: FetchLike | undefined;
   /** [ID_TOKEN_SIGNING_ALG] The one algorithm the IdP signs ID tokens with; by default any asymmetric one it advertises. */
   idTokenSigningAlg?: string | undefined;

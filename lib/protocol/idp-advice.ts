@@ -72,6 +72,16 @@ export function invalidClientAdvice(client: IdpClient | undefined): string {
       "(its kid and alg) for this client, that the client is registered for private_key_jwt, and this server's clock"
     );
   }
+  if (client.method === 'tls_client_auth' || client.method === 'self_signed_tls_client_auth') {
+    const registered =
+      client.method === 'tls_client_auth'
+        ? "that the IdP trusts the certificate's CA and has its subject (tls_client_auth_subject_dn, or a SAN) registered for this client"
+        : 'that the IdP has the certificate registered for this client (x5c in its jwks)';
+    return (
+      `${who}: check the client ID, ${registered}, and that the IdP saw the certificate: ` +
+      'its mTLS endpoints (mtls_endpoint_aliases) or its TLS terminator must ask for it and pass it on (RFC 8705)'
+    );
+  }
   const check = `${who}: check the client ID and secret registered at the IdP, and that the client is registered for ${client.method}`;
   return client.method === 'client_secret_basic' ? `${check}; ${BASIC_ENCODING}` : check;
 }

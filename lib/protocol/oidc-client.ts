@@ -24,6 +24,7 @@ import { type IdpCall, type IdpEndpoint, idpError } from './idp-error.js';
 import type { AllowedTenants } from './issuer-template.js';
 import { checkJwtResponseMode, validateJarmResponse } from './jarm.js';
 import { type LogoutTokenClaims, validateLogoutToken } from './logout-token.js';
+import { type AliasedEndpoint, clientTransport, endpointUrl, mtlsClient } from './mtls/client-transport.js';
 import type { Emit } from './observability/emitter.js';
 import type { IdpEvent } from './observability/events.js';
 import { tracedFetch } from './observability/spans.js';
@@ -88,7 +89,9 @@ export class OidcClient {
 
   constructor(options: OidcClientOptions) {
     this.#options = options;
-    this.#http = { ...options.http, fetch: tracedFetch(options.http.fetch) };
+    // With a TLS client certificate (RFC 8705), every call presents it.
+    const { http } = clientTransport(options.http, options.client);
+    this.#http = { ...http, fetch: tracedFetch(http.fetch) };
     this.#discovery = createDiscovery({ issuer: options.issuer, http: this.#http, emit: options.emit });
     this.#clientAuth = createClientAuth(options.client);
     this.#requestObjects = requestObjects(
@@ -115,7 +118,12 @@ export class OidcClient {
       client.id_token_signed_response_alg = this.#options.idTokenSigningAlg;
     }
     void as;
-    return client;
+    return mtlsClient(this.#options.client, client);
+  }
+
+  /** Where a call to `endpoint` goes: the IdP's mTLS alias when this client uses mTLS (RFC 8705 §5). */
+  #url(as: IssuerMetadata, endpoint: AliasedEndpoint): string | undefined {
+    return endpointUrl(as, endpoint, this.#options.client, this.#http.allowInsecureHttp);
   }
 
   /** The ID (and logout) token algorithms: the configured one or the IdP's, narrowed by the profile. */
@@ -200,14 +208,18 @@ export class OidcClient {
           this.#client(as),
           await this.#clientAuth(),
           params,
-          withDpop(requestOptions(this.#http, as.pushed_authorization_request_endpoint), dpop),
+          withDpop(requestOptions(this.#http, this.#url(as, 'pushed_authorization_request_endpoint')), dpop),
         );
         return (await oauth.processPushedAuthorizationResponse(as, this.#client(as), answer)).request_uri;
       });
     } catch (err) {
       throw await idpError(
         err,
-        this.#call('pushed authorization request', 'par', as.pushed_authorization_request_endpoint),
+        this.#call(
+          'pushed authorization request',
+          'par',
+          this.#url(as, 'pushed_authorization_request_endpoint'),
+        ),
       );
     }
   }
@@ -240,7 +252,7 @@ export class OidcClient {
     const response = await tokenRequest(
       this.#options.emit,
       'authorization_code',
-      as.token_endpoint,
+      this.#url(as, 'token_endpoint'),
       () =>
         withNonceRetry(dpop, async () => {
           const answer = await oauth.authorizationCodeGrantRequest(
@@ -250,7 +262,7 @@ export class OidcClient {
             params,
             this.#options.redirectUri,
             expected.codeVerifier,
-            withDpop(requestOptions(this.#http, as.token_endpoint), dpop),
+            withDpop(requestOptions(this.#http, this.#url(as, 'token_endpoint')), dpop),
           );
           checked = await responseTenantMetadata(as, allowedTenants, answer);
           return oauth.processAuthorizationCodeResponse(checked, client, answer, {
@@ -263,7 +275,7 @@ export class OidcClient {
         mixUpError(err, refusedIdTokenIssuer(err), expected.issuerOwner, 'ID token') ??
         (await tokenEndpointError(
           err,
-          this.#call('code exchange', 'token', as.token_endpoint),
+          this.#call('code exchange', 'token', this.#url(as, 'token_endpoint')),
           'authorization_code',
         )),
     );
@@ -311,7 +323,7 @@ export class OidcClient {
     const response = await tokenRequest(
       this.#options.emit,
       'refresh_token',
-      as.token_endpoint,
+      this.#url(as, 'token_endpoint'),
       () =>
         withNonceRetry(dpop, async () => {
           const answer = await oauth.refreshTokenGrantRequest(
@@ -319,12 +331,17 @@ export class OidcClient {
             client,
             await this.#clientAuth(),
             refreshToken,
-            withDpop(requestOptions(this.#http, as.token_endpoint), dpop),
+            withDpop(requestOptions(this.#http, this.#url(as, 'token_endpoint')), dpop),
           );
           checked = await responseTenantMetadata(as, this.#options.allowedTenants, answer);
           return oauth.processRefreshTokenResponse(checked, client, answer);
         }),
-      (err) => tokenEndpointError(err, this.#call('refresh', 'token', as.token_endpoint), 'refresh_token'),
+      (err) =>
+        tokenEndpointError(
+          err,
+          this.#call('refresh', 'token', this.#url(as, 'token_endpoint')),
+          'refresh_token',
+        ),
     );
     checkBound(response, dpop);
     if (response.id_token === undefined) return { response };
@@ -352,13 +369,13 @@ export class OidcClient {
           as,
           client,
           accessToken,
-          withDpop(requestOptions(this.#http, as.userinfo_endpoint), dpop),
+          withDpop(requestOptions(this.#http, this.#url(as, 'userinfo_endpoint')), dpop),
         );
         return oauth.processUserInfoResponse(as, client, expectedSub, answer);
       });
     } catch (err) {
       throw await idpError(err, {
-        ...this.#call('userinfo', 'userinfo', as.userinfo_endpoint),
+        ...this.#call('userinfo', 'userinfo', this.#url(as, 'userinfo_endpoint')),
         code: 'ERR_USERINFO_FAILED',
       });
     }
@@ -372,12 +389,15 @@ export class OidcClient {
     const as = await this.metadata();
     try {
       const answer = await oauth.revocationRequest(as, this.#client(as), await this.#clientAuth(), token, {
-        ...requestOptions(this.#http, as.revocation_endpoint),
+        ...requestOptions(this.#http, this.#url(as, 'revocation_endpoint')),
         additionalParameters: { token_type_hint: hint },
       });
       await oauth.processRevocationResponse(answer);
     } catch (err) {
-      throw await idpError(err, this.#call('token revocation', 'revocation', as.revocation_endpoint));
+      throw await idpError(
+        err,
+        this.#call('token revocation', 'revocation', this.#url(as, 'revocation_endpoint')),
+      );
     }
   }
 
@@ -393,7 +413,7 @@ export class OidcClient {
     body: oauth.ProtectedResourceRequestBody,
     dpop: oauth.DPoPHandle | undefined,
   ): Promise<Response> {
-    return resourceRequest(this.#options.http, { accessToken, method, url, headers, body, dpop });
+    return resourceRequest(this.#http, { accessToken, method, url, headers, body, dpop });
   }
 
   /** Validate a back-channel logout token (Back-Channel Logout 1.0 §2.6). */

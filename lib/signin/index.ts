@@ -8,6 +8,7 @@ export type {
 } from '../config/signin.js';
 export type { ClientAssertionSigningKey, ClientAuthMethod, ClientSecret } from '../protocol/client-auth.js';
 export type { FetchLike } from '../protocol/http.js';
+export type { ClientCertificateOptions, TlsClientAuthMethod } from '../protocol/mtls/client-certificate.js';
 export { auth } from './auth.js';
 export type { AccessToken, RequestContext, ResponseContext, SignedInFetchInit } from './context-types.js';
 export { type GuardSessionStoreOptions, guardSessionStore } from './guard-session-store.js';
