@@ -1,4 +1,5 @@
 export * from './api/index.js';
+export type { SecurityProfile } from './config/fapi2.js';
 export * from './errors.js';
 export type {
   AccessTokenClaims,
