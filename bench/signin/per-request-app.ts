@@ -77,7 +77,7 @@ const start = async (name: string, build: (baseURL: string) => Express) => {
 
 await start('no auth', () => routes(express(), () => false));
 // express-session alone, with a session of one small value (GET /seed makes it): its own cost.
-await start('express-session, small session', () => {
+await start('express-session (small session)', () => {
   const app = express();
   app.use(
     session({
@@ -95,7 +95,7 @@ await start('express-session, small session', () => {
 });
 // express-session alone, on the very sessions that portcullis' logins leave in this store.
 const portcullisStore = counted('portcullis', newStore('portcullis'));
-await start("express-session, portcullis' session", () => {
+await start("express-session (portcullis' session)", () => {
   const app = express();
   app.use(
     session({ secret: sessionSecret, store: portcullisStore, resave: false, saveUninitialized: false }),
@@ -150,8 +150,8 @@ const eoc = (store?: Store) => (baseURL: string) => {
   );
   return routes(app, (req) => req.oidc.isAuthenticated());
 };
-await start('express-openid-connect, session store', eoc(counted('eoc', newStore('eoc'))));
-await start('express-openid-connect, cookie', eoc());
+await start('express-openid-connect (session store)', eoc(counted('eoc', newStore('eoc'))));
+await start('express-openid-connect (cookie)', eoc());
 
 process.on('message', (message: string) => {
   if (message === 'cpu') {

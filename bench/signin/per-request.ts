@@ -4,6 +4,7 @@
  *
  *   node --import tsx bench/signin/per-request.ts [--repeat 3] [--rounds 12] [--seconds 1]
  *     [--connections 8] [--logins 24] [--modes absent,api,sdk] [--store memory|redis] [--baseline <git ref>]
+ *     [--only <app>,<app>]
  *
  * The apps run in a child process (per-request-app.ts), the IdP and the load (autocannon) here, so the
  * child's `process.cpuUsage()` is the apps' CPU alone. Contenders: no auth; express-session alone, with
@@ -14,7 +15,7 @@
  * that session cookie to a bare route behind the middleware, contenders in an order rotated each
  * round. **Added CPU** is the median over the rounds of (contender − no auth) in the same round, so
  * drift cancels; **throughput** the same with ratios. Also the session store calls per request and
- * the app's CPU per complete login.
+ * the app's CPU per complete login. `--only` measures those apps (and no auth) per request.
  *
  * Each repeat runs one child per OpenTelemetry mode, interleaved: `absent` (`@opentelemetry/api` hidden,
  * as for an app without it), `api` (installed, no SDK) and `sdk` (the 2.x SDK exporting to nowhere).
@@ -42,6 +43,7 @@ const { values } = parseArgs({
     modes: { type: 'string', default: 'absent,api,sdk' },
     baseline: { type: 'string' },
     store: { type: 'string', default: 'memory' },
+    only: { type: 'string' },
   },
 });
 const ROUNDS = Number(values.rounds);
@@ -140,11 +142,12 @@ async function measure(mode: string, baseline: string | undefined): Promise<Meas
       loginSamples[name]!.push((await cpu()) - before);
     }
   }
-  cookies["express-session, portcullis' session"] = cookies.portcullis!;
+  cookies["express-session (portcullis' session)"] = cookies.portcullis!;
   cookies['no auth'] = cookies.portcullis!;
-  const seeded = await fetch(`${apps['express-session, small session']}/seed`);
-  cookies['express-session, small session'] = seeded.headers.getSetCookie()[0]!.split(';')[0]!;
-  const names = Object.keys(apps);
+  const seeded = await fetch(`${apps['express-session (small session)']}/seed`);
+  cookies['express-session (small session)'] = seeded.headers.getSetCookie()[0]!.split(';')[0]!;
+  const only = values.only?.split(',');
+  const names = Object.keys(apps).filter((n) => n === 'no auth' || only === undefined || only.includes(n));
   for (const name of names) {
     const answer = await (
       await fetch(`${apps[name]}/whoami`, { headers: { cookie: cookies[name]! } })

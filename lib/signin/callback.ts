@@ -25,7 +25,7 @@ import { readFormBody } from './body.js';
 import { redirect } from './respond.js';
 import type { ProviderRuntime, SigninRuntime } from './runtime.js';
 import { regenerateSession, saveSession } from './session.js';
-import { type TokenSet, tokenSetFrom } from './token-set.js';
+import { storedTokens, type TokenSet, tokenSetFrom } from './token-set.js';
 import type { PendingLogin } from './transaction.js';
 
 const MAX_STATE_LENGTH = 512;
@@ -138,7 +138,7 @@ async function startSession(
   await regenerateSession(req);
   const now = Date.now();
   req.session.portcullis = {
-    tokens,
+    tokens: storedTokens(tokens),
     provider: provider.config.id,
     createdAt: now,
     ...(login.stepUp ? { stepUp: { returnTo: login.returnTo, at: now } } : {}),
