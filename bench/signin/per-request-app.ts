@@ -15,6 +15,7 @@ import { createClient } from 'redis';
 import { startApp } from '../../__tests__/helpers/app.js';
 import { WEB_SECRET } from '../../__tests__/helpers/idp.js';
 import type { auth as authType } from '../../lib/index.js';
+import { eocOptions } from './eoc.js';
 import { timeMiddleware } from './middleware-alone.js';
 
 const issuer = process.env.BENCH_ISSUER!;
@@ -137,14 +138,7 @@ const eoc = (store?: Store) => (baseURL: string) => {
   const app = express();
   app.use(
     eocModule.auth({
-      issuerBaseURL: issuer,
-      baseURL,
-      clientID: 'web',
-      clientSecret: WEB_SECRET,
-      secret: 'bench-secret-bench-secret-bench-secret',
-      authRequired: false,
-      idpLogout: false,
-      authorizationParams: { response_type: 'code', scope },
+      ...eocOptions(issuer, baseURL, scope),
       ...(store === undefined ? {} : { session: { store: store as never } }),
     }),
   );

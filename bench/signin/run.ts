@@ -16,6 +16,7 @@ import { startApp } from '../../__tests__/helpers/app.js';
 import type { TestBrowser } from '../../__tests__/helpers/browser.js';
 import { startIdp, WEB_SECRET } from '../../__tests__/helpers/idp.js';
 import { auth, requiresAuth } from '../../lib/index.js';
+import { eocOptions } from './eoc.js';
 import { login } from './login.js';
 
 const LOGINS = Number(process.argv[2] ?? 300);
@@ -51,18 +52,7 @@ const portcullis = await startApp((baseURL) => {
 const eoc = await startApp((baseURL) => {
   idp.allowApp(baseURL);
   const app = express();
-  app.use(
-    eocAuth({
-      issuerBaseURL: idp.issuer,
-      baseURL,
-      clientID: 'web',
-      clientSecret: WEB_SECRET,
-      secret: 'bench-secret-bench-secret-bench-secret',
-      authRequired: false,
-      idpLogout: false,
-      authorizationParams: { response_type: 'code', scope },
-    }),
-  );
+  app.use(eocAuth(eocOptions(idp.issuer, baseURL, scope)));
   app.get('/bare', (_req, res) => res.send('ok'));
   app.get('/protected', eocRequiresAuth(), (_req, res) => res.send('ok'));
   return app;

@@ -8,6 +8,7 @@
  */
 import type * as oauth from 'oauth4webapi';
 import type { StoredDpopKey } from '../protocol/dpop/session-keys.js';
+import { unverifiedPayload } from '../protocol/jwt-decode.js';
 
 export interface TokenSet {
   id_token: string;
@@ -68,33 +69,13 @@ export function tokenSetFrom(
 }
 
 /**
- * The ID token's payload (validated at login or refresh, so only decoded here), or `undefined` when it
- * cannot be read (not a compact JWS). Node's base64url decoder: jose's `decodeJwt` costs twice as much.
- */
-function payloadOf(idToken: string): Record<string, unknown> | undefined {
-  const first = idToken.indexOf('.');
-  const second = idToken.indexOf('.', first + 1);
-  if (first === -1 || second === -1) return undefined;
-  try {
-    const payload: unknown = JSON.parse(
-      Buffer.from(idToken.slice(first + 1, second), 'base64url').toString(),
-    );
-    return typeof payload === 'object' && payload !== null && !Array.isArray(payload)
-      ? (payload as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
  * The token set to store: without `claims` when they are the ID token's payload, decoded again on
  * reading. Decided once per login or refresh, by comparing the two as JSON.
  */
 export function storedTokens(tokens: StoredTokens): StoredTokens {
   const { claims, ...rest } = tokens;
   if (claims === undefined) return tokens;
-  const payload = payloadOf(tokens.id_token);
+  const payload = unverifiedPayload(tokens.id_token);
   return payload !== undefined && JSON.stringify(payload) === JSON.stringify(claims) ? rest : tokens;
 }
 
@@ -106,7 +87,7 @@ export function claimsOf(tokens: StoredTokens): Record<string, unknown> {
   if (tokens.claims !== undefined) return tokens.claims;
   let claims = decoded.get(tokens);
   if (claims === undefined) {
-    claims = payloadOf(tokens.id_token) ?? {};
+    claims = unverifiedPayload(tokens.id_token) ?? {};
     decoded.set(tokens, claims);
   }
   return claims;
