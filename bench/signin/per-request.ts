@@ -3,7 +3,7 @@
  * route with no auth at all, in the same process and the same run:
  *
  *   node --import tsx bench/signin/per-request.ts [--repeat 3] [--rounds 12] [--seconds 1]
- *     [--connections 8] [--logins 24] [--modes absent,api,sdk] [--store memory|redis] [--baseline <git ref>]
+ *     [--connections 8] [--logins 32] [--modes absent,api,sdk] [--store memory|redis] [--baseline <git ref>]
  *     [--only <app>,<app>]
  *
  * The apps run in a child process (per-request-app.ts), the IdP and the load (autocannon) here, so the
@@ -39,7 +39,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '12' },
     seconds: { type: 'string', default: '1' },
     connections: { type: 'string', default: '8' },
-    logins: { type: 'string', default: '24' },
+    logins: { type: 'string', default: '32' },
     modes: { type: 'string', default: 'absent,api,sdk' },
     baseline: { type: 'string' },
     store: { type: 'string', default: 'memory' },
@@ -132,10 +132,12 @@ async function measure(mode: string, baseline: string | undefined): Promise<Meas
   const loginSamples: Record<string, number[]> = Object.fromEntries(signingIn.map((n) => [n, []]));
   const cookies: Record<string, string> = {};
   for (const name of signingIn) await login(apps[name]!); // discovery, JWKS, JIT
-  for (let r = 0; r < 3; r++) {
-    for (const name of signingIn) {
+  const loginRounds = signingIn.length; // each app takes each place in the order once
+  for (let r = 0; r < loginRounds; r++) {
+    for (let j = 0; j < signingIn.length; j++) {
+      const name = signingIn[(r + j) % signingIn.length]!;
       const before = await cpu();
-      for (let i = 0; i < LOGINS / 3; i++) {
+      for (let i = 0; i < LOGINS / loginRounds; i++) {
         const browser = await login(apps[name]!);
         cookies[name] = browser.cookieHeader(new URL(apps[name]!));
       }
@@ -201,7 +203,7 @@ async function measure(mode: string, baseline: string | undefined): Promise<Meas
         Object.fromEntries(Object.entries(calls).map(([m, n]) => [m, n / requestsOf[name]!])),
       ]),
     ),
-    loginUs: Object.fromEntries(signingIn.map((n) => [n, median(loginSamples[n]!) / (LOGINS / 3)])),
+    loginUs: Object.fromEntries(signingIn.map((n) => [n, median(loginSamples[n]!) / (LOGINS / loginRounds)])),
     sessionBytes: sizes,
     alone,
   };
