@@ -24,6 +24,10 @@ export type {
   PortcullisEventType,
   Product as PortcullisProduct,
   SigninEvent,
+  SigninGrant,
+  SigninProviderFields,
+  SigninRefusalFields,
 } from './protocol/observability/events.js';
+export type { SigninRefusal, SigninRefusalReason } from './protocol/oidc-refusal.js';
 export * from './service/index.js';
 export * from './signin/index.js';

@@ -91,6 +91,24 @@ export const ERRORS = {
     when: 'The callback is malformed: a parameter twice, an unreadable body, or a login whose DPoP key is gone.',
     todo: 'The user starts again from the login page.',
   },
+  ERR_JARM_INVALID: {
+    status: '400',
+    from: 'sign-in',
+    when: "The callback's JWT response (JARM: `response_mode` `jwt`, `query.jwt` or `form_post.jwt`) failed a check before any parameter in it was used: its signature against the IdP's keys, its `alg` (asymmetric, one the IdP advertises), `iss`, `aud` or `exp`; or it is not a JWT, or it is encrypted. The message names the check.",
+    todo: 'A forged or replayed answer, or a misconfigured IdP: the user starts again from the login page. If it repeats, check the IdP signs JWT responses for this client with a key in its JWKS, and the clocks.',
+  },
+  ERR_JARM_MISSING: {
+    status: '400',
+    from: 'sign-in',
+    when: 'The login asked for a JWT response (JARM) but the callback carried plain parameters (`code`, `state`, `error`): refused, since plain parameters are not signed by the IdP (no downgrade). The message shows the plain `error`, if any, as unverified.',
+    todo: 'If the IdP does not support JARM, remove the `.jwt` `response_mode`; otherwise someone tampered with the answer: the user starts again.',
+  },
+  ERR_IDP_INCOMPATIBLE: {
+    status: '500',
+    from: 'sign-in, service agent',
+    when: "The IdP's metadata and this app's settings do not fit. JAR and JARM: it requires signed request objects (`require_signed_request_object`) and there is no `clientAssertionSigningKey`; it accepts request objects only with other algorithms than the key's; it says it takes no request objects; or it does not list the JWT `response_mode` asked for. With `profile: 'fapi2'`, at the first login (sign-in) or token request (service agent): no `pushed_authorization_request_endpoint`, no S256 in `code_challenge_methods_supported`, the client's authentication method or algorithm not listed, no `dpop_signing_alg_values_supported` with the proofs' algorithm, or no ID token algorithm among PS256, ES256 and EdDSA (the message names the rule, its section and the metadata field).",
+    todo: 'The message names the option to set (a `clientAssertionSigningKey` registered at the IdP, another key type, another `response_mode`) or, for the profile, what to turn on at the IdP (or register the client for); or use an IdP that supports it. See docs/fapi2.md.',
+  },
   ERR_ID_TOKEN_INVALID: {
     status: '400',
     from: 'sign-in',

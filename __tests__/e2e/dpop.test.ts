@@ -5,8 +5,9 @@
  * access tokens, lifted without their keys, are refused.
  */
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { bearer, requireScope, serviceAgent } from '../../lib/index.js';
+import { bearer, serviceAgent } from '../../lib/index.js';
 import { API_AUDIENCE, SERVICE_SECRET, startIdp, type TestIdp } from '../helpers/idp.js';
+import { ordersRoutes } from '../helpers/orders-routes.js';
 import { loginAs, type SigninApp, startSigninApp, TestBrowser } from '../signin/harness.js';
 
 let idp: TestIdp;
@@ -38,18 +39,7 @@ beforeAll(async () => {
           dpop: { required: true, nonce: true },
         }),
       );
-      a.get('/api/orders', requireScope('orders:read'), (req, res) => {
-        res.json({ sub: req.auth!.payload.sub, jkt: req.auth!.dpop?.jkt });
-      });
-      a.get('/orders', async (req, res, next) => {
-        try {
-          const answer = await req.oidc.fetch(`${baseURL}/api/orders`);
-          res.status(answer.status).json(await answer.json());
-        } catch (err) {
-          next(err);
-        }
-      });
-      a.get('/token', (req, res) => res.json({ token: req.oidc.accessToken?.access_token }));
+      ordersRoutes(a, () => baseURL);
     },
   });
 });

@@ -2,7 +2,8 @@
  * A real OpenID Provider for tests: oidc-provider started in-process on 127.0.0.1 on a free port.
  * No mocks: the code under test does discovery, token requests and JWKS fetches over loopback HTTP.
  *
- * Clients: `web` (client_secret_basic), `web-no-refresh` (no refresh tokens), `web-post` (client_secret_post), `web-jwt` (private_key_jwt),
+ * Clients: `web` (client_secret_basic), `web-no-refresh` (no refresh tokens), `web-post` (client_secret_post,
+ * with the client key for request objects), `web-jwt` (private_key_jwt),
  * `service` (client_credentials, basic) and `service-jwt` (client_credentials, private_key_jwt).
  * Users: any login works (devInteractions); `alice` may get orders:read and orders:write,
  * everyone else orders:read only. Consent is granted automatically.
@@ -18,6 +19,7 @@ import Provider, {
   type KoaContextWithOIDC,
 } from 'oidc-provider';
 import { MemoryAdapter } from '../../demo-app/memory-adapter.js';
+import { testProviderDefaults } from './provider-defaults.js';
 
 export const API_AUDIENCE = 'https://api.example.test';
 export const WEB_SECRET = 'web-secret-0123456789-abcdefghijkl';
@@ -35,6 +37,13 @@ export interface IdpSettings {
   userScopes: (accountId: string) => string[];
   /** Advertise and enforce require_pushed_authorization_requests (RFC 9126). Read at start-up. */
   requirePar: boolean;
+  /**
+   * Request objects (JAR, RFC 9101): accepted (`true`), or required of every client (`'required'`:
+   * `require_signed_request_object` in the metadata). Read at start-up.
+   */
+  requestObjects?: boolean | 'required';
+  /** JWT-secured authorization responses (JARM): `response_mode` jwt, query.jwt, form_post.jwt. Read at start-up. */
+  jwtResponseModes?: boolean;
   /** The `web` client's backchannel_logout_uri (with sid required). Read at start-up. */
   backchannelLogoutUri?: string;
   /**
@@ -55,8 +64,14 @@ export interface IdpSettings {
    * issued with an access token, as Okta and oidc-provider's default do. Read at start-up.
    */
   conformIdTokenClaims?: boolean;
+  /** Token revocation (RFC 7009) with a revocation_endpoint in the metadata; on by default. Read at start-up. */
+  revocation?: boolean;
   /** Demand a server-provided DPoP nonce (RFC 9449 §8) on token requests. Read per request. */
   dpopNonce: boolean;
+  /** The JWS algorithm of ID tokens, JWT access tokens and `sign()` (an RSA key). Read at start-up. */
+  signingAlg?: 'RS256' | 'PS256';
+  /** Changes the configuration before each Provider is built (the FAPI 2.0 IdP: helpers/fapi-idp.ts). */
+  configure?: (configuration: Configuration) => void;
   /**
    * Called on every Provider built (start-up and key rotation), before it serves: registers extra
    * grant types or middleware a test needs (token exchange, step-up logins).
@@ -88,10 +103,10 @@ export interface TestIdp {
   close(): Promise<void>;
 }
 
-function newSigningKey(): jose.JWK {
+function newSigningKey(alg = 'RS256'): jose.JWK {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const jwk = privateKey.export({ format: 'jwk' }) as jose.JWK;
-  return { ...jwk, kid: `k-${Math.random().toString(36).slice(2, 10)}`, alg: 'RS256', use: 'sig' };
+  return { ...jwk, kid: `k-${Math.random().toString(36).slice(2, 10)}`, alg, use: 'sig' };
 }
 
 function clientKeyPair(): { pem: string; jwk: jose.JWK; publicJwk: jose.JWK; kid: string } {
@@ -182,7 +197,8 @@ export async function startIdp(overrides: Partial<IdpSettings> = {}): Promise<Te
   const clientKey = clientKeyPair();
   const redirectUris = new Set<string>();
   const logoutUris = new Set<string>();
-  let signingKeys = [newSigningKey()];
+  const alg = settings.signingAlg ?? 'RS256';
+  let signingKeys = [newSigningKey(alg)];
 
   // The private_key_jwt clients' public keys are served from a JWKS URI: oidc-provider's check of
   // inline `jwks` (`constructor === Object`) fails across the realms of jest's ESM mode.
@@ -234,6 +250,8 @@ export async function startIdp(overrides: Partial<IdpSettings> = {}): Promise<Te
         webClient('web-post', {
           client_secret: WEB_SECRET,
           token_endpoint_auth_method: 'client_secret_post',
+          // The client's key, for request objects (JAR) from a client that authenticates with a secret.
+          jwks_uri: clientJwksUri,
         }),
         webClient('web-jwt', {
           token_endpoint_auth_method: 'private_key_jwt',
@@ -300,7 +318,12 @@ export async function startIdp(overrides: Partial<IdpSettings> = {}): Promise<Te
           requirePushedAuthorizationRequests: settings.requirePar,
         },
         backchannelLogout: { enabled: true },
-        revocation: { enabled: true },
+        revocation: { enabled: settings.revocation ?? true },
+        requestObjects: {
+          enabled: settings.requestObjects !== undefined && settings.requestObjects !== false,
+          requireSignedRequestObject: settings.requestObjects === 'required',
+        },
+        jwtResponseModes: { enabled: settings.jwtResponseModes === true },
         // DPoP (RFC 9449): tokens are bound when the client sends a proof; nonces on demand.
         dPoP: {
           enabled: settings.dpop,
@@ -319,7 +342,7 @@ export async function startIdp(overrides: Partial<IdpSettings> = {}): Promise<Te
             audience: resource,
             accessTokenTTL: settings.accessTokenTTL,
             accessTokenFormat: 'jwt',
-            jwt: { sign: { alg: 'RS256' } },
+            jwt: { sign: { alg } },
           }),
         },
       },
@@ -364,17 +387,9 @@ export async function startIdp(overrides: Partial<IdpSettings> = {}): Promise<Te
         return grant;
       },
       clientBasedCORS: () => true,
-      // oidc-provider refuses to fetch from special-use addresses (SSRF protection); the clients' JWKS
-      // URI is on loopback here, so its dispatcher is dropped for this test IdP only.
-      fetch: (url: string | URL | Request, options?: RequestInit) => {
-        const { dispatcher: _ssrfGuard, ...rest } = (options ?? {}) as RequestInit & { dispatcher?: unknown };
-        return globalThis.fetch(url, rest);
-      },
-      renderError: async (ctx, out) => {
-        ctx.type = 'json';
-        ctx.body = out;
-      },
+      ...testProviderDefaults,
     };
+    settings.configure?.(configuration);
     const provider = new Provider(issuer, configuration);
     // Exact-match redirect URI checks, against the apps registered with allowApp().
     provider.Client.prototype.redirectUriAllowed = (value: string) => redirectUris.has(value);
@@ -410,13 +425,13 @@ export async function startIdp(overrides: Partial<IdpSettings> = {}): Promise<Te
     },
     async sign(payload, header = {}) {
       const jwk = signingKeys[0]!;
-      const key = await jose.importJWK(jwk, 'RS256');
+      const key = await jose.importJWK(jwk, alg);
       return new jose.SignJWT(payload)
-        .setProtectedHeader({ alg: 'RS256', kid: jwk.kid!, ...header } as jose.JWTHeaderParameters)
+        .setProtectedHeader({ alg, kid: jwk.kid!, ...header } as jose.JWTHeaderParameters)
         .sign(key);
     },
     async rotateKeys() {
-      signingKeys = [newSigningKey()];
+      signingKeys = [newSigningKey(alg)];
       await idp.stop();
       provider = buildProvider();
       await idp.start();

@@ -31,6 +31,8 @@ export interface RogueIdp {
   metadata: Record<string, unknown>;
   /** Answer for the next token request(s); receives the form body. */
   token: (form: URLSearchParams) => Answer | Promise<Answer>;
+  /** Answer for pushed authorization requests (RFC 9126, at /par); receives the form body. */
+  par: (form: URLSearchParams) => Answer;
   userinfo: (authorization: string | undefined) => Answer;
   /** Every request's method and path, in order. */
   requests: Array<{ method: string; path: string; body: string; headers: IncomingMessage['headers'] }>;
@@ -78,6 +80,10 @@ export async function startRogueIdp(): Promise<RogueIdp> {
       authorization_response_iss_parameter_supported: true,
     },
     token: () => ({ status: 400, body: { error: 'invalid_grant' } }),
+    par: () => ({
+      status: 201,
+      body: { request_uri: 'urn:ietf:params:oauth:request_uri:rogue', expires_in: 60 },
+    }),
     userinfo: () => ({ status: 401, body: { error: 'invalid_token' } }),
     requests: [],
     failWith: undefined,
@@ -87,7 +93,7 @@ export async function startRogueIdp(): Promise<RogueIdp> {
       const alg = (header['alg'] as string | undefined) ?? 'RS256';
       return new jose.SignJWT(payload)
         .setProtectedHeader({ alg, kid: key.kid, ...header })
-        .sign(await jose.importJWK(key.privateJwk, 'RS256'));
+        .sign(await jose.importJWK(key.privateJwk, alg));
     },
     close: () =>
       new Promise<void>((resolve) => {
@@ -114,6 +120,8 @@ export async function startRogueIdp(): Promise<RogueIdp> {
         return send(res, { status: 200, body: { keys: rogue.keys.map((k) => k.publicJwk) } });
       case '/token':
         return send(res, await rogue.token(new URLSearchParams(body)));
+      case '/par':
+        return send(res, rogue.par(new URLSearchParams(body)));
       case '/userinfo':
         return send(res, rogue.userinfo(req.headers.authorization));
       default:

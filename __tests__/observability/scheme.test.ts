@@ -111,7 +111,13 @@ describe('metrics of every product, from their events', () => {
     const events: SigninEvent[] = [
       { type: 'signin.login.started', silent: false },
       { type: 'signin.login.completed', sub: 'user-1234', durationMs: 1500 },
-      { type: 'signin.login.failed', code: 'ERR_STATE_MISMATCH', status: 400 },
+      {
+        type: 'signin.login.failed',
+        code: 'ERR_STATE_MISMATCH',
+        reason: 'state',
+        status: 400,
+        durationMs: 2,
+      },
       { type: 'signin.refresh.completed', rotated: true, durationMs: 80 },
     ];
     for (const event of events) emit(event);

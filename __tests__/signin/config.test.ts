@@ -64,7 +64,7 @@ describe('auth() configuration', () => {
     [
       'an unknown auth method',
       { clientAuthMethod: 'tls' },
-      '"clientAuthMethod" must be one of client_secret_basic, client_secret_post, private_key_jwt',
+      '"clientAuthMethod" must be one of client_secret_basic, client_secret_post, private_key_jwt, tls_client_auth, self_signed_tls_client_auth',
     ],
     [
       'private_key_jwt without a key',
@@ -89,7 +89,7 @@ describe('auth() configuration', () => {
     [
       'an unknown response_mode',
       { authorizationParams: { response_mode: 'fragment' } },
-      '"authorizationParams.response_mode" must be "query" or "form_post"',
+      '"authorizationParams.response_mode" must be one of "query", "form_post", "jwt", "query.jwt", "form_post.jwt"',
     ],
     [
       'a route that is not a path',
@@ -129,7 +129,9 @@ describe('auth() configuration', () => {
     process.env['CLIENT_SECRET'] = 'secret';
     expect(typeof auth()).toBe('function');
     process.env['RESPONSE_MODE'] = 'fragment';
-    expect(() => auth()).toThrow('"authorizationParams.response_mode" must be "query" or "form_post"');
+    expect(() => auth()).toThrow(
+      '"authorizationParams.response_mode" must be one of "query", "form_post", "jwt", "query.jwt", "form_post.jwt"',
+    );
     delete process.env['RESPONSE_MODE'];
     process.env['IDP_LOGOUT'] = 'maybe';
     expect(() => auth()).toThrow('environment variable IDP_LOGOUT must be true or false');

@@ -5,7 +5,7 @@ import session from 'express-session';
 import express4 from 'express4';
 import { type AuthOptions, auth, type ProviderOptions, requiresAuth } from '../../lib/index.js';
 import { type RunningApp, startApp } from '../helpers/app.js';
-import { signInAtIdp, TestBrowser } from '../helpers/browser.js';
+import { type Hop, signInAtIdp, TestBrowser } from '../helpers/browser.js';
 import { type TestIdp, WEB_SECRET } from '../helpers/idp.js';
 
 export const EXPRESS = [
@@ -176,6 +176,24 @@ export async function loginAs(
   }
   const { callback, result } = await signInAtIdp(browser, start.location, { login });
   return { start, callback, result: result! };
+}
+
+/**
+ * A browser whose requests are page views, as browsers mark them: `Sec-Fetch-Dest: document` (Node's
+ * fetch, under TestBrowser, always sends `Sec-Fetch-Mode: cors`, which alone marks a script's request).
+ */
+export function pageBrowser(): TestBrowser {
+  const browser = new TestBrowser();
+  browser.headers = { ...browser.headers, 'sec-fetch-dest': 'document' };
+  return browser;
+}
+
+/** The browser's trips to the IdP at `issuer` with `prompt=none` (silent logins). */
+export function silentTrips(browser: TestBrowser, issuer: string): Hop[] {
+  return browser.history.filter((hop) => {
+    const url = new URL(hop.url);
+    return url.origin === issuer && url.searchParams.get('prompt') === 'none';
+  });
 }
 
 export { TestBrowser };

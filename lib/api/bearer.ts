@@ -12,9 +12,11 @@ import { createMultiIssuerVerifier } from '../protocol/multi-issuer-verifier.js'
 import { createTokenVerifier } from '../protocol/token-verifier.js';
 import type { AuthResult } from '../types/express.js';
 import { setRealm } from './auth-source.js';
+import { createCertificateGate } from './certificate-binding.js';
 import { createDpopGate } from './dpop.js';
 import { type Credentials, getCredentials } from './get-token.js';
 import { type Next, respondWithError } from './respond.js';
+import { withSenderConstraint } from './sender-constraint.js';
 
 /** A middleware on Node's request and response: `(req, res, next)`. */
 export type NodeMiddleware = (req: IncomingMessage, res: ServerResponse, next: Next) => void;
@@ -52,7 +54,8 @@ export function bearer(options: BearerOptions = {}): NodeMiddleware {
     config.issuerConfigs === undefined
       ? createTokenVerifier(config)
       : createMultiIssuerVerifier(config, config.issuerConfigs);
-  const dpop = createDpopGate(config);
+  const dpop = withSenderConstraint(config, createDpopGate(config));
+  const certificates = createCertificateGate(config);
   const { realm, logger } = config;
 
   /** The operator hears why (the log); the client gets only what RFC 6750 allows (the answer). */
@@ -61,7 +64,7 @@ export function bearer(options: BearerOptions = {}): NodeMiddleware {
     respondWithError(res, err, next);
   }
 
-  /** The token is good: check its binding (and DPoP proof), then go on. */
+  /** The token is good: check its bindings (certificate, and DPoP with its proof), then go on. */
   function accept(
     req: IncomingMessage,
     res: ServerResponse,
@@ -71,7 +74,7 @@ export function bearer(options: BearerOptions = {}): NodeMiddleware {
   ): void {
     let auth: AuthResult | Promise<AuthResult>;
     try {
-      auth = dpop.bind(req, res, verified, credentials);
+      auth = dpop.bind(req, res, certificates.bind(req, verified), credentials);
     } catch (err) {
       fail(res, err, next);
       return;

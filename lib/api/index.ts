@@ -5,6 +5,7 @@ export type {
   BearerOptions,
   IntrospectionOptions,
 } from '../config/bearer.js';
+export type { BearerMtlsOptions, CertificateProxy, TrustedCertificateHeader } from '../config/bearer-mtls.js';
 export type { AsymmetricAlgorithm, HmacAlgorithm, JwsAlgorithm } from '../protocol/algorithms.js';
 export {
   type BearerRefusal,
@@ -19,6 +20,7 @@ export {
 } from '../protocol/dpop/redis-replay-store.js';
 export type { DpopReplayStore } from '../protocol/dpop/replay-cache.js';
 export type { AllowedTenants } from '../protocol/issuer-template.js';
+export type { ForwardedCertificateFormat } from '../protocol/mtls/forwarded-certificate.js';
 export type { AuthenticatedRequest, AuthResult } from '../types/express.js';
 export type { SignedInAccessToken, SignedInContext } from './auth-source.js';
 export { bearer, type NodeMiddleware } from './bearer.js';

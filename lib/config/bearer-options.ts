@@ -10,6 +10,7 @@ import type {
   BearerOptions,
   IntrospectionOptions,
 } from './bearer.js';
+import { BEARER_MTLS_OPTIONS } from './bearer-mtls.js';
 import { clientAuthTable } from './client-auth-options.js';
 import type { OptionsTable } from './option-spec.js';
 
@@ -147,6 +148,20 @@ export const BEARER_OPTIONS = {
     fields: BEARER_DPOP_OPTIONS,
     fieldsFromEnv: true,
   },
+  profile: {
+    env: 'API_PROFILE',
+    type: "'fapi2'",
+    doc: 'Follow the FAPI 2.0 Security Profile: only sender-constrained tokens (DPoP with `baseURL`, or `mtls`), PS256/ES256/EdDSA, header tokens only, `clockTolerance` 10 to 60 s; a conflicting option is a start-up TypeError naming the rule ([docs/fapi2.md](fapi2.md)).',
+  },
+  mtls: {
+    env: 'API_MTLS',
+    envKind: 'boolean',
+    type: 'boolean | BearerMtlsOptions',
+    default: 'off: a certificate-bound token is refused',
+    doc: 'Certificate-bound tokens (RFC 8705 §3): a token with `cnf.x5t#S256` is accepted only from the client certificate it is bound to, that of the TLS connection or of `trustedHeader`. `API_MTLS_TRUSTED_HEADER` or `API_MTLS_REQUIRED` imply it.',
+    fields: BEARER_MTLS_OPTIONS,
+    fieldsFromEnv: true,
+  },
   algorithms: {
     env: 'API_ALGORITHMS',
     envKind: 'list',
@@ -272,7 +287,11 @@ export const BEARER_OPTIONS = {
     doc: 'Validate opaque (non-JWT) tokens at the IdP (RFC 7662); `true` reads the client from `API_CLIENT_ID` and the like.',
     fields: INTROSPECTION_OPTIONS,
   },
-  fetch: { type: 'FetchLike', default: 'globalThis.fetch', doc: 'The `fetch` used to reach the IdP.' },
+  fetch: {
+    type: 'FetchLike',
+    default: 'globalThis.fetch',
+    doc: 'The `fetch` used to reach the IdP. Not with `introspection.tlsClientCertificate`.',
+  },
   httpTimeout: {
     env: 'API_HTTP_TIMEOUT',
     envKind: 'number',

@@ -23,8 +23,10 @@ import type { AllowedTenants } from '../protocol/issuer-template.js';
 import { type Logger, validateLogger } from '../protocol/logger.js';
 import { validateBaseURL, validateDpop, validateSecret } from './bearer-dpop.js';
 import { stringList, validateIssuers } from './bearer-issuers.js';
+import { type BearerMtlsConfig, type BearerMtlsOptions, validateMtls } from './bearer-mtls.js';
 import { BEARER_OPTIONS, INTROSPECTION_OPTIONS } from './bearer-options.js';
 import { clientAuthFromEnv } from './client-auth-options.js';
+import { type ApiProfile, bearerProfile, type SecurityProfile } from './fapi2.js';
 import { checkKnownOptions, envValue, readEnv, warnWeakenedChecks } from './option-spec.js';
 import { optionalBoolean, optionalNumber, optionalString, requireCallableUrl } from './validate.js';
 
@@ -116,6 +118,26 @@ export interface BearerOptions {
    */
   dpop?: boolean | BearerDpopOptions | undefined;
   /**
+   * [API_PROFILE] `'fapi2'`: follow the FAPI 2.0 Security Profile. Only sender-constrained tokens are
+   * accepted: a DPoP-bound token with its proof (set `baseURL`), or a certificate-bound one with
+   * `mtls`; a plain Bearer token is `401 invalid_token`. Tokens and proofs signed PS256, ES256 or
+   * EdDSA only, tokens in the `Authorization` header only, `clockTolerance` 10 to 60 s (default 10).
+   * A conflicting option is a start-up TypeError naming the rule. See docs/fapi2.md.
+   * @example bearer({ profile: 'fapi2', issuerBaseURL, audience, baseURL: 'https://api.example.com' })
+   * @see https://openid.net/specs/fapi-security-profile-2_0-final.html
+   */
+  profile?: SecurityProfile | undefined;
+  /**
+   * [API_MTLS] Certificate-bound access tokens (RFC 8705 §3): a token with `cnf.x5t#S256` is accepted
+   * only from the client certificate it is bound to, that of the TLS connection to this process (an
+   * https server with `requestCert: true`), or behind a TLS-terminating proxy, of the header named by
+   * `trustedHeader`. A token that is not bound is accepted as before, unless `required`.
+   * @default off: certificate-bound tokens are refused, as their binding cannot be checked
+   * @example bearer({ ..., mtls: true }) // or mtls: { trustedHeader: 'nginx' } behind nginx
+   * @see https://www.rfc-editor.org/rfc/rfc8705#section-3
+   */
+  mtls?: boolean | BearerMtlsOptions | undefined;
+  /**
    * [API_ALGORITHMS] Allowed JWS algorithms. @default every asymmetric one (RS, PS, ES, EdDSA); the
    * HMAC ones when only a `secret` is given. `none` is never accepted.
    */
@@ -163,7 +185,7 @@ export interface BearerOptions {
   cacheMaxAge?: number | undefined;
   /** Validate opaque (non-JWT) tokens at the IdP's introspection endpoint; `true` reads CLIENT_ID etc. */
   introspection?: boolean | IntrospectionOptions | undefined;
-  /** The fetch used to reach the IdP (proxies, custom CAs). @default globalThis.fetch */
+  /** The fetch used to reach the IdP (proxies, custom CAs). Not with `introspection.tlsClientCertificate`. @default globalThis.fetch */
   fetch?: FetchLike | undefined;
   /** [API_HTTP_TIMEOUT] Milliseconds before a call to the IdP is abandoned. @default 5000 */
   httpTimeout?: number | undefined;
@@ -209,6 +231,10 @@ export interface BearerConfig extends BearerIssuerConfig {
   readonly baseURL: URL | undefined;
   /** `undefined`: the DPoP scheme is off (and DPoP-bound tokens are refused). */
   readonly dpop: BearerDpopConfig | undefined;
+  /** With `profile`: only sender-constrained tokens pass. */
+  readonly profile: ApiProfile | undefined;
+  /** `undefined`: certificate-bound tokens are refused. */
+  readonly mtls: BearerMtlsConfig | undefined;
   readonly algorithms: readonly JwsAlgorithm[];
   readonly secret: KeyObject | undefined;
   readonly clockTolerance: number;
@@ -257,7 +283,7 @@ function validateAlgorithms(value: unknown, hasSecret: boolean): JwsAlgorithm[] 
 function validateIntrospection(
   value: unknown,
   env: Env,
-  allowInsecureHttp: boolean,
+  { allowInsecureHttp, customFetch }: { allowInsecureHttp: boolean; customFetch: boolean },
 ): BearerConfig['introspection'] {
   if (value === undefined || value === false) return undefined;
   if (value !== true && (typeof value !== 'object' || value === null)) {
@@ -267,6 +293,7 @@ function validateIntrospection(
   const client = validateClientAuth(clientAuthFromEnv(given, env, INTROSPECTION_OPTIONS), {
     envPrefix: 'API_',
     optionPrefix: 'introspection.',
+    customFetch,
   });
   const endpointValue = given.endpoint ?? envValue(INTROSPECTION_OPTIONS.endpoint, env);
   const endpoint =
@@ -291,12 +318,14 @@ export function validateBearerOptions(input: BearerOptions, env: Env = process.e
     if (input.issuer === undefined) delete o.issuer;
     if (input.jwksUri === undefined) delete o.jwksUri;
   }
+  const profile = bearerProfile(o as Record<string, unknown>);
   const logger = validateLogger(o.logger);
   warnWeakenedChecks('bearer()', BEARER_OPTIONS, o, logger);
   const allowInsecureHttp = optionalBoolean(o.allowInsecureHttp, 'allowInsecureHttp', false);
   if (o.issuers === undefined) stringList(o.audience, 'audience', 'AUDIENCE'); // checked first, as always
   const baseURL = validateBaseURL(o.baseURL);
   const dpop = validateDpop(o.dpop, baseURL);
+  const mtls = validateMtls(o.mtls, env);
   const secret = validateSecret(o.secret);
   const algorithms = validateAlgorithms(o.algorithms, secret !== undefined);
   const needsKeys = algorithms.some((alg) => !isHmac(alg));
@@ -304,7 +333,10 @@ export function validateBearerOptions(input: BearerOptions, env: Env = process.e
   const { top, entries } = validateIssuers(o, input, { allowInsecureHttp, needsKeys });
   const fetchImpl = o.fetch ?? globalThis.fetch;
   if (typeof fetchImpl !== 'function') throw new TypeError('"fetch" must be a function');
-  const introspection = validateIntrospection(o.introspection, env, allowInsecureHttp);
+  const introspection = validateIntrospection(o.introspection, env, {
+    allowInsecureHttp,
+    customFetch: o.fetch !== undefined,
+  });
   if (
     introspection !== undefined &&
     introspection.endpoint === undefined &&
@@ -318,6 +350,8 @@ export function validateBearerOptions(input: BearerOptions, env: Env = process.e
     issuerConfigs: entries,
     baseURL,
     dpop,
+    profile,
+    mtls,
     algorithms: Object.freeze(algorithms),
     secret,
     clockTolerance: optionalNumber(o.clockTolerance, 'clockTolerance', 5, { max: 3600 }),

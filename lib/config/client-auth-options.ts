@@ -5,6 +5,7 @@
  * the sign-in client's secret become the service's, or the API's.
  */
 import type { ClientAuthOptions } from '../protocol/client-auth.js';
+import type { ClientCertificateOptions } from '../protocol/mtls/client-certificate.js';
 import { compact } from './env.js';
 import { envValue, type OptionsTable } from './option-spec.js';
 
@@ -32,9 +33,36 @@ export function clientAuthTable(prefix: string, role: string): OptionsTable<Clie
     },
     clientAuthMethod: {
       env: `${prefix}CLIENT_AUTH_METHOD`,
-      type: "'client_secret_basic' | 'client_secret_post' | 'private_key_jwt'",
-      default: "'private_key_jwt' with a key, else 'client_secret_basic'",
-      doc: 'How the client authenticates at the token endpoint. Use `client_secret_post` with an IdP that does not decode form-encoded Basic credentials (RFC 6749 §2.3.1).',
+      type: "'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'tls_client_auth' | 'self_signed_tls_client_auth'",
+      default:
+        "'private_key_jwt' with a key; with only a TLS client certificate 'tls_client_auth' ('self_signed_tls_client_auth' for a self-signed one); else 'client_secret_basic'",
+      doc: 'How the client authenticates at the token endpoint. Use `client_secret_post` with an IdP that does not decode form-encoded Basic credentials (RFC 6749 §2.3.1). With a secret or key and `tlsClientCertificate`, name the method: the certificate then only binds the tokens.',
+    },
+    ...clientCertificateTable(prefix),
+  };
+}
+
+/** The TLS client certificate options (RFC 8705), their variables prefixed like the client's. */
+function clientCertificateTable(prefix: string): OptionsTable<ClientCertificateOptions> {
+  return {
+    tlsClientCertificate: {
+      env: `${prefix}TLS_CLIENT_CERTIFICATE`,
+      envByRule: true,
+      type: 'string | X509Certificate',
+      doc: 'A client certificate for mutual TLS (RFC 8705), PEM (then its chain) or an `X509Certificate`: calls to the IdP (its `mtls_endpoint_aliases` when it has them) go over TLS with it, selecting `tls_client_auth`, and the IdP may bind the tokens to it (`cnf.x5t#S256`).',
+    },
+    tlsClientKey: {
+      env: `${prefix}TLS_CLIENT_KEY`,
+      envByRule: true,
+      type: 'string | KeyObject',
+      doc: "The client certificate's private key: PEM (unencrypted) or a private `KeyObject`.",
+    },
+    tlsServerCA: {
+      env: `${prefix}TLS_SERVER_CA`,
+      envByRule: true,
+      type: 'string',
+      default: "Node's bundled roots",
+      doc: "PEM certificates of the CAs of a private PKI, trusted (besides Node's roots) for the servers called with the client certificate.",
     },
   };
 }
@@ -48,8 +76,13 @@ export function clientAuthFromEnv(
   env: Record<string, string | undefined>,
   table: OptionsTable<ClientAuthOptions>,
 ): ClientAuthOptions {
-  const noCredentials = options.clientSecret === undefined && options.clientAssertionSigningKey === undefined;
+  const noCredentials =
+    options.clientSecret === undefined &&
+    options.clientAssertionSigningKey === undefined &&
+    options.tlsClientCertificate === undefined &&
+    options.tlsClientKey === undefined;
   const fromEnv = (name: keyof ClientAuthOptions) => envValue(table[name], env) as never;
+  const tlsClientCertificate = noCredentials ? fromEnv('tlsClientCertificate') : options.tlsClientCertificate;
   return compact<ClientAuthOptions>({
     clientID: options.clientID ?? fromEnv('clientID'),
     clientSecret: noCredentials ? fromEnv('clientSecret') : options.clientSecret,
@@ -58,5 +91,10 @@ export function clientAuthFromEnv(
       : options.clientAssertionSigningKey,
     clientAssertionSigningAlg: options.clientAssertionSigningAlg ?? fromEnv('clientAssertionSigningAlg'),
     clientAuthMethod: options.clientAuthMethod ?? fromEnv('clientAuthMethod'),
+    tlsClientCertificate,
+    tlsClientKey: noCredentials ? fromEnv('tlsClientKey') : options.tlsClientKey,
+    // The servers' CA goes with a certificate: without one, the variable has nothing to apply to.
+    tlsServerCA:
+      options.tlsServerCA ?? (tlsClientCertificate === undefined ? undefined : fromEnv('tlsServerCA')),
   });
 }

@@ -14,7 +14,11 @@ import {
   type ClientAuthOptions,
   validateClientAuth,
 } from '../protocol/client-auth.js';
+import type { ClientProfile } from '../protocol/fapi2.js';
 import { type AllowedTenants, checkAllowedTenants } from '../protocol/issuer-template.js';
+import type { RequestObjectSettings } from '../protocol/request-object.js';
+import { providerOptions, providerProfile, type SecurityProfile } from './fapi2.js';
+import { requestObjectSettings } from './request-object.js';
 import type { AuthorizationParams } from './signin.js';
 import { checkAuthorizationParams } from './signin-params.js';
 import { optionalBoolean, requireCallableUrl } from './validate.js';
@@ -33,6 +37,8 @@ export interface ProviderOptions extends ClientAuthOptions {
   authorizationParams?: AuthorizationParams | undefined;
   /** @default auth()'s `pushedAuthorizationRequests` */
   pushedAuthorizationRequests?: boolean | undefined;
+  /** JAR (RFC 9101), signed with this provider's `clientAssertionSigningKey`. @default auth()'s `requestObject` */
+  requestObject?: boolean | undefined;
   /** @default auth()'s `dpop` */
   dpop?: boolean | undefined;
   /** @default auth()'s `idTokenSigningAlg` */
@@ -41,6 +47,15 @@ export interface ProviderOptions extends ClientAuthOptions {
   mergeUserInfo?: boolean | undefined;
   /** @default auth()'s `idpLogout` */
   idpLogout?: boolean | undefined;
+  /** @default auth()'s `revokeOnLogout` */
+  revokeOnLogout?: boolean | undefined;
+  /**
+   * Try a `prompt=none` login at this IdP for a browser without a session, when this provider is the
+   * one a login here would use (`defaultProvider`, or `resolveProvider`'s answer; with
+   * `resolveProvider`, auth()'s own `attemptSilentLogin` must be on for any provider to try).
+   * @default auth()'s `attemptSilentLogin`
+   */
+  attemptSilentLogin?: boolean | undefined;
   /** For a templated issuer (`{tenantid}`): the tenants whose users may sign in. @default auth()'s `allowedTenants` */
   allowedTenants?: AllowedTenants | undefined;
 }
@@ -78,11 +93,17 @@ export interface ProviderConfig {
   readonly client: ClientAuthConfig;
   readonly authorizationParams: Readonly<AuthorizationParams> & { scope: string };
   readonly pushedAuthorizationRequests: boolean;
+  /** JAR (RFC 9101): always, or when the IdP requires it; the client's key, if it has one. */
+  readonly requestObject: RequestObjectSettings;
   readonly dpop: boolean;
   readonly idTokenSigningAlg: string | undefined;
   readonly mergeUserInfo: boolean;
   readonly idpLogout: boolean;
+  readonly revokeOnLogout: boolean;
+  readonly attemptSilentLogin: boolean;
   readonly allowedTenants: AllowedTenants | undefined;
+  /** With `auth({ profile })`: what this provider's logins check of its IdP and its answers. */
+  readonly profile: ClientProfile | undefined;
 }
 
 /** What a provider takes from `auth()` when it does not say. */
@@ -91,12 +112,18 @@ export interface ProviderDefaults {
   readonly routes: { readonly callback: string; readonly backchannelLogout: string };
   readonly authorizationParams: Readonly<AuthorizationParams>;
   readonly pushedAuthorizationRequests: boolean;
+  readonly requestObject: boolean;
   readonly dpop: boolean;
   readonly idTokenSigningAlg: string | undefined;
   readonly mergeUserInfo: boolean;
   readonly idpLogout: boolean;
+  readonly revokeOnLogout: boolean;
+  readonly attemptSilentLogin: boolean;
   readonly allowedTenants: AllowedTenants | undefined;
   readonly allowInsecureHttp: boolean;
+  readonly profile: SecurityProfile | undefined;
+  /** `auth()` was given a `fetch`: it makes the connections, and may present a TLS client certificate. */
+  readonly customFetch: boolean;
 }
 
 const PROVIDER_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -146,22 +173,36 @@ function providerBaseURL(value: unknown, defaults: ProviderDefaults, option: str
  */
 export function providerConfig(
   id: string,
-  options: ProviderOptions,
+  given: ProviderOptions,
   defaults: ProviderDefaults,
   { path, env, distinctPaths }: { path: string; env: boolean; distinctPaths: boolean },
 ): ProviderConfig {
+  const options = providerOptions(defaults.profile, given, path);
   const issuer = requireCallableUrl(options.issuerBaseURL, `${path}issuerBaseURL`, {
     allowInsecureHttp: defaults.allowInsecureHttp,
     ...(env ? { envName: 'ISSUER_BASE_URL' } : {}),
   });
-  const client = validateClientAuth(options, { envPrefix: env ? '' : undefined, optionPrefix: path });
+  const client = validateClientAuth(options, {
+    envPrefix: env ? '' : undefined,
+    optionPrefix: path,
+    customFetch: defaults.customFetch,
+  });
   const baseURL = providerBaseURL(options.baseURL, defaults, `${path}baseURL`);
   const own = checkAuthorizationParams(options.authorizationParams, `${path}authorizationParams`);
   const params = { ...defaults.authorizationParams, ...own };
   const { routes } = defaults;
   const callbackPath = distinctPaths ? `${routes.callback}/${id}` : routes.callback;
-  const pick = (name: 'pushedAuthorizationRequests' | 'dpop' | 'mergeUserInfo' | 'idpLogout') =>
-    optionalBoolean(options[name], `${path}${name}`, defaults[name]);
+  const pick = (
+    name:
+      | 'pushedAuthorizationRequests'
+      | 'requestObject'
+      | 'dpop'
+      | 'mergeUserInfo'
+      | 'idpLogout'
+      | 'revokeOnLogout'
+      | 'attemptSilentLogin',
+  ) => optionalBoolean(options[name], `${path}${name}`, defaults[name]);
+  const dpop = pick('dpop');
   return Object.freeze({
     id,
     issuer,
@@ -172,13 +213,17 @@ export function providerConfig(
     client,
     authorizationParams: Object.freeze({ ...params, scope: String(params.scope ?? 'openid profile email') }),
     pushedAuthorizationRequests: pick('pushedAuthorizationRequests'),
-    dpop: pick('dpop'),
+    requestObject: requestObjectSettings(options, client, pick('requestObject'), { path, env }),
+    dpop,
     idTokenSigningAlg:
       checkIdTokenSigningAlg(options.idTokenSigningAlg, `${path}idTokenSigningAlg`) ??
       defaults.idTokenSigningAlg,
     mergeUserInfo: pick('mergeUserInfo'),
     idpLogout: pick('idpLogout'),
+    revokeOnLogout: pick('revokeOnLogout'),
+    attemptSilentLogin: pick('attemptSilentLogin'),
     allowedTenants:
       checkAllowedTenants(options.allowedTenants, `${path}allowedTenants`) ?? defaults.allowedTenants,
+    profile: providerProfile(defaults.profile, options, { client, dpop, path }),
   });
 }

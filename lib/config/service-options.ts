@@ -99,6 +99,11 @@ export const SERVICE_OPTIONS = {
     doc: 'DPoP-bound tokens (RFC 9449): a proof on every token request and every call. `SERVICE_DPOP_KEY` implies it.',
     fields: SERVICE_DPOP_OPTIONS,
   },
+  profile: {
+    env: 'SERVICE_PROFILE',
+    type: "'fapi2'",
+    doc: 'Follow the FAPI 2.0 Security Profile: `private_key_jwt` or mTLS, DPoP-bound tokens (unless mTLS binds them), PS256/ES256/EdDSA, https only; a conflicting option is a start-up TypeError naming the rule ([docs/fapi2.md](fapi2.md)).',
+  },
   allowInsecureHttp: {
     env: 'SERVICE_ALLOW_INSECURE_HTTP',
     envKind: 'boolean',
@@ -113,7 +118,7 @@ export const SERVICE_OPTIONS = {
   fetch: {
     type: 'FetchLike',
     default: 'globalThis.fetch',
-    doc: 'The `fetch` used for token requests and for `agent.fetch()`.',
+    doc: "The `fetch` used for token requests and for `agent.fetch()`. Not with `tlsClientCertificate`, whose calls go through portcullis's own https client.",
   },
   onEvent: {
     type: '(event: AgentEvent) => void',

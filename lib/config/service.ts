@@ -15,12 +15,14 @@ import {
   type DpopKeyInput,
   dpopKey,
 } from '../protocol/dpop/key-pair.js';
+import type { ClientProfile } from '../protocol/fapi2.js';
 import { DEFAULT_HTTP_TIMEOUT, type FetchLike } from '../protocol/http.js';
 import { type Logger, validateLogger } from '../protocol/logger.js';
 import type { AgentEvent } from '../protocol/observability/events.js';
 import type { TokenCache } from '../service/token-cache.js';
 import { clientAuthFromEnv } from './client-auth-options.js';
 import { compact } from './env.js';
+import { type SecurityProfile, serviceOptions, serviceProfile } from './fapi2.js';
 import { checkKnownOptions, envValue, readEnv, warnWeakenedChecks } from './option-spec.js';
 import { SERVICE_DPOP_OPTIONS, SERVICE_OPTIONS } from './service-options.js';
 import { optionalBoolean, optionalFunction, optionalNumber, requireCallableUrl } from './validate.js';
@@ -82,12 +84,25 @@ export interface ServiceAgentOptions extends ClientAuthOptions {
    */
   dpop?: boolean | ServiceAgentDpopOptions | undefined;
   /**
+   * [SERVICE_PROFILE] `'fapi2'`: follow the FAPI 2.0 Security Profile. `private_key_jwt` (or mTLS)
+   * client authentication, DPoP-bound tokens (unless a TLS client certificate binds them), PS256,
+   * ES256 or EdDSA for the client assertion and the proofs (an RSA key signs PS256), https only; an
+   * IdP whose metadata lacks what the profile needs is `ERR_IDP_INCOMPATIBLE` at the first token
+   * request. A conflicting option is a start-up TypeError naming the rule. See docs/fapi2.md.
+   * @example serviceAgent({ profile: 'fapi2', issuerBaseURL, clientID, clientAssertionSigningKey, audience })
+   * @see https://openid.net/specs/fapi-security-profile-2_0-final.html
+   */
+  profile?: SecurityProfile | undefined;
+  /**
    * [SERVICE_ALLOW_INSECURE_HTTP] Allow plain http to non-loopback hosts.
    * > [!WARNING] Tokens and client secrets then cross the network in clear text.
    * @default false
    */
   allowInsecureHttp?: boolean | undefined;
-  /** The fetch used for token requests and for `agent.fetch()`. @default globalThis.fetch */
+  /**
+   * The fetch used for token requests and for `agent.fetch()`. Not with `tlsClientCertificate`: the calls
+   * that present it go through portcullis's own https client. @default globalThis.fetch
+   */
   fetch?: FetchLike | undefined;
   /**
    * Told of every `agent.…` event: a token fetched, refreshed or failed, a cache hit or miss, a call
@@ -116,6 +131,8 @@ export interface ServiceAgentConfig {
   readonly tokenExchange: boolean;
   /** The DPoP key, parsed (or generated) and checked at start-up; `undefined` without DPoP. */
   readonly dpop: DpopKey | undefined;
+  /** With `profile`: what the token requests check of the IdP. */
+  readonly profile: ClientProfile | undefined;
   readonly allowInsecureHttp: boolean;
   readonly fetch: FetchLike | undefined;
   readonly onEvent: ((event: AgentEvent) => void) | undefined;
@@ -236,10 +253,11 @@ function dpopOption(value: unknown): DpopKey | undefined {
 }
 
 /** Validate once; the result is frozen and fully defaulted. */
-export function validateServiceOptions(options: ServiceAgentOptions): ServiceAgentConfig {
-  if (typeof options !== 'object' || options === null) {
+export function validateServiceOptions(given: ServiceAgentOptions): ServiceAgentConfig {
+  if (typeof given !== 'object' || given === null) {
     throw new TypeError('serviceAgent() expects an options object');
   }
+  const options = serviceOptions(given);
   const allowInsecureHttp = optionalBoolean(options.allowInsecureHttp, 'allowInsecureHttp', false);
   if (options.issuerBaseURL === undefined && options.tokenEndpoint === undefined) {
     throw new TypeError(
@@ -254,7 +272,10 @@ export function validateServiceOptions(options: ServiceAgentOptions): ServiceAge
     options.tokenEndpoint === undefined
       ? undefined
       : requireCallableUrl(options.tokenEndpoint, 'tokenEndpoint', { allowInsecureHttp });
-  const clientAuth = validateClientAuth(options, { envPrefix: 'SERVICE_' });
+  const clientAuth = validateClientAuth(options, {
+    envPrefix: 'SERVICE_',
+    customFetch: options.fetch !== undefined,
+  });
 
   const params: Array<[string, string]> = [];
   const scope = stringList(options.scope, 'scope');
@@ -271,6 +292,7 @@ export function validateServiceOptions(options: ServiceAgentOptions): ServiceAge
 
   const logger = validateLogger(options.logger);
   warnWeakenedChecks('serviceAgent()', SERVICE_OPTIONS, options, logger);
+  const dpop = dpopOption(options.dpop);
 
   return Object.freeze({
     issuer,
@@ -286,7 +308,8 @@ export function validateServiceOptions(options: ServiceAgentOptions): ServiceAge
     }),
     retries: wholeNumber(options.retries, 'retries', 2, 10),
     tokenExchange: optionalBoolean(options.tokenExchange, 'tokenExchange', false),
-    dpop: dpopOption(options.dpop),
+    dpop,
+    profile: serviceProfile(options, clientAuth, dpop),
     allowInsecureHttp,
     fetch: optionalFunction<FetchLike>(options.fetch, 'fetch'),
     onEvent: optionalFunction<(event: AgentEvent) => void>(options.onEvent, 'onEvent'),

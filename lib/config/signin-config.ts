@@ -10,8 +10,10 @@
 import { DEFAULT_HTTP_TIMEOUT, type FetchLike } from '../protocol/http.js';
 import { checkAllowedTenants } from '../protocol/issuer-template.js';
 import { type Logger, validateLogger } from '../protocol/logger.js';
+import type { SigninEvent } from '../protocol/observability/events.js';
 import type { RefreshLock } from '../signin/refresh.js';
 import { clientAuthFromEnv } from './client-auth-options.js';
+import { signinProfile } from './fapi2.js';
 import { checkKnownOptions, envValue, readEnv, warnWeakenedChecks } from './option-spec.js';
 import {
   checkIdTokenSigningAlg,
@@ -43,6 +45,9 @@ const PER_PROVIDER = [
   'clientAssertionSigningKey',
   'clientAssertionSigningAlg',
   'clientAuthMethod',
+  'tlsClientCertificate',
+  'tlsClientKey',
+  'tlsServerCA',
 ] as const;
 
 /** Providers from `resolveProvider` kept at most, each with its issuer's metadata and keys. */
@@ -216,11 +221,12 @@ export function signinConfig(input: AuthOptions = {}, env: Env = process.env): S
   if (typeof input !== 'object' || input === null) throw new TypeError('auth() options must be an object');
   checkKnownOptions('auth()', SIGNIN_OPTIONS, input);
   const multi = input.providers !== undefined || input.resolveProvider !== undefined;
-  const options: AuthOptions = multi
+  const merged: AuthOptions = multi
     ? readEnv(SIGNIN_OPTIONS, input, env)
     : { ...readEnv(SIGNIN_OPTIONS, input, env), ...clientAuthFromEnv(input, env, SIGNIN_OPTIONS) };
   // Several providers: the environment's IdP settings join none of them.
-  if (multi) for (const name of PER_PROVIDER) if (input[name] === undefined) delete options[name];
+  if (multi) for (const name of PER_PROVIDER) if (input[name] === undefined) delete merged[name];
+  const options = signinProfile(merged, { classic: !multi });
   const allowInsecureHttp = optionalBoolean(options.allowInsecureHttp, 'allowInsecureHttp', false);
   if (!multi) {
     // Named first, as it always was: the one option without which nothing works.
@@ -254,12 +260,17 @@ export function signinConfig(input: AuthOptions = {}, env: Env = process.env): S
       'pushedAuthorizationRequests',
       false,
     ),
+    requestObject: optionalBoolean(options.requestObject, 'requestObject', false),
     dpop: optionalBoolean(options.dpop, 'dpop', false),
     idTokenSigningAlg,
     mergeUserInfo: optionalBoolean(options.mergeUserInfo, 'mergeUserInfo', false),
     idpLogout: optionalBoolean(options.idpLogout, 'idpLogout', false),
+    revokeOnLogout: optionalBoolean(options.revokeOnLogout, 'revokeOnLogout', false),
+    attemptSilentLogin: optionalBoolean(options.attemptSilentLogin, 'attemptSilentLogin', false),
     allowedTenants: checkAllowedTenants(options.allowedTenants, 'allowedTenants'),
     allowInsecureHttp,
+    profile: options.profile,
+    customFetch: options.fetch !== undefined,
   });
   const config: SigninConfig = {
     baseURL,
@@ -286,6 +297,7 @@ export function signinConfig(input: AuthOptions = {}, env: Env = process.env): S
       options.afterCallback,
       'afterCallback',
     ),
+    onEvent: optionalFunction<(event: SigninEvent) => void>(options.onEvent, 'onEvent'),
     logger,
     providers: checkProviders(options, input, defaults),
   };

@@ -37,6 +37,11 @@ export const PROVIDER_OPTIONS = {
     openFields: true,
   },
   pushedAuthorizationRequests: { type: 'boolean', default: "auth()'s", doc: 'PAR (RFC 9126) at this IdP.' },
+  requestObject: {
+    type: 'boolean',
+    default: "auth()'s",
+    doc: "Request objects (JAR, RFC 9101) at this IdP, signed with this provider's `clientAssertionSigningKey`.",
+  },
   dpop: { type: 'boolean', default: "auth()'s", doc: 'DPoP-bound tokens (RFC 9449) from this IdP.' },
   idTokenSigningAlg: {
     type: 'string',
@@ -49,6 +54,16 @@ export const PROVIDER_OPTIONS = {
     doc: "Merge this IdP's userinfo into `req.oidc.user` at login.",
   },
   idpLogout: { type: 'boolean', default: "auth()'s", doc: 'Also log out at this IdP.' },
+  revokeOnLogout: {
+    type: 'boolean',
+    default: "auth()'s",
+    doc: "Revoke this IdP's tokens at logout (RFC 7009).",
+  },
+  attemptSilentLogin: {
+    type: 'boolean',
+    default: "auth()'s",
+    doc: "Try a `prompt=none` login at this IdP when it is the one a login here would use (with `resolveProvider`, auth()'s own must be on).",
+  },
   allowedTenants: {
     type: 'string[] | ((tid) => boolean)',
     default: "auth()'s",
@@ -102,9 +117,9 @@ export const SIGNIN_OPTIONS = {
       scope: { type: 'string', default: "'openid profile email'", doc: 'Must include `openid`.' },
       response_mode: {
         env: 'RESPONSE_MODE',
-        type: "'query' | 'form_post'",
+        type: "'query' | 'form_post' | 'jwt' | 'query.jwt' | 'form_post.jwt'",
         default: "'query'",
-        doc: 'How the IdP returns the code; `form_post` works across sites as well.',
+        doc: 'How the IdP returns the code; `form_post` works across sites as well. The `.jwt` modes (JARM) have the IdP sign the response: its signature, `iss`, `aud` and `exp` are checked before any parameter in it is used.',
       },
       audience: { type: 'string', doc: 'An API audience (Auth0 and others).' },
       resource: { type: 'string | string[]', doc: 'RFC 8707 resource indicator(s).' },
@@ -136,11 +151,30 @@ export const SIGNIN_OPTIONS = {
     default: 'false',
     doc: 'Also log out at the IdP (RP-initiated logout) when it advertises an `end_session_endpoint`.',
   },
+  revokeOnLogout: {
+    env: 'REVOKE_ON_LOGOUT',
+    envKind: 'boolean',
+    type: 'boolean',
+    default: 'false',
+    doc: "At logout, revoke the refresh and access tokens at the IdP's `revocation_endpoint` (RFC 7009). A failed or slow revocation (bounded by `httpTimeout`) is logged as a warning and never holds up the logout. Not on back-channel logout.",
+  },
+  attemptSilentLogin: {
+    env: 'ATTEMPT_SILENT_LOGIN',
+    envKind: 'boolean',
+    type: 'boolean',
+    default: 'false',
+    doc: "A browser's first HTML page view without a login tries `prompt=none` at the IdP once, and comes back to the same page signed in, or signed out with no error (`login_required` and the like). A cookie marks it tried: never a loop, nor after logout. One route only: `attemptSilentLogin()`.",
+  },
   postLogoutRedirect: {
     env: 'POST_LOGOUT_REDIRECT',
     type: 'string',
     default: "'/'",
     doc: 'Where logout sends the user: a same-origin path.',
+  },
+  profile: {
+    env: 'AUTH_PROFILE',
+    type: "'fapi2'",
+    doc: 'Follow the FAPI 2.0 Security Profile for every provider: PAR, DPoP (unless mTLS binds the tokens), `iss` in the authorization response, `private_key_jwt` or mTLS, PS256/ES256/EdDSA; a conflicting option is a start-up TypeError naming the rule ([docs/fapi2.md](fapi2.md)).',
   },
   pushedAuthorizationRequests: {
     env: 'PUSHED_AUTHORIZATION_REQUESTS',
@@ -148,6 +182,13 @@ export const SIGNIN_OPTIONS = {
     type: 'boolean',
     default: 'false',
     doc: 'Push the authorization parameters to the IdP first (RFC 9126); automatic when the IdP requires it.',
+  },
+  requestObject: {
+    env: 'REQUEST_OBJECT',
+    envKind: 'boolean',
+    type: 'boolean',
+    default: 'false',
+    doc: 'Send the authorization request as a request object signed with `clientAssertionSigningKey` (JAR, RFC 9101), inside the PAR body when PAR is on; automatic when the IdP requires it (`require_signed_request_object`).',
   },
   dpop: {
     env: 'DPOP',
@@ -219,7 +260,7 @@ export const SIGNIN_OPTIONS = {
   fetch: {
     type: 'FetchLike',
     default: 'globalThis.fetch',
-    doc: 'The `fetch` for calls to the IdP (proxies, custom CAs, tracing).',
+    doc: "The `fetch` for calls to the IdP (proxies, custom CAs, tracing). Not with `tlsClientCertificate`, whose calls go through portcullis's own https client.",
   },
   idTokenSigningAlg: {
     env: 'ID_TOKEN_SIGNING_ALG',
@@ -247,6 +288,10 @@ export const SIGNIN_OPTIONS = {
   afterCallback: {
     type: '(req, res, tokenSet, context) => TokenSet | undefined',
     doc: 'Runs after the ID token is validated, before the session is written: throw to refuse the login, or return the token set to store.',
+  },
+  onEvent: {
+    type: '(event: SigninEvent) => void',
+    doc: 'Told of every `signin.…` event (login started, completed or failed with its reason, refresh, logout, back-channel logout) and the `idp.…` events of its calls to the IdP, as the `portcullis:signin` diagnostics channel is. No secrets.',
   },
   logger: {
     type: 'Logger',

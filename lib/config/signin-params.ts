@@ -2,7 +2,9 @@
  * Authorization request parameters (OpenID Connect Core §3.1.2.1), from options or per login: the
  * ones portcullis owns (PKCE, `state`, `nonce`, ...) cannot be set, and `scope` must include `openid`.
  */
-import type { AuthorizationParams } from './signin.js';
+import type { AuthorizationParams, ResponseMode } from './signin.js';
+
+const RESPONSE_MODES: readonly ResponseMode[] = ['query', 'form_post', 'jwt', 'query.jwt', 'form_post.jwt'];
 
 /** Parameters the library owns: letting callers set them would break PKCE, state or nonce. */
 const RESERVED = new Set([
@@ -30,8 +32,10 @@ export function checkAuthorizationParams(params: unknown, option: string): Autho
       throw new TypeError(`"${option}.${key}" is set by portcullis and cannot be overridden`);
     if (key === 'response_type' && value !== 'code')
       throw new TypeError(`"${option}.response_type" must be "code"`);
-    if (key === 'response_mode' && value !== 'query' && value !== 'form_post') {
-      throw new TypeError(`"${option}.response_mode" must be "query" or "form_post"`);
+    if (key === 'response_mode' && !(RESPONSE_MODES as readonly unknown[]).includes(value)) {
+      throw new TypeError(
+        `"${option}.response_mode" must be one of ${RESPONSE_MODES.map((m) => `"${m}"`).join(', ')}`,
+      );
     }
     const ok =
       typeof value === 'string' ||

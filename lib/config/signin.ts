@@ -6,16 +6,26 @@ import type { ClientAuthOptions } from '../protocol/client-auth.js';
 import type { FetchLike, HttpSettings } from '../protocol/http.js';
 import type { AllowedTenants } from '../protocol/issuer-template.js';
 import type { Logger } from '../protocol/logger.js';
+import type { SigninEvent } from '../protocol/observability/events.js';
 import type { RefreshLock } from '../signin/refresh.js';
 import type { TokenSet } from '../signin/token-set.js';
+import type { SecurityProfile } from './fapi2.js';
 import type { ProviderConfig, ProviderDefaults, ProviderOptions, ResolveProvider } from './provider.js';
+
+/** How the IdP returns the authorization response; the `.jwt` modes are JARM's (signed by the IdP). */
+export type ResponseMode = 'query' | 'form_post' | 'jwt' | 'query.jwt' | 'form_post.jwt';
 
 /** Authorization request parameters (OpenID Connect Core §3.1.2.1); `scope` must include `openid`. */
 export interface AuthorizationParams {
   /** @default 'openid profile email' */
   scope?: string | undefined;
-  /** [RESPONSE_MODE] `query` (default) or `form_post`. */
-  response_mode?: 'query' | 'form_post' | undefined;
+  /**
+   * [RESPONSE_MODE] `query` (default) or `form_post`; or a JWT-secured response (JARM): `jwt` (the
+   * IdP's default for the code flow, `query.jwt`), `query.jwt` or `form_post.jwt`. A JWT response's
+   * signature (the IdP's JWKS), `iss`, `aud` and `exp` are checked before any parameter in it is used,
+   * and a login that asked for one refuses plain parameters.
+   */
+  response_mode?: ResponseMode | undefined;
   /** Auth0-style API audience. */
   audience?: string | undefined;
   /** RFC 8707 resource indicator(s). */
@@ -97,13 +107,51 @@ export interface AuthOptions extends ClientAuthOptions {
   routes?: Routes | undefined;
   /** [IDP_LOGOUT] Also log out at the IdP (RP-initiated logout) when it has an `end_session_endpoint`. @default false */
   idpLogout?: boolean | undefined;
+  /**
+   * [REVOKE_ON_LOGOUT] At logout, revoke the session's refresh token and access token at the IdP's
+   * `revocation_endpoint` (RFC 7009), authenticating as the client, so that a copy of them stops working
+   * too. A revocation that fails or takes longer than `httpTimeout` is logged as a warning and never
+   * holds up or fails the logout; an IdP without a `revocation_endpoint` is warned about once. Not done
+   * on back-channel logout: the IdP ended that session itself. @default false
+   */
+  revokeOnLogout?: boolean | undefined;
+  /**
+   * [ATTEMPT_SILENT_LOGIN] Sign a browser in without a click when it already has a session at the IdP:
+   * its first HTML page view (a GET navigation, not an API call, XHR, fetch or prefetch) without a login
+   * goes to the IdP once with `prompt=none` (OpenID Connect Core §3.1.2.1) and comes back to the same
+   * page, signed in, or signed out with no error when the IdP answers `login_required`,
+   * `consent_required`, `interaction_required` or `account_selection_required`. A cookie
+   * (`portcullis.skipSilentLogin`) marks it tried, so a browser is never sent twice in a browser session,
+   * nor after logout. For one route only: `attemptSilentLogin()`. @default false
+   */
+  attemptSilentLogin?: boolean | undefined;
   /** [POST_LOGOUT_REDIRECT] Where logout sends the user (a same-origin path). @default '/' */
   postLogoutRedirect?: string | undefined;
+  /**
+   * [AUTH_PROFILE] `'fapi2'`: follow the FAPI 2.0 Security Profile for every provider. PAR and DPoP
+   * (unless a TLS client certificate binds the tokens) are on, the authorization response must carry
+   * `iss`, ID tokens must be signed PS256, ES256 or EdDSA, and an IdP that lacks what the profile needs
+   * is an `ERR_IDP_INCOMPATIBLE` at login. An option that conflicts (a `clientSecret`, `dpop: false`,
+   * `allowInsecureHttp`, an http `baseURL`, a `clockTolerance` outside 10 to 60 s, ...) is a start-up
+   * TypeError naming the rule and its section. See docs/fapi2.md.
+   * @example auth({ profile: 'fapi2', issuerBaseURL, baseURL, clientID, clientAssertionSigningKey })
+   * @see https://openid.net/specs/fapi-security-profile-2_0-final.html
+   */
+  profile?: SecurityProfile | undefined;
   /**
    * [PUSHED_AUTHORIZATION_REQUESTS] Push the authorization parameters to the IdP first (RFC 9126, PAR):
    * the browser's URL then carries only a `request_uri`. Automatic when the IdP requires PAR. @default false
    */
   pushedAuthorizationRequests?: boolean | undefined;
+  /**
+   * [REQUEST_OBJECT] Send each authorization request as a request object (JAR, RFC 9101): one JWT
+   * signed with `clientAssertionSigningKey` (and `clientAssertionSigningAlg`), whichever way the client
+   * authenticates, so that the IdP knows the parameters come from this app unaltered. Inside the PAR
+   * body when `pushedAuthorizationRequests` is on. Automatic, given the key, when the IdP's metadata
+   * says `require_signed_request_object`. Without a key: a start-up TypeError. @default false
+   * @see https://www.rfc-editor.org/rfc/rfc9101
+   */
+  requestObject?: boolean | undefined;
   /**
    * [DPOP] Sender-constrain the user's tokens with DPoP (RFC 9449): each login gets its own key pair,
    * kept server-side with the session; the code exchange, refresh and userinfo send proofs signed
@@ -143,7 +191,10 @@ export interface AuthOptions extends ClientAuthOptions {
   clockTolerance?: number | undefined;
   /** [HTTP_TIMEOUT] Milliseconds before a call to the IdP is abandoned. @default 5000 */
   httpTimeout?: number | undefined;
-  /** A `fetch` for calls to the IdP (proxies, custom CAs, tracing). @default globalThis.fetch */
+  /**
+   * A `fetch` for calls to the IdP (proxies, custom CAs, tracing). Not with `tlsClientCertificate`: the
+   * calls that present it go through portcullis's own https client. @default globalThis.fetch
+   */
   fetch?: FetchLike | undefined;
   /** [ID_TOKEN_SIGNING_ALG] The one algorithm the IdP signs ID tokens with; by default any asymmetric one it advertises. */
   idTokenSigningAlg?: string | undefined;
@@ -173,6 +224,15 @@ export interface AuthOptions extends ClientAuthOptions {
     context: AfterCallbackContext,
     // biome-ignore lint/suspicious/noConfusingVoidType: a hook that returns nothing (or an empty promise) keeps the token set
   ) => TokenSet | undefined | void | Promise<TokenSet | undefined | void>;
+  /**
+   * Told of every `signin.…` event (login started, completed or failed with its reason, refresh,
+   * logout, back-channel logout) and the `idp.…` events of the calls auth() makes to the IdP
+   * (discovery, token requests). The same events go to the `portcullis:signin` diagnostics channel
+   * and to OpenTelemetry. Payloads hold no token, secret, code, verifier, state or nonce; a hook that
+   * throws is ignored. See docs/observability.md.
+   * @example auth({ ..., onEvent: (e) => { if (e.type === 'signin.login.failed') console.warn(e.reason, e.code) } })
+   */
+  onEvent?: ((event: SigninEvent) => void) | undefined;
   /**
    * A pino-compatible logger (`pino()`, or `console`): start-up warnings of weakened checks.
    * @default warnings to `console.warn`, nothing else
@@ -217,6 +277,7 @@ export interface SigninConfig {
   readonly transactionCookieName: string;
   readonly refreshLock: RefreshLock | undefined;
   readonly afterCallback: AuthOptions['afterCallback'];
+  readonly onEvent: ((event: SigninEvent) => void) | undefined;
   readonly logger: Logger;
   readonly providers: ProvidersConfig;
 }

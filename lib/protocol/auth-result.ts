@@ -22,4 +22,9 @@ export interface AuthResult {
    * client's key, equal to the token's `cnf.jkt`.
    */
   readonly dpop?: { readonly jkt: string };
+  /**
+   * Set when the token is certificate-bound and came with its certificate (RFC 8705 §3): the
+   * certificate's thumbprint, equal to the token's `cnf.x5t#S256`.
+   */
+  readonly mtls?: { readonly 'x5t#S256': string };
 }

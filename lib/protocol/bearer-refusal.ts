@@ -39,7 +39,11 @@ export type BearerRefusalReason =
   /** Introspection says it is a refresh token. */
   | 'token_type'
   /** The DPoP binding or proof (RFC 9449). */
-  | 'dpop';
+  | 'dpop'
+  /** Not sender-constrained (no `cnf`) where a profile requires it (FAPI 2.0). */
+  | 'unbound'
+  /** The certificate binding (RFC 8705 §3): no client certificate, another one, or an unreadable one. */
+  | 'mtls';
 
 /** A value as the log shows it: strings and lists bounded, anything else named by its type. */
 export type RefusalValue = string | number | null | readonly string[];
@@ -84,6 +88,9 @@ const HINTS: Readonly<Partial<Record<BearerRefusalReason, string>>> = {
     'no key of the JWKS verifies the signature: a token from another IdP or environment, or a forged one',
   inactive: 'the IdP says the token is not active (expired or revoked)',
   token_type: 'a refresh token was sent where an access token belongs',
+  unbound:
+    'profile "fapi2" accepts only sender-constrained tokens: the client must ask the IdP for DPoP-bound tokens (or certificate-bound ones, with mtls), and the IdP must bind them',
+  mtls: 'the token is certificate-bound (RFC 8705): it is accepted only with the client certificate it was issued to',
 };
 
 /** Bound a value from the request for a log line: a junk token must not make it huge. */

@@ -1,6 +1,7 @@
 /**
- * Client authentication at the token endpoint (RFC 6749 §2.3, RFC 7523): client_secret_basic
- * (the default), client_secret_post, or private_key_jwt. The options are checked at start-up;
+ * Client authentication at the token endpoint (RFC 6749 §2.3, RFC 7523, RFC 8705): client_secret_basic
+ * (the default), client_secret_post, private_key_jwt, or a TLS client certificate (tls_client_auth,
+ * self_signed_tls_client_auth: mtls/client-certificate.ts). The options are checked at start-up;
  * the key is imported once, lazily, and a secret given as a function is read on every request so
  * that a rotated secret is picked up without a restart.
  */
@@ -9,8 +10,22 @@ import * as jose from 'jose';
 import * as oauth from 'oauth4webapi';
 import { PortcullisError } from '../errors.js';
 import { safeCause } from './http.js';
+import {
+  type ClientCertificate,
+  type ClientCertificateOptions,
+  certificateMethod,
+  checkTlsMethod,
+  isTlsMethod,
+  TLS_METHODS,
+  type TlsClientAuthMethod,
+  validateClientCertificate,
+} from './mtls/client-certificate.js';
 
-export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+export type ClientAuthMethod =
+  | 'client_secret_basic'
+  | 'client_secret_post'
+  | 'private_key_jwt'
+  | TlsClientAuthMethod;
 
 /** A client secret, or a function that returns the current one (rotation without restart). */
 export type ClientSecret = string | (() => string | Promise<string>);
@@ -22,7 +37,7 @@ export type ClientAssertionSigningKey = jose.JWK | string | KeyObject;
  * How a client authenticates. Each product reads its own variables: `auth()` `CLIENT_ID`,
  * `bearer()`'s introspection `API_CLIENT_ID`, `serviceAgent()` `SERVICE_CLIENT_ID`, and so on.
  */
-export interface ClientAuthOptions {
+export interface ClientAuthOptions extends ClientCertificateOptions {
   /** [CLIENT_ID] The client ID registered at the IdP. */
   clientID?: string | undefined;
   /** [CLIENT_SECRET] A string, or a function returning the current secret. */
@@ -32,7 +47,8 @@ export interface ClientAuthOptions {
   /** [CLIENT_ASSERTION_SIGNING_ALG] Defaults from the key type (RS256, ES256, ES384, ES512, EdDSA). */
   clientAssertionSigningAlg?: string | undefined;
   /**
-   * [CLIENT_AUTH_METHOD] Defaults to private_key_jwt with a key, else client_secret_basic. Use
+   * [CLIENT_AUTH_METHOD] Defaults to private_key_jwt with a key, tls_client_auth (or
+   * self_signed_tls_client_auth) with only a TLS client certificate, else client_secret_basic. Use
    * `client_secret_post` with an IdP that does not decode form-encoded Basic credentials.
    */
   clientAuthMethod?: ClientAuthMethod | undefined;
@@ -45,9 +61,16 @@ export interface ClientAuthConfig {
   readonly signingKey: KeyObject | undefined;
   readonly signingAlg: string | undefined;
   readonly kid: string | undefined;
+  /** The TLS client certificate (RFC 8705), whatever the method: tokens issued to it are bound to it. */
+  readonly certificate: ClientCertificate | undefined;
 }
 
-const METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
+const METHODS: readonly ClientAuthMethod[] = [
+  'client_secret_basic',
+  'client_secret_post',
+  'private_key_jwt',
+  ...TLS_METHODS,
+];
 
 function defaultAlg(key: KeyObject, p: string): string {
   switch (key.asymmetricKeyType) {
@@ -110,6 +133,7 @@ export function validateClientAuth(
     requireCredentials = true,
     envPrefix,
     optionPrefix = '',
+    customFetch = false,
   }: {
     requireCredentials?: boolean;
     /**
@@ -119,6 +143,8 @@ export function validateClientAuth(
     envPrefix: string | undefined;
     /** Where the options sit (`'introspection.'`), named in messages. */
     optionPrefix?: string;
+    /** The app gave its own `fetch`, which may present a TLS client certificate itself. */
+    customFetch?: boolean;
   },
 ): ClientAuthConfig {
   const { clientID, clientSecret, clientAssertionSigningKey, clientAssertionSigningAlg } = options;
@@ -131,9 +157,21 @@ export function validateClientAuth(
   if (options.clientAuthMethod !== undefined && !METHODS.includes(options.clientAuthMethod)) {
     throw new TypeError(`"${p}clientAuthMethod" must be one of ${METHODS.join(', ')}`);
   }
+  const context = { p, orEnv, customFetch };
+  const certificate = validateClientCertificate(options, context);
   const method: ClientAuthMethod =
     options.clientAuthMethod ??
-    (clientAssertionSigningKey !== undefined ? 'private_key_jwt' : 'client_secret_basic');
+    (certificate !== undefined
+      ? certificateMethod(certificate, options, p)
+      : clientAssertionSigningKey !== undefined
+        ? 'private_key_jwt'
+        : 'client_secret_basic');
+  const none = { secret: undefined, signingKey: undefined, signingAlg: undefined, kid: undefined };
+
+  if (isTlsMethod(method)) {
+    checkTlsMethod(method, options, certificate, context);
+    return { clientID, method, ...none, certificate };
+  }
 
   if (method === 'private_key_jwt') {
     if (clientAssertionSigningKey === undefined) {
@@ -149,18 +187,10 @@ export function validateClientAuth(
     if (!/^(RS|PS|ES)(256|384|512)$|^EdDSA$|^Ed25519$/.test(alg)) {
       throw new TypeError(`"${p}clientAssertionSigningAlg" must be an asymmetric JWS algorithm`);
     }
-    return { clientID, method, secret: undefined, signingKey: key, signingAlg: alg, kid };
+    return { clientID, method, secret: undefined, signingKey: key, signingAlg: alg, kid, certificate };
   }
   if (clientSecret === undefined || clientSecret === '') {
-    if (!requireCredentials)
-      return {
-        clientID,
-        method,
-        secret: undefined,
-        signingKey: undefined,
-        signingAlg: undefined,
-        kid: undefined,
-      };
+    if (!requireCredentials) return { clientID, method, ...none, certificate };
     throw new TypeError(
       `"${p}clientSecret" is required for the "clientAuthMethod" "${method}"${orEnv('CLIENT_SECRET')}`,
     );
@@ -168,14 +198,7 @@ export function validateClientAuth(
   if (typeof clientSecret !== 'string' && typeof clientSecret !== 'function') {
     throw new TypeError(`"${p}clientSecret" must be a string or a function returning one`);
   }
-  return {
-    clientID,
-    method,
-    secret: clientSecret,
-    signingKey: undefined,
-    signingAlg: undefined,
-    kid: undefined,
-  };
+  return { clientID, method, ...none, secret: clientSecret, certificate };
 }
 
 /** Build oauth4webapi's ClientAuth for one request (reads a rotating secret each time). */
@@ -193,6 +216,10 @@ export function createClientAuth(config: ClientAuthConfig): () => Promise<oauth.
       }
       case 'client_secret_post':
         return oauth.ClientSecretPost(await readSecret(config.secret));
+      // RFC 8705 §2: the TLS handshake authenticates; the body names the client.
+      case 'tls_client_auth':
+      case 'self_signed_tls_client_auth':
+        return oauth.TlsClientAuth();
       default:
         return oauth.ClientSecretBasic(await readSecret(config.secret));
     }

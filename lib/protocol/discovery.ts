@@ -12,6 +12,8 @@ import { PortcullisError } from '../errors.js';
 import { type HttpSettings, requestOptions } from './http.js';
 import { type IdpCall, idpError, publicUrl } from './idp-error.js';
 import { templateFitsIssuer } from './issuer-template.js';
+import type { Emit } from './observability/emitter.js';
+import type { IdpEvent } from './observability/events.js';
 import { assertCallableUrl } from './url-policy.js';
 
 export type IssuerMetadata = oauth.AuthorizationServer;
@@ -34,6 +36,8 @@ export interface DiscoveryOptions {
   readonly maxAge?: number;
   /** Milliseconds a failure is remembered before the next attempt. Default 1 second. */
   readonly retryAfter?: number;
+  /** Told of each fetch of the document: `idp.discovery.fetched` or `idp.discovery.failed`. */
+  readonly emit?: Emit<IdpEvent> | undefined;
 }
 
 export interface Discovery {
@@ -81,10 +85,9 @@ function issuerMismatch(err: unknown, issuer: URL, url: string | undefined): Por
   );
 }
 
-async function fetchMetadata(issuer: URL, http: HttpSettings): Promise<IssuerMetadata> {
+/** `asked`: the well-known URLs asked, in order (oauth4webapi builds them), for messages and events. */
+async function fetchMetadata(issuer: URL, http: HttpSettings, asked: string[]): Promise<IssuerMetadata> {
   const base = requestOptions(http, issuer);
-  // oauth4webapi builds the well-known URLs; remember which one was asked, for error messages.
-  const asked: string[] = [];
   const options: typeof base = {
     ...base,
     [oauth.customFetch]: (url, init) => {
@@ -123,16 +126,22 @@ export function createDiscovery({
   http,
   maxAge = 3_600_000,
   retryAfter = 1000,
+  emit,
 }: DiscoveryOptions): Discovery {
   let cached: { metadata: IssuerMetadata; at: number } | undefined;
   let failure: { error: PortcullisError; at: number } | undefined;
   let pending: Promise<IssuerMetadata> | undefined;
 
   function refresh(): Promise<IssuerMetadata> {
-    pending ??= fetchMetadata(issuer, http)
+    if (pending !== undefined) return pending;
+    const asked: string[] = [];
+    const started = performance.now();
+    const url = () => publicUrl(asked.at(-1)) ?? issuer.href;
+    pending = fetchMetadata(issuer, http, asked)
       .then((metadata) => {
         cached = { metadata, at: Date.now() };
         failure = undefined;
+        emit?.({ type: 'idp.discovery.fetched', url: url(), durationMs: performance.now() - started });
         return metadata;
       })
       .catch((err: unknown) => {
@@ -143,6 +152,8 @@ export function createDiscovery({
                 status: 503,
               });
         failure = { error, at: Date.now() };
+        const durationMs = performance.now() - started;
+        emit?.({ type: 'idp.discovery.failed', url: url(), code: error.code, durationMs });
         throw error;
       })
       .finally(() => {

@@ -11,6 +11,7 @@ import { ASYMMETRIC_ALGORITHMS } from './algorithms.js';
 import { type HttpSettings, isNetworkError, safeCause } from './http.js';
 import { idpError, unusableAnswerError } from './idp-error.js';
 import { jwksCall } from './jwks.js';
+import { joseRefusal, type SigninRefusal, withRefusal } from './oidc-refusal.js';
 
 /** The algorithms to accept: the configured one, else the IdP's advertised asymmetric ones. */
 export function idTokenAlgorithms(
@@ -76,8 +77,12 @@ async function keySetError(err: unknown, keys: KeySet): Promise<PortcullisError 
     : new IdpUnavailableError(mapped.message, { idpUrl: mapped.idpUrl, idpStatus: mapped.idpStatus });
 }
 
-function invalid(message: string, cause?: unknown): PortcullisError {
-  return new PortcullisError('ERR_ID_TOKEN_INVALID', message, { status: 400, cause: safeCause(cause) });
+function invalid(message: string, refusal: SigninRefusal, cause?: unknown): PortcullisError {
+  const error = new PortcullisError('ERR_ID_TOKEN_INVALID', message, {
+    status: 400,
+    cause: safeCause(cause),
+  });
+  return withRefusal(error, refusal);
 }
 
 /** Verify the ID token's signature with the IdP's keys and the allowed algorithms. */
@@ -97,14 +102,15 @@ export async function verifyIdTokenSignature(
   } catch (err) {
     const unavailable = await keySetError(err, keys);
     if (unavailable !== undefined) throw unavailable;
+    const refusal = joseRefusal(err, idToken, { issuer, audience, algorithms });
     if (err instanceof jose.errors.JOSEAlgNotAllowed)
-      throw invalid('ID token: its "alg" is not allowed', err);
+      throw invalid('ID token: its "alg" is not allowed', refusal, err);
     if (err instanceof jose.errors.JWKSNoMatchingKey)
-      throw invalid("ID token: no key in the IdP's JWKS matches it", err);
+      throw invalid("ID token: no key in the IdP's JWKS matches it", refusal, err);
     if (err instanceof jose.errors.JWSSignatureVerificationFailed)
-      throw invalid('ID token: signature verification failed', err);
-    if (err instanceof jose.errors.JOSEError) throw invalid(`ID token: ${err.message}`, err);
-    throw invalid('ID token: it could not be verified', err);
+      throw invalid('ID token: signature verification failed', refusal, err);
+    if (err instanceof jose.errors.JOSEError) throw invalid(`ID token: ${err.message}`, refusal, err);
+    throw invalid('ID token: it could not be verified', refusal, err);
   }
 }
 
@@ -130,12 +136,13 @@ export function checkAtHash(
 ): void {
   const atHash = claims['at_hash'];
   if (atHash === undefined) return;
+  const refused = { reason: 'at_hash' } as const;
   if (typeof atHash !== 'string' || accessToken === undefined)
-    throw invalid('ID token: "at_hash" is invalid');
+    throw invalid('ID token: "at_hash" is invalid', refused);
   const { alg } = jose.decodeProtectedHeader(idToken);
   const hash = alg === undefined ? undefined : HASH_BY_ALG[alg];
-  if (hash === undefined) throw invalid('ID token: "at_hash" cannot be checked for its "alg"');
+  if (hash === undefined) throw invalid('ID token: "at_hash" cannot be checked for its "alg"', refused);
   const digest = createHash(hash).update(accessToken).digest();
   const expected = digest.subarray(0, digest.length / 2).toString('base64url');
-  if (expected !== atHash) throw invalid('ID token: "at_hash" does not match the access token');
+  if (expected !== atHash) throw invalid('ID token: "at_hash" does not match the access token', refused);
 }

@@ -7,7 +7,14 @@
 import type { ClientAuthMethod } from './client-auth.js';
 
 /** The IdP's endpoints portcullis calls. */
-export type IdpEndpoint = 'discovery' | 'jwks' | 'token' | 'par' | 'userinfo' | 'introspection';
+export type IdpEndpoint =
+  | 'discovery'
+  | 'jwks'
+  | 'token'
+  | 'par'
+  | 'userinfo'
+  | 'introspection'
+  | 'revocation';
 
 /** The grant a token request used: `invalid_grant` and `unauthorized_client` mean different things. */
 export type IdpGrant = 'authorization_code' | 'refresh_token' | 'client_credentials' | 'token_exchange';
@@ -35,6 +42,10 @@ const ENDPOINTS: Readonly<Record<IdpEndpoint, { readonly name: string; readonly 
     name: 'the introspection endpoint',
     source: 'the introspection_endpoint of the IdP\'s discovery document (or "introspection.endpoint")',
   },
+  revocation: {
+    name: 'the revocation endpoint',
+    source: "the revocation_endpoint of the IdP's discovery document",
+  },
 };
 
 export function endpointName(endpoint: IdpEndpoint): string {
@@ -59,6 +70,16 @@ export function invalidClientAdvice(client: IdpClient | undefined): string {
     return (
       `${who}: check the client ID, that the IdP has the public key of clientAssertionSigningKey ` +
       "(its kid and alg) for this client, that the client is registered for private_key_jwt, and this server's clock"
+    );
+  }
+  if (client.method === 'tls_client_auth' || client.method === 'self_signed_tls_client_auth') {
+    const registered =
+      client.method === 'tls_client_auth'
+        ? "that the IdP trusts the certificate's CA and has its subject (tls_client_auth_subject_dn, or a SAN) registered for this client"
+        : 'that the IdP has the certificate registered for this client (x5c in its jwks)';
+    return (
+      `${who}: check the client ID, ${registered}, and that the IdP saw the certificate: ` +
+      'its mTLS endpoints (mtls_endpoint_aliases) or its TLS terminator must ask for it and pass it on (RFC 8705)'
     );
   }
   const check = `${who}: check the client ID and secret registered at the IdP, and that the client is registered for ${client.method}`;
@@ -99,6 +120,8 @@ export function oauthErrorAdvice(
       return 'the IdP refused the access token (expired or revoked): refresh it or sign in again';
     case 'insufficient_scope':
       return 'the access token lacks the scope this endpoint needs (openid for userinfo)';
+    case 'unsupported_token_type':
+      return 'the IdP does not revoke this type of token (RFC 7009 §2.2.1): it stays valid until it expires';
     case 'invalid_dpop_proof':
       return "the IdP refused the DPoP proof: check this server's clock and the DPoP key";
     default:

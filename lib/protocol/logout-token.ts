@@ -7,6 +7,7 @@
 import * as jose from 'jose';
 import { PortcullisError } from '../errors.js';
 import type { KeySet } from './id-token.js';
+import { joseRefusal, type SigninRefusal, type SigninRefusalReason, withRefusal } from './oidc-refusal.js';
 
 const EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 
@@ -17,8 +18,9 @@ export interface LogoutTokenClaims {
   exp: number | undefined;
 }
 
-function invalid(message: string): PortcullisError {
-  return new PortcullisError('ERR_BAD_REQUEST', `logout token: ${message}`, { status: 400 });
+function invalid(message: string, refusal: SigninRefusal | SigninRefusalReason): PortcullisError {
+  const error = new PortcullisError('ERR_BAD_REQUEST', `logout token: ${message}`, { status: 400 });
+  return withRefusal(error, typeof refusal === 'string' ? { reason: refusal } : refusal);
 }
 
 export async function validateLogoutToken(
@@ -41,8 +43,9 @@ export async function validateLogoutToken(
       requiredClaims: ['iat'],
     }));
   } catch (err) {
-    if (err instanceof jose.errors.JOSEError) throw invalid(err.message);
-    throw invalid('it could not be verified');
+    const refusal = joseRefusal(err, token, { issuer, audience, algorithms });
+    if (err instanceof jose.errors.JOSEError) throw invalid(err.message, refusal);
+    throw invalid('it could not be verified', refusal);
   }
   const events = payload['events'];
   if (
@@ -51,12 +54,12 @@ export async function validateLogoutToken(
     Array.isArray(events) ||
     typeof (events as Record<string, unknown>)[EVENT] !== 'object'
   ) {
-    throw invalid('the "events" claim has no back-channel logout event');
+    throw invalid('the "events" claim has no back-channel logout event', 'events');
   }
-  if ('nonce' in payload) throw invalid('a "nonce" claim is not allowed');
+  if ('nonce' in payload) throw invalid('a "nonce" claim is not allowed', 'nonce');
   const sid = typeof payload['sid'] === 'string' ? payload['sid'] : undefined;
   const sub = typeof payload.sub === 'string' ? payload.sub : undefined;
-  if (sid === undefined && sub === undefined) throw invalid('it names neither "sid" nor "sub"');
-  if (typeof payload.jti !== 'string' || payload.jti === '') throw invalid('it has no "jti"');
+  if (sid === undefined && sub === undefined) throw invalid('it names neither "sid" nor "sub"', 'sub');
+  if (typeof payload.jti !== 'string' || payload.jti === '') throw invalid('it has no "jti"', 'jti');
   return { sid, sub, jti: payload.jti, exp: payload.exp };
 }

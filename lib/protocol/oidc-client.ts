@@ -11,6 +11,7 @@ import { createClientAuth } from './client-auth.js';
 import { createDiscovery, type Discovery, type IssuerMetadata } from './discovery.js';
 import { checkBound, withDpop, withNonceRetry } from './dpop/client-request.js';
 import { DpopKeyRing } from './dpop/session-keys.js';
+import type { ClientProfile } from './fapi2.js';
 import { type HttpSettings, requestOptions } from './http.js';
 import {
   checkAtHash,
@@ -21,7 +22,13 @@ import {
 } from './id-token.js';
 import { type IdpCall, type IdpEndpoint, idpError } from './idp-error.js';
 import type { AllowedTenants } from './issuer-template.js';
+import { checkJwtResponseMode, validateJarmResponse } from './jarm.js';
 import { type LogoutTokenClaims, validateLogoutToken } from './logout-token.js';
+import { type AliasedEndpoint, clientTransport, endpointUrl, mtlsClient } from './mtls/client-transport.js';
+import type { Emit } from './observability/emitter.js';
+import type { IdpEvent } from './observability/events.js';
+import { tracedFetch } from './observability/spans.js';
+import { tokenRequest } from './observability/token-events.js';
 import {
   authResponseError,
   type IssuerOwner,
@@ -29,6 +36,7 @@ import {
   refusedIdTokenIssuer,
   tokenEndpointError,
 } from './oidc-errors.js';
+import { type RequestObjectSettings, type RequestObjects, requestObjects } from './request-object.js';
 import { resourceRequest } from './resource-request.js';
 import { callbackTenantMetadata, responseTenantMetadata, tenantMetadata } from './tenant-metadata.js';
 
@@ -43,6 +51,12 @@ export interface OidcClientOptions {
   allowedTenants?: AllowedTenants | undefined;
   /** DPoP handles shared by several clients (one `auth()`'s providers); a ring of its own by default. */
   dpopKeys?: DpopKeyRing | undefined;
+  /** JAR (RFC 9101): when to sign the authorization request, and with which key. Never, by default. */
+  requestObject?: RequestObjectSettings | undefined;
+  /** Told of discovery and token requests (`idp.…` events). */
+  emit?: Emit<IdpEvent> | undefined;
+  /** A security profile's checks (FAPI 2.0): of the IdP at login, of its answers at the callback. */
+  profile?: ClientProfile | undefined;
 }
 
 export interface ValidatedTokens {
@@ -64,14 +78,25 @@ export interface ExpectedCallback {
 
 export class OidcClient {
   readonly #options: OidcClientOptions;
+  /** The HTTP settings of calls to the IdP: each is an HTTP client span when OpenTelemetry is there. */
+  readonly #http: HttpSettings;
   readonly #discovery: Discovery;
   readonly #clientAuth: () => Promise<oauth.ClientAuth>;
+  readonly #requestObjects: RequestObjects;
+  /** The IdP's keys for JWT responses (JARM), kept by oauth4webapi between callbacks. */
+  readonly #jarmKeys: oauth.JWKSCacheInput = {};
   #keys: { uri: string; set: KeySet } | undefined;
 
   constructor(options: OidcClientOptions) {
     this.#options = options;
-    this.#discovery = createDiscovery({ issuer: options.issuer, http: options.http });
+    // With a TLS client certificate (RFC 8705), every call presents it.
+    const { http } = clientTransport(options.http, options.client);
+    this.#http = { ...http, fetch: tracedFetch(http.fetch) };
+    this.#discovery = createDiscovery({ issuer: options.issuer, http: this.#http, emit: options.emit });
     this.#clientAuth = createClientAuth(options.client);
+    this.#requestObjects = requestObjects(
+      options.requestObject ?? { always: false, key: undefined, keyOption: 'clientAssertionSigningKey' },
+    );
     this.dpopKeys = options.dpopKeys ?? new DpopKeyRing({ [oauth.clockSkew]: 0 });
   }
 
@@ -93,7 +118,18 @@ export class OidcClient {
       client.id_token_signed_response_alg = this.#options.idTokenSigningAlg;
     }
     void as;
-    return client;
+    return mtlsClient(this.#options.client, client);
+  }
+
+  /** Where a call to `endpoint` goes: the IdP's mTLS alias when this client uses mTLS (RFC 8705 §5). */
+  #url(as: IssuerMetadata, endpoint: AliasedEndpoint): string | undefined {
+    return endpointUrl(as, endpoint, this.#options.client, this.#http.allowInsecureHttp);
+  }
+
+  /** The ID (and logout) token algorithms: the configured one or the IdP's, narrowed by the profile. */
+  #idTokenAlgorithms(as: IssuerMetadata): string[] {
+    const algs = idTokenAlgorithms(this.#options.idTokenSigningAlg, as.id_token_signing_alg_values_supported);
+    return this.#options.profile?.idTokenAlgorithms(algs) ?? algs;
   }
 
   #keySet(as: IssuerMetadata): KeySet {
@@ -103,7 +139,7 @@ export class OidcClient {
       });
     }
     if (this.#keys?.uri !== as.jwks_uri) {
-      this.#keys = { uri: as.jwks_uri, set: createIdTokenKeySet(new URL(as.jwks_uri), this.#options.http) };
+      this.#keys = { uri: as.jwks_uri, set: createIdTokenKeySet(new URL(as.jwks_uri), this.#http) };
     }
     return this.#keys.set;
   }
@@ -118,12 +154,14 @@ export class OidcClient {
    * The authorization endpoint URL for these parameters (OpenID Connect Core §3.1.2.1). With
    * `pushed` (or when the IdP requires it) the parameters are first pushed to the IdP (RFC 9126) and
    * the URL carries only `client_id` and the `request_uri`, so nothing of the request shows in the browser.
+   * With JAR (RFC 9101) the parameters travel as one signed request object, in the URL or the push.
    */
   async authorizationUrl(
     params: URLSearchParams,
     { pushed = false, dpop }: { pushed?: boolean; dpop?: oauth.DPoPHandle | undefined } = {},
   ): Promise<URL> {
     const as = await this.metadata();
+    this.#options.profile?.checkIdp(as);
     if (as.authorization_endpoint === undefined) {
       throw new PortcullisError(
         'ERR_DISCOVERY_FAILED',
@@ -137,14 +175,16 @@ export class OidcClient {
     all.set('client_id', this.#options.client.clientID);
     all.set('redirect_uri', this.#options.redirectUri);
     all.set('response_type', 'code');
+    checkJwtResponseMode(as, all.get('response_mode'));
+    const sent = await this.#requestObjects(as, this.#client(as), all);
     const url = new URL(as.authorization_endpoint);
     if (pushed || as.require_pushed_authorization_requests === true) {
-      const requestUri = await this.#push(as, all, dpop);
+      const requestUri = await this.#push(as, sent, dpop);
       url.searchParams.set('client_id', this.#options.client.clientID);
       url.searchParams.set('request_uri', requestUri);
       return url;
     }
-    for (const [key, value] of all) url.searchParams.append(key, value);
+    for (const [key, value] of sent) url.searchParams.append(key, value);
     return url;
   }
 
@@ -168,16 +208,27 @@ export class OidcClient {
           this.#client(as),
           await this.#clientAuth(),
           params,
-          withDpop(requestOptions(this.#options.http, as.pushed_authorization_request_endpoint), dpop),
+          withDpop(requestOptions(this.#http, this.#url(as, 'pushed_authorization_request_endpoint')), dpop),
         );
         return (await oauth.processPushedAuthorizationResponse(as, this.#client(as), answer)).request_uri;
       });
     } catch (err) {
       throw await idpError(
         err,
-        this.#call('pushed authorization request', 'par', as.pushed_authorization_request_endpoint),
+        this.#call(
+          'pushed authorization request',
+          'par',
+          this.#url(as, 'pushed_authorization_request_endpoint'),
+        ),
       );
     }
+  }
+
+  /** A JWT response (JARM), checked before anything reads it (jarm.ts); returns the parameters it holds. */
+  async jwtResponse(callback: URLSearchParams): Promise<URLSearchParams> {
+    const as = await this.metadata();
+    const checked = this.#options.profile?.authResponseMetadata(as) ?? as;
+    return validateJarmResponse(checked, this.#client(as), callback, this.#http, this.#jarmKeys);
   }
 
   /**
@@ -191,41 +242,43 @@ export class OidcClient {
     const named = callbackTenantMetadata(as, allowedTenants, callback.get('iss'));
     let params: URLSearchParams;
     try {
-      params = oauth.validateAuthResponse(named, client, callback, expected.state);
+      const checked = this.#options.profile?.authResponseMetadata(named) ?? named;
+      params = oauth.validateAuthResponse(checked, client, callback, expected.state);
     } catch (err) {
       throw mixUpError(err, callback.get('iss'), expected.issuerOwner, 'parameter') ?? authResponseError(err);
     }
     const dpop = expected.dpop;
     let checked = as;
-    let response: oauth.TokenEndpointResponse;
-    try {
-      response = await withNonceRetry(dpop, async () => {
-        const answer = await oauth.authorizationCodeGrantRequest(
-          as,
-          client,
-          await this.#clientAuth(),
-          params,
-          this.#options.redirectUri,
-          expected.codeVerifier,
-          withDpop(requestOptions(this.#options.http, as.token_endpoint), dpop),
-        );
-        checked = await responseTenantMetadata(as, allowedTenants, answer);
-        return oauth.processAuthorizationCodeResponse(checked, client, answer, {
-          expectedNonce: expected.nonce,
-          maxAge: expected.maxAge ?? oauth.skipAuthTimeCheck,
-          requireIdToken: true,
-        });
-      });
-    } catch (err) {
-      throw (
+    const response = await tokenRequest(
+      this.#options.emit,
+      'authorization_code',
+      this.#url(as, 'token_endpoint'),
+      () =>
+        withNonceRetry(dpop, async () => {
+          const answer = await oauth.authorizationCodeGrantRequest(
+            as,
+            client,
+            await this.#clientAuth(),
+            params,
+            this.#options.redirectUri,
+            expected.codeVerifier,
+            withDpop(requestOptions(this.#http, this.#url(as, 'token_endpoint')), dpop),
+          );
+          checked = await responseTenantMetadata(as, allowedTenants, answer);
+          return oauth.processAuthorizationCodeResponse(checked, client, answer, {
+            expectedNonce: expected.nonce,
+            maxAge: expected.maxAge ?? oauth.skipAuthTimeCheck,
+            requireIdToken: true,
+          });
+        }),
+      async (err) =>
         mixUpError(err, refusedIdTokenIssuer(err), expected.issuerOwner, 'ID token') ??
         (await tokenEndpointError(
           err,
-          this.#call('code exchange', 'token', as.token_endpoint),
+          this.#call('code exchange', 'token', this.#url(as, 'token_endpoint')),
           'authorization_code',
-        ))
-      );
-    }
+        )),
+    );
     if (named !== as && checked.issuer !== named.issuer) {
       throw new PortcullisError(
         'ERR_ISSUER_MISMATCH',
@@ -248,14 +301,12 @@ export class OidcClient {
       });
     }
     const payload = await verifyIdTokenSignature(idToken, this.#keySet(as), {
-      algorithms: idTokenAlgorithms(
-        this.#options.idTokenSigningAlg,
-        as.id_token_signing_alg_values_supported,
-      ),
+      algorithms: this.#idTokenAlgorithms(as),
       issuer: as.issuer,
       audience: this.#options.client.clientID,
       clockTolerance: this.#options.clockTolerance,
     });
+    this.#options.profile?.checkIdTokenClaims(payload, this.#options.clockTolerance);
     checkAtHash(idToken, payload, response.access_token);
     return { response, idToken, claims: { ...payload } };
   }
@@ -269,22 +320,29 @@ export class OidcClient {
     const as = await this.metadata();
     const client = this.#client(as);
     let checked = as;
-    let response: oauth.TokenEndpointResponse;
-    try {
-      response = await withNonceRetry(dpop, async () => {
-        const answer = await oauth.refreshTokenGrantRequest(
-          as,
-          client,
-          await this.#clientAuth(),
-          refreshToken,
-          withDpop(requestOptions(this.#options.http, as.token_endpoint), dpop),
-        );
-        checked = await responseTenantMetadata(as, this.#options.allowedTenants, answer);
-        return oauth.processRefreshTokenResponse(checked, client, answer);
-      });
-    } catch (err) {
-      throw await tokenEndpointError(err, this.#call('refresh', 'token', as.token_endpoint), 'refresh_token');
-    }
+    const response = await tokenRequest(
+      this.#options.emit,
+      'refresh_token',
+      this.#url(as, 'token_endpoint'),
+      () =>
+        withNonceRetry(dpop, async () => {
+          const answer = await oauth.refreshTokenGrantRequest(
+            as,
+            client,
+            await this.#clientAuth(),
+            refreshToken,
+            withDpop(requestOptions(this.#http, this.#url(as, 'token_endpoint')), dpop),
+          );
+          checked = await responseTenantMetadata(as, this.#options.allowedTenants, answer);
+          return oauth.processRefreshTokenResponse(checked, client, answer);
+        }),
+      (err) =>
+        tokenEndpointError(
+          err,
+          this.#call('refresh', 'token', this.#url(as, 'token_endpoint')),
+          'refresh_token',
+        ),
+    );
     checkBound(response, dpop);
     if (response.id_token === undefined) return { response };
     const validated = await this.#validateIdToken(checked, response);
@@ -311,15 +369,35 @@ export class OidcClient {
           as,
           client,
           accessToken,
-          withDpop(requestOptions(this.#options.http, as.userinfo_endpoint), dpop),
+          withDpop(requestOptions(this.#http, this.#url(as, 'userinfo_endpoint')), dpop),
         );
         return oauth.processUserInfoResponse(as, client, expectedSub, answer);
       });
     } catch (err) {
       throw await idpError(err, {
-        ...this.#call('userinfo', 'userinfo', as.userinfo_endpoint),
+        ...this.#call('userinfo', 'userinfo', this.#url(as, 'userinfo_endpoint')),
         code: 'ERR_USERINFO_FAILED',
       });
+    }
+  }
+
+  /**
+   * Revoke a token at the IdP's `revocation_endpoint` (RFC 7009 §2.1), authenticated as this client,
+   * with its `token_type_hint`. The IdP answers 200 for a token it no longer knows, too.
+   */
+  async revoke(token: string, hint: 'refresh_token' | 'access_token'): Promise<void> {
+    const as = await this.metadata();
+    try {
+      const answer = await oauth.revocationRequest(as, this.#client(as), await this.#clientAuth(), token, {
+        ...requestOptions(this.#http, this.#url(as, 'revocation_endpoint')),
+        additionalParameters: { token_type_hint: hint },
+      });
+      await oauth.processRevocationResponse(answer);
+    } catch (err) {
+      throw await idpError(
+        err,
+        this.#call('token revocation', 'revocation', this.#url(as, 'revocation_endpoint')),
+      );
     }
   }
 
@@ -335,7 +413,7 @@ export class OidcClient {
     body: oauth.ProtectedResourceRequestBody,
     dpop: oauth.DPoPHandle | undefined,
   ): Promise<Response> {
-    return resourceRequest(this.#options.http, { accessToken, method, url, headers, body, dpop });
+    return resourceRequest(this.#http, { accessToken, method, url, headers, body, dpop });
   }
 
   /** Validate a back-channel logout token (Back-Channel Logout 1.0 §2.6). */
@@ -344,10 +422,7 @@ export class OidcClient {
     return validateLogoutToken(token, this.#keySet(as), {
       issuer: tenantMetadata(as, this.#options.allowedTenants, token).issuer,
       audience: this.#options.client.clientID,
-      algorithms: idTokenAlgorithms(
-        this.#options.idTokenSigningAlg,
-        as.id_token_signing_alg_values_supported,
-      ),
+      algorithms: this.#idTokenAlgorithms(as),
       clockTolerance: this.#options.clockTolerance,
     });
   }

@@ -5,8 +5,11 @@
  */
 import * as oauth from 'oauth4webapi';
 import { OAuthResponseError, PortcullisError } from '../errors.js';
+import { shown } from './bearer-refusal.js';
+import { ruleReference } from './fapi2.js';
 import { safeCause } from './http.js';
 import { type IdpCall, type IdpGrant, idpError, isResponse } from './idp-error.js';
+import { claimCheckRefusal, withRefusal } from './oidc-refusal.js';
 
 /** The callback's parameters failed a check (`state`, `iss`), or the IdP answered an error. */
 export function authResponseError(err: unknown): PortcullisError {
@@ -19,14 +22,23 @@ export function authResponseError(err: unknown): PortcullisError {
     );
   }
   if (err instanceof oauth.OperationProcessingError && /"iss"/.test(err.message)) {
-    return new PortcullisError(
+    // Only the issuers: the cause's `parameters` hold the code and state too.
+    const cause = err.cause as { expected?: unknown; parameters?: URLSearchParams } | undefined;
+    const error = new PortcullisError(
       'ERR_ISSUER_MISMATCH',
-      'the callback\'s "iss" parameter does not match the issuer (RFC 9207)',
+      /missing/.test(err.message)
+        ? `the callback has no "iss" parameter (RFC 9207): required when the IdP advertises "authorization_response_iss_parameter_supported", and always ${ruleReference('fapi2-iss')}`
+        : 'the callback\'s "iss" parameter does not match the issuer (RFC 9207)',
       {
         status: 400,
         cause: safeCause(err),
       },
     );
+    return withRefusal(error, {
+      reason: 'iss',
+      expected: shown(cause?.expected),
+      received: shown(cause?.parameters?.get?.('iss')),
+    });
   }
   if (err instanceof oauth.OperationProcessingError && /"state"/.test(err.message)) {
     return new PortcullisError('ERR_STATE_MISMATCH', 'the callback\'s "state" does not match', {
@@ -49,12 +61,11 @@ export function authResponseError(err: unknown): PortcullisError {
 export function tokenEndpointError(err: unknown, call: IdpCall, grant: IdpGrant): Promise<PortcullisError> {
   const exchange = grant === 'authorization_code';
   if (exchange && err instanceof oauth.OperationProcessingError && !isResponse(err.cause)) {
-    return Promise.resolve(
-      new PortcullisError('ERR_ID_TOKEN_INVALID', `code exchange: ${err.message}`, {
-        status: 400,
-        cause: safeCause(err),
-      }),
-    );
+    const error = new PortcullisError('ERR_ID_TOKEN_INVALID', `code exchange: ${err.message}`, {
+      status: 400,
+      cause: safeCause(err),
+    });
+    return Promise.resolve(withRefusal(error, claimCheckRefusal(err) ?? { reason: 'malformed' }));
   }
   return idpError(err, { ...call, grant, ...(exchange ? {} : { code: 'ERR_REFRESH_FAILED', status: 401 }) });
 }
@@ -77,11 +88,12 @@ export function mixUpError(
   const other = owner(iss);
   if (other === undefined) return undefined;
   const what = where === 'parameter' ? 'the callback\'s "iss" parameter' : 'the ID token\'s "iss"';
-  return new PortcullisError(
+  const error = new PortcullisError(
     'ERR_ISSUER_MISMATCH',
     `${what} is the issuer of provider "${other}", not of the provider this login was started with: a mix-up (RFC 9700 §4.4), refused`,
     { status: 400, cause: safeCause(err) },
   );
+  return withRefusal(error, { reason: 'mix_up', received: shown(iss) });
 }
 
 /** The `iss` of an ID token that oauth4webapi refused for its `iss`, if that was the reason. */

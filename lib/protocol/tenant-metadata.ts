@@ -17,20 +17,23 @@ import {
   TENANT_PLACEHOLDER,
   tenantAllowed,
 } from './issuer-template.js';
+import { withRefusal } from './oidc-refusal.js';
 
 function refused(why: 'tid' | 'tenant_not_allowed' | 'no_allowed_tenants'): PortcullisError {
   if (why === 'tid') {
-    return new PortcullisError('ERR_ID_TOKEN_INVALID', 'ID token: its "tid" is no tenant id', {
+    const error = new PortcullisError('ERR_ID_TOKEN_INVALID', 'ID token: its "tid" is no tenant id', {
       status: 400,
     });
+    return withRefusal(error, { reason: 'tenant' });
   }
-  return new PortcullisError(
+  const error = new PortcullisError(
     'ERR_LOGIN_REFUSED',
     why === 'no_allowed_tenants'
       ? 'the IdP\'s issuer is templated ({tenantid}) and "allowedTenants" is not set, so no organisation\'s users may sign in: list the tenants this app serves'
       : "the user's organisation (tenant) is not one this app accepts (allowedTenants)",
     { status: 403 },
   );
+  return withRefusal(error, { reason: 'tenant' });
 }
 
 /** The metadata for the tenant an ID token (or logout token) is from; `as` itself when not templated. */

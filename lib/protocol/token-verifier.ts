@@ -11,12 +11,13 @@ import { IdpUnavailableError, InvalidTokenError, PortcullisError } from '../erro
 import { type JwtVerifierContext, type VerifiedJwt, verifyJwtAccessToken } from './access-token.js';
 import type { AuthResult } from './auth-result.js';
 import { refuse } from './bearer-refusal.js';
-import { createDiscovery, type Discovery } from './discovery.js';
+import { createDiscovery, type Discovery, type IssuerMetadata } from './discovery.js';
 import { createIntrospector, type Introspector } from './introspection.js';
 import { createJwksStore } from './jwks.js';
 import type { JwtPolicy } from './jwt-checks.js';
 import { checkTimes } from './jwt-checks.js';
 import { looksLikeJws } from './jwt-decode.js';
+import { clientTransport, endpointUrl } from './mtls/client-transport.js';
 import { createTokenCache, tokenHash } from './token-cache.js';
 import { assertCallableUrl } from './url-policy.js';
 
@@ -78,9 +79,12 @@ export function createTokenVerifier(config: BearerConfig, now: () => number = Da
     const ctx = { policy, jwks, secret: config.secret, permissionsAsScopes: config.permissionsAsScopes };
     let introspector: Introspector | undefined;
     if (config.introspection !== undefined) {
+      const { client } = config.introspection;
       const endpoint = config.introspection.endpoint ?? introspectionEndpoint(metadata);
+      // With a TLS client certificate (RFC 8705), the introspection call presents it.
+      const http = clientTransport(config.http, client).http;
       introspector = createIntrospector(
-        { endpoint, issuer: policy.issuers[0]!, client: config.introspection.client, http: config.http },
+        { endpoint, issuer: policy.issuers[0]!, client, http },
         () => policy,
         { permissions: config.permissionsAsScopes, now },
       );
@@ -88,17 +92,23 @@ export function createTokenVerifier(config: BearerConfig, now: () => number = Da
     return { ctx, introspector };
   }
 
-  function introspectionEndpoint(metadata: { introspection_endpoint?: string } | undefined): URL {
-    if (metadata?.introspection_endpoint === undefined) {
+  function introspectionEndpoint(metadata: IssuerMetadata | undefined): URL {
+    // A client that uses mTLS calls the IdP's alias, when it has one (RFC 8705 §5).
+    const url =
+      metadata === undefined
+        ? undefined
+        : endpointUrl(
+            metadata,
+            'introspection_endpoint',
+            config.introspection!.client,
+            config.http.allowInsecureHttp,
+          );
+    if (url === undefined) {
       throw new PortcullisError('ERR_DISCOVERY_FAILED', 'the IdP advertises no "introspection_endpoint"', {
         status: 503,
       });
     }
-    return assertCallableUrl(
-      metadata.introspection_endpoint,
-      'introspection_endpoint',
-      config.http.allowInsecureHttp,
-    );
+    return assertCallableUrl(url, 'introspection_endpoint', config.http.allowInsecureHttp);
   }
 
   function remember(hash: string, verified: VerifiedJwt | AuthResult, keyId: string | undefined): AuthResult {

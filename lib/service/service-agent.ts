@@ -21,12 +21,14 @@ import {
 } from '../protocol/client-credentials.js';
 import { createDiscovery } from '../protocol/discovery.js';
 import type { FetchLike, HttpSettings } from '../protocol/http.js';
+import { clientTransport, endpointUrl } from '../protocol/mtls/client-transport.js';
 import { createEmitter } from '../protocol/observability/emitter.js';
 import type { AgentGrant } from '../protocol/observability/events.js';
 import { tracedFetch } from '../protocol/observability/spans.js';
 import { processTokenExchangeResponse, tokenExchangeRequest } from '../protocol/token-exchange.js';
 import { type AxiosLikeInstance, attachAxios } from './axios.js';
 import { agentDpop, bearerCredentials, type CallCredentials } from './call-credentials.js';
+import { axiosWithCertificate } from './client-certificate.js';
 import { createServiceFetch, type ServiceFetch } from './fetch.js';
 import { guardCache } from './guarded-cache.js';
 import { memoryTokenCache } from './memory-cache.js';
@@ -104,7 +106,13 @@ function httpSettings(
  */
 export function serviceAgent(options: ServiceAgentOptions = {}): ServiceAgent {
   const config = validateServiceOptions(serviceOptionsFromEnv(options, process.env));
-  const http = httpSettings(config.fetch, config.httpTimeout, config.allowInsecureHttp);
+  // With a TLS client certificate (RFC 8705), token requests and the agent's calls present it.
+  const transport = clientTransport(
+    httpSettings(config.fetch, config.httpTimeout, config.allowInsecureHttp),
+    config.clientAuth,
+    tracedFetch,
+  );
+  const http = transport.http;
   const discovery =
     config.issuer === undefined ? undefined : createDiscovery({ issuer: config.issuer, http });
   const clientAuth = createClientAuth(config.clientAuth);
@@ -117,6 +125,7 @@ export function serviceAgent(options: ServiceAgentOptions = {}): ServiceAgent {
     params: config.params,
     // A DPoP-bound token is only of use to a holder of its key: processes with other keys never share.
     dpopJkt: config.dpop?.thumbprint,
+    x5t: config.clientAuth.certificate?.thumbprint,
   });
   const emit = createEmitter('agent', config.onEvent);
 
@@ -129,12 +138,22 @@ export function serviceAgent(options: ServiceAgentOptions = {}): ServiceAgent {
       };
     }
     const metadata = await discovery!.get();
-    if (metadata.token_endpoint === undefined) {
+    // A client that uses mTLS calls the IdP's alias of the token endpoint, when it has one (RFC 8705 §5).
+    const tokenEndpoint = endpointUrl(
+      metadata,
+      'token_endpoint',
+      config.clientAuth,
+      config.allowInsecureHttp,
+    );
+    if (tokenEndpoint === undefined) {
       throw new PortcullisError('ERR_DISCOVERY_FAILED', 'the IdP advertises no "token_endpoint"', {
         status: 503,
       });
     }
-    return metadata;
+    config.profile?.checkIdp(metadata);
+    return tokenEndpoint === metadata.token_endpoint
+      ? metadata
+      : { ...metadata, token_endpoint: tokenEndpoint };
   }
 
   /** One token request (client credentials or token exchange), with a DPoP proof when `dpop` is on. */
@@ -242,8 +261,15 @@ export function serviceAgent(options: ServiceAgentOptions = {}): ServiceAgent {
       };
       return token.scope === undefined ? out : { ...out, scope: token.scope };
     },
-    attach: (instance) => attachAxios(instance, from, emit, sourceKey, credentials),
-    fetch: createServiceFetch(from, () => config.fetch ?? globalThis.fetch, emit, sourceKey, credentials),
+    attach: (instance) =>
+      axiosWithCertificate(attachAxios(instance, from, emit, sourceKey, credentials), transport.agent),
+    fetch: createServiceFetch(
+      from,
+      () => transport.fetch ?? config.fetch ?? globalThis.fetch,
+      emit,
+      sourceKey,
+      credentials,
+    ),
   });
 
   return {
@@ -251,6 +277,7 @@ export function serviceAgent(options: ServiceAgentOptions = {}): ServiceAgent {
     invalidate: () => source.drop(),
     close: async () => {
       await Promise.all([source.close(), ...[...onBehalf.values()].map((s) => s.close())]);
+      transport.agent?.destroy();
     },
     onBehalfOf(subjectToken: string): OnBehalfOfAgent {
       if (!config.tokenExchange) {

@@ -47,10 +47,14 @@ export function tokenCacheKey(parts: {
   params: ReadonlyArray<readonly [string, string]>;
   /** The DPoP key's JWK thumbprint: bound tokens are shared only by processes holding that key. */
   dpopJkt?: string | undefined;
+  /** The TLS client certificate's `x5t#S256` (RFC 8705): the same, for certificate-bound tokens. */
+  x5t?: string | undefined;
 }): string {
   const base: unknown[] = [parts.endpoint, parts.clientID, parts.params];
-  // Left out without DPoP, so that keys (and fleets sharing them) stay as they were.
-  const material = JSON.stringify(parts.dpopJkt === undefined ? base : [...base, { dpop: parts.dpopJkt }]);
+  // Each left out when unset, so that keys (and fleets sharing them) stay as they were.
+  if (parts.dpopJkt !== undefined) base.push({ dpop: parts.dpopJkt });
+  if (parts.x5t !== undefined) base.push({ x5t: parts.x5t });
+  const material = JSON.stringify(base);
   return createHash('sha256').update(material).digest('base64url').slice(0, 32);
 }
 

@@ -14,15 +14,10 @@ import { startLogin } from './login.js';
 import { logout } from './logout.js';
 import { handlePostLogoutCallback } from './logout-callback.js';
 import { resolveSessionProvider } from './request-login.js';
-import { prefersHtml, preventCaching, sendJson } from './respond.js';
+import { looksLikeRequest, prefersHtml, preventCaching, sendJson } from './respond.js';
 import { createRuntime, type SigninRuntime } from './runtime.js';
 import { getLogin } from './session.js';
-
-function looksLikeRequest(value: unknown): boolean {
-  return (
-    typeof value === 'object' && value !== null && 'headers' in value && 'method' in value && 'url' in value
-  );
-}
+import { silentLogin, silentLoginPossible } from './silent-login.js';
 
 function pathOf(req: Request): string {
   const url = req.url ?? '/';
@@ -115,12 +110,6 @@ function ownRoute(rt: SigninRuntime, req: Request, res: Response): (() => Promis
   return undefined;
 }
 
-/** On to the app's route; pages that require a login are not cached with `noStore`. */
-function proceed(rt: SigninRuntime, res: Response, next: NextFunction): void {
-  if (rt.config.authRequired && rt.config.noStore) preventCaching(res);
-  next();
-}
-
 async function route(res: Response, handler: (() => Promise<void>) | undefined): Promise<boolean> {
   if (handler === undefined) return false;
   // Set first, so that the app's error page for a failed callback or logout is not cached either.
@@ -174,14 +163,17 @@ export function auth(options?: AuthOptions): RequestHandler {
 
     const handler = ownRoute(rt, req, res);
     // Most requests are for the app's own pages with nothing to wait for: on to them in this tick,
-    // without a promise (the provider is known, no route of ours, no refresh, no login to start).
+    // without a promise (the provider is known, no route of ours, no refresh, no login to start,
+    // silent or not). silentLoginPossible() comes last: it is asked exactly when the rest say go on.
     const waits =
       resolving !== undefined ||
       handler !== undefined ||
       (rt.config.autoRefresh && refreshDue(req)) ||
-      (rt.config.authRequired && !req.oidc.isAuthenticated());
+      (rt.config.authRequired && !req.oidc.isAuthenticated()) ||
+      silentLoginPossible(rt, req);
     if (!waits) {
-      proceed(rt, res, next);
+      if (rt.config.authRequired && rt.config.noStore) preventCaching(res);
+      next();
       return;
     }
 
@@ -194,7 +186,9 @@ export function auth(options?: AuthOptions): RequestHandler {
         else sendJson(res, 401, { error: 'unauthorized', error_description: 'authentication required' });
         return;
       }
-      proceed(rt, res, next);
+      if (rt.config.authRequired && rt.config.noStore) preventCaching(res);
+      if (await silentLogin(rt, req, res)) return;
+      next();
     })().catch((err: unknown) => {
       if (err instanceof IdpUnavailableError && !res.headersSent)
         res.setHeader('retry-after', String(err.retryAfter));

@@ -16,10 +16,13 @@ import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
 import type { Store } from 'express-session';
 import { PortcullisError } from '../errors.js';
+import { inSpan, type SpanHandle } from '../protocol/observability/spans.js';
+import { withRefusal } from '../protocol/oidc-refusal.js';
 import { readFormBody } from './body.js';
 import { sendJson } from './respond.js';
 import type { ProviderRuntime, SigninRuntime } from './runtime.js';
 import { storeDestroy, storeGet, storeSet } from './store.js';
+import { providerFields, refused, type Told } from './telemetry.js';
 
 const INDEX = 'portcullisIndex';
 const JTI = 'portcullisLogoutJti';
@@ -60,16 +63,20 @@ async function logoutProvider(
   const id = rt.providers.multi ? pathProvider : 'default';
   const provider = id === undefined ? undefined : await rt.providers.named(req, id);
   if (provider === undefined) {
-    throw new PortcullisError(
+    const error = new PortcullisError(
       'ERR_BAD_REQUEST',
       `no provider at this path: each provider's logout tokens go to ${rt.config.routes.backchannelLogout}/<id>`,
       { status: 400 },
     );
+    throw withRefusal(error, { reason: 'provider' });
   }
   return provider;
 }
 
-/** `pathProvider`: with several providers, the provider id of the path the logout token came to. */
+/**
+ * `pathProvider`: with several providers, the provider id of the path the logout token came to.
+ * In its span; `signin.backchannel_logout.completed`, or `.rejected` with the failed check.
+ */
 export async function handleBackchannelLogout(
   rt: SigninRuntime,
   req: Request,
@@ -78,41 +85,71 @@ export async function handleBackchannelLogout(
 ): Promise<void> {
   res.setHeader('cache-control', 'no-store');
   try {
-    const body = await readFormBody(req);
-    const token = body.get('logout_token');
-    if (token === null || token === '' || body.getAll('logout_token').length > 1) {
-      throw new PortcullisError('ERR_BAD_REQUEST', 'exactly one "logout_token" is required', { status: 400 });
-    }
-    const provider = await logoutProvider(rt, req, pathProvider);
-    const claims = await provider.client.logoutToken(token);
-    const scope = rt.providers.multi ? provider.config.id : undefined;
-    const store = req.sessionStore;
-    const jtiKey = `portcullis-jti:${scope === undefined ? '' : `${scope}:`}${hash(claims.jti)}`;
-    if ((await storeGet<boolean>(store, jtiKey, JTI)) !== undefined) {
-      throw new PortcullisError('ERR_BAD_REQUEST', 'logout token: this "jti" was used already', {
-        status: 400,
-      });
-    }
-    const lifetime =
-      claims.exp === undefined ? 600 : Math.max(60, claims.exp - Math.floor(Date.now() / 1000) + 60);
-    await storeSet(store, jtiKey, JTI, true, lifetime);
-    // §2.4: with a sid, only that IdP session's logins end; with only a sub, all of the user's.
-    const keys =
-      claims.sid !== undefined
-        ? indexKeys(scope, { sid: claims.sid })
-        : indexKeys(scope, { sub: claims.sub });
-    for (const key of keys) {
-      for (const id of (await storeGet<string[]>(store, key, INDEX)) ?? []) await storeDestroy(store, id);
-      await storeDestroy(store, key);
-    }
-    res.statusCode = 200;
-    res.setHeader('content-length', '0');
-    res.end();
+    await inSpan('portcullis.signin.backchannel_logout', {}, async (span) => {
+      const told: Told = { fields: {} };
+      try {
+        const sessions = await endSessions(rt, req, pathProvider, told, span);
+        span?.setAttribute('portcullis.logout.sessions', sessions);
+        rt.emit({ type: 'signin.backchannel_logout.completed', ...told.fields, sessions });
+      } catch (err) {
+        if (refusal(err)) {
+          const { status: _status, error: _error, ...why } = refused(err, span);
+          rt.emit({ type: 'signin.backchannel_logout.rejected', ...told.fields, ...why });
+        }
+        throw err;
+      }
+    });
   } catch (err) {
-    if (err instanceof PortcullisError && err.status < 500) {
-      sendJson(res, 400, { error: 'invalid_request', error_description: err.message });
-      return;
-    }
-    throw err;
+    if (!refusal(err)) throw err;
+    sendJson(res, 400, { error: 'invalid_request', error_description: err.message });
+    return;
   }
+  res.statusCode = 200;
+  res.setHeader('content-length', '0');
+  res.end();
+}
+
+/** A refused token or request (400), as opposed to a failure of the IdP or the store (thrown on). */
+const refusal = (err: unknown): err is PortcullisError => err instanceof PortcullisError && err.status < 500;
+
+/** The steps above, up to the sessions ended: how many. */
+async function endSessions(
+  rt: SigninRuntime,
+  req: Request,
+  pathProvider: string | undefined,
+  told: Told,
+  span: SpanHandle | undefined,
+): Promise<number> {
+  const body = await readFormBody(req);
+  const token = body.get('logout_token');
+  if (token === null || token === '' || body.getAll('logout_token').length > 1) {
+    throw new PortcullisError('ERR_BAD_REQUEST', 'exactly one "logout_token" is required', { status: 400 });
+  }
+  const provider = await logoutProvider(rt, req, pathProvider);
+  told.fields = providerFields(provider, span);
+  const claims = await provider.client.logoutToken(token);
+  const scope = rt.providers.multi ? provider.config.id : undefined;
+  const store = req.sessionStore;
+  const jtiKey = `portcullis-jti:${scope === undefined ? '' : `${scope}:`}${hash(claims.jti)}`;
+  if ((await storeGet<boolean>(store, jtiKey, JTI)) !== undefined) {
+    const error = new PortcullisError('ERR_BAD_REQUEST', 'logout token: this "jti" was used already', {
+      status: 400,
+    });
+    throw withRefusal(error, { reason: 'replay' });
+  }
+  const lifetime =
+    claims.exp === undefined ? 600 : Math.max(60, claims.exp - Math.floor(Date.now() / 1000) + 60);
+  await storeSet(store, jtiKey, JTI, true, lifetime);
+  // §2.4: with a sid, only that IdP session's logins end; with only a sub, all of the user's.
+  const keys =
+    claims.sid !== undefined ? indexKeys(scope, { sid: claims.sid }) : indexKeys(scope, { sub: claims.sub });
+  const ended = new Set<string>();
+  for (const key of keys) {
+    for (const id of (await storeGet<string[]>(store, key, INDEX)) ?? []) {
+      await storeDestroy(store, id);
+      ended.add(id);
+    }
+    await storeDestroy(store, key);
+  }
+  return ended.size;
 }

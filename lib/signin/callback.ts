@@ -2,29 +2,41 @@
  * The callback, as the named steps of OpenID Connect Core §3.1.2.7 and §3.1.3.7, in order:
  *
  *   readCallbackParams  query (GET) or form_post body (POST)
+ *   openJwtResponse     JARM: a `response` JWT checked (signature, alg, iss, aud, exp) with the callback
+ *                       path's provider before anything in it is read; its parameters are the callback's
  *   takePendingLogin    `state` present, known, unused, and started by this browser; then deleted
  *   checkProviderPath   several providers: the answer arrived at the callback path of the provider
  *                       the login was started with (RFC 9700 §4.4.2.2, distinct redirect URIs), so
  *                       an IdP without RFC 9207 cannot have its code sent to another provider; else
  *                       ERR_ISSUER_MISMATCH, before the code goes anywhere
+ *   checkResponseMode   a login that asked for a JWT response got one (ERR_JARM_MISSING: no downgrade)
  *   loginProvider       that provider, and only it (resolveProvider: asked again for it by id)
  *   exchangeCode        RFC 9207 `iss` (another provider's: ERR_ISSUER_MISMATCH), IdP error, code +
  *                       PKCE verifier at that provider's token endpoint, ID token claims (oauth4webapi;
  *                       an `iss` that is another provider's: ERR_ISSUER_MISMATCH; a templated issuer's
  *                       tenant: allowedTenants), signature and `at_hash` (ours)
+ *   silentRefusal       a silent login (prompt=none) the IdP answered `login_required` or the like:
+ *                       back to `returnTo`, signed out, no error (silent-login.ts)
  *   mergeUserInfo       with the option: userinfo for the same `sub` (Core §5.3.2), kept beside
  *   runAfterCallback    the app's hook may map claims or refuse the user
- *   startSession        new session id (no fixation), token set and provider stored server-side
+ *   startSession        new session id (no fixation), token set and provider stored server-side;
+ *                       a silent login may be tried again once this session is over
  *   redirect            to the pending login's `returnTo`
  */
 import type { Request, Response } from 'express';
 import type { DPoPHandle } from 'oauth4webapi';
-import { PortcullisError } from '../errors.js';
+import { type OAuthResponseError, PortcullisError } from '../errors.js';
+import { shown } from '../protocol/bearer-refusal.js';
+import { inSpan, type SpanHandle } from '../protocol/observability/spans.js';
+import { withRefusal } from '../protocol/oidc-refusal.js';
 import { indexSession } from './backchannel-logout.js';
 import { readFormBody } from './body.js';
+import { checkResponseMode, openJwtResponse } from './jwt-response.js';
 import { redirect } from './respond.js';
 import type { ProviderRuntime, SigninRuntime } from './runtime.js';
 import { regenerateSession, saveSession } from './session.js';
+import { isSilentRefusal, resumeSilentLogin } from './silent-login.js';
+import { providerFields, refused, type Told } from './telemetry.js';
 import { storedTokens, type TokenSet, tokenSetFrom } from './token-set.js';
 import type { PendingLogin } from './transaction.js';
 
@@ -67,13 +79,14 @@ async function takePendingLogin(
   if (taken.found === 'another-browser') {
     const host = taken.record.startedAtHost;
     const base = rt.config.baseURL.origin;
-    throw new PortcullisError(
+    const error = new PortcullisError(
       'ERR_STATE_MISMATCH',
       host === undefined
         ? 'this sign-in was started in another browser, or this browser lost its sign-in cookie: start again from the login page'
         : `this sign-in was started at host "${host}", but the app's baseURL is ${base}, and the browser keeps cookies per host: open the app at ${base} (or set baseURL to the address users open), then sign in again`,
       { status: 400 },
     );
+    throw withRefusal(error, { reason: 'browser', expected: base, received: host ?? null });
   }
   return { state, login: taken.found === 'record' ? taken.record : undefined };
 }
@@ -108,11 +121,12 @@ function checkProviderPath(rt: SigninRuntime, login: PendingLogin, pathProvider:
     pathProvider === undefined
       ? rt.config.routes.callback
       : `the callback path of provider ${JSON.stringify(pathProvider.slice(0, 64))}`;
-  throw new PortcullisError(
+  const error = new PortcullisError(
     'ERR_ISSUER_MISMATCH',
     `this login was started with provider "${expected}", but the answer arrived at ${where}: a mix-up (RFC 9700 §4.4), refused before the code was sent anywhere. If this is your own setup, register ${rt.config.routes.callback}/${expected} as that IdP's redirect URI`,
     { status: 400 },
   );
+  throw withRefusal(error, { reason: 'mix_up', expected, received: shown(pathProvider) });
 }
 
 /** The provider the login was started with; `resolveProvider` is asked for it again. */
@@ -188,14 +202,39 @@ async function loginDpopHandle(
   return handle;
 }
 
-/** `pathProvider`: with several providers, the provider id of the callback path the answer came to. */
-export async function handleCallback(
+/**
+ * `pathProvider`: with several providers, the provider id of the callback path the answer came to.
+ * In its span, with the IdP calls as children; `signin.login.completed` or `.failed` with the reason.
+ */
+export function handleCallback(
   rt: SigninRuntime,
   req: Request,
   res: Response,
   pathProvider?: string,
 ): Promise<void> {
-  const params = await readCallbackParams(req);
+  return inSpan('portcullis.signin.callback', {}, async (span) => {
+    const started = performance.now();
+    const told: Told = { fields: {} };
+    try {
+      await finishLogin(rt, req, res, pathProvider, told, span);
+    } catch (err) {
+      const durationMs = performance.now() - started;
+      rt.emit({ type: 'signin.login.failed', ...told.fields, ...refused(err, span), durationMs });
+      throw err;
+    }
+  });
+}
+
+async function finishLogin(
+  rt: SigninRuntime,
+  req: Request,
+  res: Response,
+  pathProvider: string | undefined,
+  told: Told,
+  span: SpanHandle | undefined,
+): Promise<void> {
+  const received = await readCallbackParams(req);
+  const { params, jwt } = await openJwtResponse(rt, req, received, pathProvider);
   const { state, login } = await takePendingLogin(rt, req, res, params);
   if (login === undefined) {
     // Back button after login, a double submit, or an expired login: nothing to finish. Send the
@@ -204,21 +243,38 @@ export async function handleCallback(
     return;
   }
   checkProviderPath(rt, login, pathProvider);
+  checkResponseMode(login, jwt, params);
   const provider = await loginProvider(rt, req, login);
+  told.fields = providerFields(provider, span);
   const dpop = await loginDpopHandle(rt, provider, login);
   const self = provider.config.id;
-  const { response, idToken, claims } = await provider.client.exchangeCode(params, {
-    state,
-    nonce: login.nonce,
-    codeVerifier: login.codeVerifier,
-    maxAge: login.maxAge,
-    dpop,
-    issuerOwner: rt.providers.multi ? (iss) => rt.providers.issuerOwner(iss, self) : undefined,
-  });
+  const exchanged = await provider.client
+    .exchangeCode(params, {
+      state,
+      nonce: login.nonce,
+      codeVerifier: login.codeVerifier,
+      maxAge: login.maxAge,
+      dpop,
+      issuerOwner: rt.providers.multi ? (iss) => rt.providers.issuerOwner(iss, self) : undefined,
+    })
+    .catch((err: unknown) => {
+      if (!isSilentRefusal(login, err)) throw err;
+      rt.emit({ type: 'signin.login.declined', ...told.fields, error: (err as OAuthResponseError).error });
+      return undefined;
+    });
+  if (exchanged === undefined) {
+    // A silent login the IdP could not finish without the user: back to the page, signed out.
+    redirect(res, login.returnTo);
+    return;
+  }
+  const { response, idToken, claims } = exchanged;
   const tokenSet = tokenSetFrom(response, idToken, claims);
   if (provider.config.mergeUserInfo) await mergeUserInfo(provider, tokenSet, dpop);
   const tokens = await runAfterCallback(rt, req, res, tokenSet, login.returnTo);
   if (res.headersSent) return; // the hook answered by itself
   await startSession(rt, req, tokens, login, provider);
+  resumeSilentLogin(rt, req, res);
   redirect(res, login.returnTo);
+  const durationMs = login.startedAt === undefined ? undefined : Date.now() - login.startedAt;
+  rt.emit({ type: 'signin.login.completed', ...told.fields, sub: String(tokens.claims['sub']), durationMs });
 }

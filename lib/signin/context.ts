@@ -8,13 +8,15 @@ import type { DPoPHandle } from 'oauth4webapi';
 import { guardSigninContext } from '../context-guard.js';
 import { PortcullisError } from '../errors.js';
 import type { IdTokenClaims, UserClaims } from '../protocol/claims.js';
+import { inSpan, type SpanHandle } from '../protocol/observability/spans.js';
 import type { AccessToken, RequestContext, ResponseContext, SignedInFetchInit } from './context-types.js';
 import { type LoginOptions, startLogin } from './login.js';
 import { type LogoutOptions, logout } from './logout.js';
 import { requestLogin } from './request-login.js';
 import type { SigninRuntime } from './runtime.js';
 import { saveSession } from './session.js';
-import { claimsOf, type StoredLogin, type StoredTokens, storedTokens } from './token-set.js';
+import { providerFields, refused } from './telemetry.js';
+import { claimsOf, type StoredLogin, type StoredTokens, storedTokens, type TokenSet } from './token-set.js';
 
 /** Protocol claims that say nothing about the user; `user` leaves them out, `idTokenClaims` keeps them. */
 const PROTOCOL_CLAIMS = new Set([
@@ -120,7 +122,11 @@ class SessionRequestContext implements RequestContext {
    * Use the refresh token for new tokens (RFC 6749 §6) and save them in the session. Concurrent calls
    * in one session share one request; a rotated refresh token replaces the old one.
    */
-  async refresh(): Promise<AccessToken | undefined> {
+  refresh(): Promise<AccessToken | undefined> {
+    return inSpan('portcullis.signin.refresh', {}, (span) => this.#refresh(span));
+  }
+
+  async #refresh(span: SpanHandle | undefined): Promise<AccessToken | undefined> {
     const current = requestLogin(this.#req);
     if (current === undefined) {
       throw new PortcullisError('ERR_NOT_AUTHENTICATED', 'refresh() needs a signed-in user', { status: 401 });
@@ -135,13 +141,37 @@ class SessionRequestContext implements RequestContext {
         },
       );
     }
-    const tokens = await provider.refresher.refresh(
-      { ...login.tokens, claims: claimsOf(login.tokens) },
-      this.#req.sessionStore,
-      await this.#dpop(login),
-    );
-    this.#req.session.portcullis = { ...login, tokens: storedTokens(tokens) };
-    await saveSession(this.#req);
+    const about = providerFields(provider, span);
+    const started = performance.now();
+    let tokens: TokenSet;
+    try {
+      tokens = await provider.refresher.refresh(
+        { ...login.tokens, claims: claimsOf(login.tokens) },
+        this.#req.sessionStore,
+        await this.#dpop(login),
+      );
+      this.#req.session.portcullis = { ...login, tokens: storedTokens(tokens) };
+      await saveSession(this.#req);
+    } catch (err) {
+      const { code, error } = refused(err);
+      const durationMs = performance.now() - started;
+      this.#rt.emit({
+        type: 'signin.refresh.failed',
+        ...about,
+        code: code ?? 'ERR_REFRESH_FAILED',
+        error,
+        durationMs,
+      });
+      throw err;
+    }
+    const rotated = tokens.refresh_token !== login.tokens.refresh_token;
+    span?.setAttribute('portcullis.token.rotated', rotated);
+    this.#rt.emit({
+      type: 'signin.refresh.completed',
+      ...about,
+      rotated,
+      durationMs: performance.now() - started,
+    });
     return accessTokenOf(tokens);
   }
 

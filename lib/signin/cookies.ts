@@ -3,7 +3,8 @@ import type { IncomingMessage } from 'node:http';
 
 const VALUE = /^[A-Za-z0-9_-]{1,128}$/;
 
-export function readCookie(req: IncomingMessage, name: string): string | undefined {
+/** A cookie's value when it matches `pattern` (by default a binding cookie's random value). */
+export function readCookie(req: IncomingMessage, name: string, pattern = VALUE): string | undefined {
   const header = req.headers.cookie;
   if (typeof header !== 'string') return undefined;
   for (const part of header.split(';')) {
@@ -11,7 +12,7 @@ export function readCookie(req: IncomingMessage, name: string): string | undefin
     if (eq === -1) continue;
     if (part.slice(0, eq).trim() !== name) continue;
     const value = part.slice(eq + 1).trim();
-    return VALUE.test(value) ? value : undefined;
+    return pattern.test(value) ? value : undefined;
   }
   return undefined;
 }
@@ -34,19 +35,16 @@ export function cookieNamesStartingWith(req: IncomingMessage, prefix: string): s
 
 export interface CookieOptions {
   path: string;
-  maxAge: number;
+  /** Seconds; none: a session cookie, gone when the browser session ends. */
+  maxAge?: number | undefined;
   secure: boolean;
   sameSite: 'None' | 'Lax' | 'Strict';
 }
 
 export function serializeCookie(name: string, value: string, o: CookieOptions): string {
-  const parts = [
-    `${name}=${value}`,
-    `Path=${o.path}`,
-    `Max-Age=${o.maxAge}`,
-    'HttpOnly',
-    `SameSite=${o.sameSite}`,
-  ];
+  const parts = [`${name}=${value}`, `Path=${o.path}`];
+  if (o.maxAge !== undefined) parts.push(`Max-Age=${o.maxAge}`);
+  parts.push('HttpOnly', `SameSite=${o.sameSite}`);
   if (o.secure) parts.push('Secure');
   return parts.join('; ');
 }

@@ -8,9 +8,11 @@ import * as oauth from 'oauth4webapi';
 import { type AuthorizationParams, checkAuthorizationParams } from '../config/signin.js';
 import { PortcullisError } from '../errors.js';
 import { generateDpopKey } from '../protocol/dpop/session-keys.js';
+import { inSpan, type SpanHandle } from '../protocol/observability/spans.js';
 import { redirect } from './respond.js';
 import { safeReturnTo } from './return-to.js';
 import type { SigninRuntime } from './runtime.js';
+import { providerFields } from './telemetry.js';
 
 export interface LoginOptions {
   /** A same-origin path to come back to after login; anything else falls back to `/`. */
@@ -52,12 +54,26 @@ function otherHost(rt: SigninRuntime, baseURL: URL, req: Request): string | unde
   return host;
 }
 
-export async function startLogin(
+/** Start a login (the `/login` route, `res.oidc.login()`, `authRequired`, a step-up), in its span. */
+export function startLogin(
   rt: SigninRuntime,
   req: Request,
   res: Response,
   options: LoginOptions = {},
-  { stepUp = false }: { stepUp?: boolean } = {},
+  { stepUp = false, silent = false }: { stepUp?: boolean; silent?: boolean } = {},
+): Promise<void> {
+  return inSpan('portcullis.signin.login', { 'portcullis.step_up': stepUp }, (span) =>
+    login(rt, req, res, options, { stepUp, silent }, span),
+  );
+}
+
+async function login(
+  rt: SigninRuntime,
+  req: Request,
+  res: Response,
+  options: LoginOptions,
+  { stepUp, silent }: { stepUp: boolean; silent: boolean },
+  span: SpanHandle | undefined,
 ): Promise<void> {
   let perCall: AuthorizationParams;
   try {
@@ -70,8 +86,15 @@ export async function startLogin(
       status: 400,
     });
   }
-  const { config: provider, client } = await rt.providers.forLogin(req, options.provider);
-  const params: AuthorizationParams = { ...provider.authorizationParams, ...perCall };
+  const chosen = await rt.providers.forLogin(req, options.provider);
+  const { config: provider, client } = chosen;
+  const about = providerFields(chosen, span);
+  // A silent login asks the IdP not to show anything (OpenID Connect Core §3.1.2.1), whatever else says `prompt`.
+  const params: AuthorizationParams = {
+    ...provider.authorizationParams,
+    ...perCall,
+    ...(silent ? { prompt: 'none' } : {}),
+  };
   const returnTo = safeReturnTo(options.returnTo, provider.baseURL) ?? '/';
 
   const state = oauth.generateRandomState();
@@ -102,9 +125,15 @@ export async function startLogin(
     returnTo,
     responseMode: String(params.response_mode ?? 'query'),
     ...(stepUp ? { stepUp } : {}),
+    ...(silent ? { silent } : {}),
     ...(dpopKey !== undefined ? { dpopKey } : {}),
     ...(maxAge !== undefined && Number.isFinite(maxAge) ? { maxAge } : {}),
     ...(startedAtHost !== undefined ? { startedAtHost } : {}),
+    startedAt: Date.now(),
   });
   redirect(res, url.href);
+  // `prompt=none`, from attemptSilentLogin or the app's own parameters: the IdP shows no page.
+  const promptNone = params.prompt === 'none';
+  span?.setAttribute('portcullis.silent', promptNone);
+  rt.emit({ type: 'signin.login.started', ...about, silent: promptNone });
 }

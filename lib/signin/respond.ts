@@ -50,3 +50,10 @@ export function prefersHtml(req: IncomingMessage): boolean {
   }
   return false;
 }
+
+/** A middleware factory handed the request itself (`app.use(auth)` instead of `app.use(auth())`). */
+export function looksLikeRequest(value: unknown): boolean {
+  return (
+    typeof value === 'object' && value !== null && 'headers' in value && 'method' in value && 'url' in value
+  );
+}

@@ -7,6 +7,8 @@ import * as oauth from 'oauth4webapi';
 import type { ProviderConfig } from '../config/provider.js';
 import type { SigninConfig } from '../config/signin.js';
 import { DpopKeyRing } from '../protocol/dpop/session-keys.js';
+import { createEmitter, type Emit } from '../protocol/observability/emitter.js';
+import type { SigninEvent } from '../protocol/observability/events.js';
 import { OidcClient } from '../protocol/oidc-client.js';
 import { BindingCookies } from './binding-cookies.js';
 import { logoutStore, type PendingLogout } from './logout-callback.js';
@@ -33,12 +35,15 @@ export interface SigninRuntime {
   readonly dpopKeys: DpopKeyRing;
   /** Hosts other than baseURL's that logins were started at, warned about once each (bounded). */
   readonly warnedHosts: Set<string>;
+  /** Tells `onEvent`, the `portcullis:signin` channel and OpenTelemetry's metrics. */
+  readonly emit: Emit<SigninEvent>;
 }
 
 function providerRuntime(
   config: SigninConfig,
   provider: ProviderConfig,
   dpopKeys: DpopKeyRing,
+  emit: Emit<SigninEvent>,
 ): ProviderRuntime {
   const client = new OidcClient({
     issuer: provider.issuer,
@@ -49,6 +54,9 @@ function providerRuntime(
     idTokenSigningAlg: provider.idTokenSigningAlg,
     allowedTenants: provider.allowedTenants,
     dpopKeys,
+    requestObject: provider.requestObject,
+    emit,
+    profile: provider.profile,
   });
   return {
     config: provider,
@@ -65,14 +73,16 @@ function providerRuntime(
 export function createRuntime(config: SigninConfig): SigninRuntime {
   const cookies = new BindingCookies({ cookieName: config.transactionCookieName, baseURL: config.baseURL });
   const dpopKeys = new DpopKeyRing({ [oauth.clockSkew]: 0 });
+  const emit = createEmitter('signin', config.onEvent);
   return {
     config,
     providers: new ProviderRegistry(config.providers, (provider) =>
-      providerRuntime(config, provider, dpopKeys),
+      providerRuntime(config, provider, dpopKeys, emit),
     ),
     transactions: transactionStore(cookies),
     logouts: logoutStore(cookies),
     dpopKeys,
     warnedHosts: new Set(),
+    emit,
   };
 }

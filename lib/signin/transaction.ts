@@ -23,8 +23,12 @@ export interface PendingLogin {
    * and the browser will not send it to `baseURL`'s host. Kept only to say so if the callback fails.
    */
   startedAtHost?: string;
+  /** When the login was started (milliseconds since the epoch): the login's duration ends at the session. */
+  startedAt?: number;
   /** Started by requiresAuth() to step the user up: its result is remembered, so a shortfall ends in 403, not a loop. */
   stepUp?: boolean;
+  /** Started by attemptSilentLogin (`prompt=none`): the IdP's "the user must be asked" answers end it quietly. */
+  silent?: boolean;
 }
 
 /** A pending login expires after this long (the user is at the IdP meanwhile). */

@@ -22,7 +22,7 @@ export interface StoredDpopKey {
 }
 
 /** ES256 everywhere that supports DPoP, and RFC 9449's own examples use it. */
-const ALGORITHM = 'ES256';
+export const SESSION_DPOP_ALGORITHM = 'ES256';
 /** Handles kept in memory; a session beyond this re-imports its key once. */
 const MAX_HANDLES = 1000;
 
@@ -30,7 +30,7 @@ const MAX_HANDLES = 1000;
 export function generateDpopKey(): StoredDpopKey {
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const privateJwk = privateKey.export({ format: 'jwk' }) as jose.JWK;
-  const key = dpopKey(privateJwk, ALGORITHM);
+  const key = dpopKey(privateJwk, SESSION_DPOP_ALGORITHM);
   return { privateJwk, publicJwk: key.publicJwk, jkt: key.thumbprint };
 }
 
@@ -69,7 +69,7 @@ export class DpopKeyRing {
     }
     let handle: oauth.DPoPHandle;
     try {
-      const key = dpopKey(stored.privateJwk, ALGORITHM);
+      const key = dpopKey(stored.privateJwk, SESSION_DPOP_ALGORITHM);
       // The thumbprint names the handle in the LRU: it must be this key's, not whatever was stored.
       if (key.thumbprint !== stored.jkt) return undefined;
       handle = oauth.DPoP(this.#client, await key.keyPair());

@@ -13,6 +13,7 @@
  */
 import type { PortcullisError, PortcullisErrorCode } from '../../errors.js';
 import type { BearerRefusal, BearerRefusalReason } from '../bearer-refusal.js';
+import type { SigninRefusal } from '../oidc-refusal.js';
 
 /** The products, as channels and metrics name them. */
 export type Product = 'agent' | 'bearer' | 'signin';
@@ -118,50 +119,75 @@ export type BearerEvent =
 // ---------------------------------------------------------------------------------------------
 // auth()
 
+/** The IdP a sign-in event concerns, once a provider is known: its issuer, and its id. */
+export interface SigninProviderFields extends IssuerField {
+  /** The provider's id: `default` for a single IdP, else the key of `providers` or `resolveProvider`'s `id`. */
+  readonly provider?: string | undefined;
+}
+
+/**
+ * A refused callback or back-channel logout token: the stable `reason`, and for a claim check what
+ * was `expected` and what the token carried (`received`), never the token; for a `nonce`, `state` or
+ * hash check, the check only, never its values.
+ */
+export interface SigninRefusalFields extends SigninRefusal {
+  /** The portcullis error; none for another error (the app's session store failing, a bug). */
+  readonly code?: PortcullisErrorCode | undefined;
+}
+
 export type SigninEvent =
   /** A login was started: the browser is sent to the IdP. */
-  | (IssuerField & {
+  | (SigninProviderFields & {
       readonly type: 'signin.login.started';
-      /** `prompt=none` sent by `attemptSilentLogin`. */
+      /** `prompt=none`: a silent login, which the IdP answers without showing a page. */
       readonly silent: boolean;
     })
   /** The callback succeeded: a session holds the user. */
-  | (IssuerField & {
+  | (SigninProviderFields & {
       readonly type: 'signin.login.completed';
       /** The user's `sub` claim: an identifier, not a credential. Never a metric or span attribute. */
       readonly sub: string;
       /** From the login's start to the session, when the start is known. */
       readonly durationMs?: number | undefined;
     })
-  /** The callback failed: `code` is the portcullis error, `error` the IdP's (`access_denied`…) if any. */
-  | (IssuerField & {
-      readonly type: 'signin.login.failed';
-      readonly code: PortcullisErrorCode;
-      readonly status: number;
-      readonly error?: string | undefined;
-    })
+  /**
+   * A silent login (`prompt=none`) the IdP could not finish without the user (`error`:
+   * `login_required`, `consent_required`…): back to the page, signed out, as designed; no failure.
+   */
+  | (SigninProviderFields & { readonly type: 'signin.login.declined'; readonly error: string })
+  /**
+   * The callback failed: `code` is the portcullis error, `reason` the check that failed (with
+   * `expected` and `received` for a claim), `error` the IdP's (`access_denied`, `invalid_grant`) if any.
+   */
+  | (SigninProviderFields &
+      SigninRefusalFields & {
+        readonly type: 'signin.login.failed';
+        readonly status: number;
+        readonly error?: string | undefined;
+        /** The callback's own handling, from its arrival to the refusal. */
+        readonly durationMs: number;
+      })
   /** Tokens refreshed with the refresh token; `rotated` when the IdP issued a new refresh token. */
-  | (IssuerField & {
+  | (SigninProviderFields & {
       readonly type: 'signin.refresh.completed';
       readonly rotated: boolean;
       readonly durationMs: number;
     })
-  | (IssuerField & {
+  | (SigninProviderFields & {
       readonly type: 'signin.refresh.failed';
       readonly code: PortcullisErrorCode;
       readonly error?: string | undefined;
       readonly durationMs: number;
     })
   /** The user signed out; `idpLogout` when they were sent on to the IdP's end_session_endpoint. */
-  | (IssuerField & { readonly type: 'signin.logout.completed'; readonly idpLogout: boolean })
+  | (SigninProviderFields & { readonly type: 'signin.logout.completed'; readonly idpLogout: boolean })
   /** An OIDC back-channel logout token was accepted; `sessions` is how many sessions it ended. */
-  | (IssuerField & { readonly type: 'signin.backchannel_logout.completed'; readonly sessions: number })
-  /** A back-channel logout token was refused (`reason`: the failed check, as for bearer refusals). */
-  | (IssuerField & {
-      readonly type: 'signin.backchannel_logout.rejected';
-      readonly reason: string;
-      readonly code: PortcullisErrorCode;
+  | (SigninProviderFields & {
+      readonly type: 'signin.backchannel_logout.completed';
+      readonly sessions: number;
     })
+  /** A back-channel logout token was refused: the failed check, as for a refused callback. */
+  | (SigninProviderFields & SigninRefusalFields & { readonly type: 'signin.backchannel_logout.rejected' })
   | IdpEvent;
 
 // ---------------------------------------------------------------------------------------------
@@ -169,6 +195,9 @@ export type SigninEvent =
 
 /** Why the JWKS was fetched: the first use, an unknown `kid` (after the cooldown), or its age. */
 export type JwksFetchCause = 'initial' | 'unknown_kid' | 'expired';
+
+/** The grants of auth()'s token requests (the agent's are `agent.token.…` events). */
+export type SigninGrant = 'authorization_code' | 'refresh_token';
 
 export type IdpEvent =
   | { readonly type: 'idp.discovery.fetched'; readonly url: string; readonly durationMs: number }
@@ -197,6 +226,28 @@ export type IdpEvent =
       readonly type: 'idp.introspection.failed';
       readonly url: string;
       readonly code: PortcullisErrorCode;
+      readonly durationMs: number;
+    }
+  /**
+   * A token request of auth(): the code exchange or a refresh. `completed` when the token endpoint
+   * answered with tokens (an ID token that then fails a check is the login's `reason`), `failed`
+   * when it refused (`error`: `invalid_grant`…), could not be reached or answered junk.
+   */
+  | {
+      readonly type: 'idp.token.completed';
+      readonly url: string;
+      readonly grant: SigninGrant;
+      readonly durationMs: number;
+    }
+  | {
+      readonly type: 'idp.token.failed';
+      readonly url: string;
+      readonly grant: SigninGrant;
+      readonly code: PortcullisErrorCode;
+      /** The IdP's OAuth error code, when it sent one. */
+      readonly error?: string | undefined;
+      /** The HTTP status the IdP answered, when it answered. */
+      readonly status?: number | undefined;
       readonly durationMs: number;
     };
 

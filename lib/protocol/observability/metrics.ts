@@ -30,6 +30,7 @@ export const COUNTERS = {
   'portcullis.idp.discovery.fetches': ['{fetch}', 'Discovery documents fetched, by outcome'],
   'portcullis.idp.jwks.fetches': ['{fetch}', 'JWKS fetches, by cause and outcome'],
   'portcullis.idp.introspections': ['{introspection}', 'Token introspections, by result and cache'],
+  'portcullis.idp.token.requests': ['{request}', 'auth() token requests, by grant and outcome'],
 } as const;
 
 /** Observed rather than counted per call: see `lookups` below. */
@@ -41,6 +42,7 @@ export const HISTOGRAMS = {
   'portcullis.bearer.verification.duration': 'bearer() verification of one request',
   'portcullis.signin.login.duration': 'auth() logins, from the start to the session',
   'portcullis.signin.refresh.duration': 'auth() token refreshes',
+  'portcullis.idp.token.request.duration': 'auth() token requests (code exchange, refresh)',
   // OpenTelemetry's semantic conventions, for every call to an IdP (see spans.ts).
   'http.client.request.duration': 'Duration of HTTP client requests.',
 } as const;
@@ -61,15 +63,18 @@ type Mapping = {
   readonly [T in PortcullisEventType]: (event: EventNamed<T>, r: Recorder) => void;
 };
 
+/** OpenTelemetry's `error.type` for an error without a known name. */
+const OTHER = '_OTHER';
+
 /** The IdP's host, not its URL: one series per IdP. */
 function host(url: string): string {
   return URL.canParse(url) ? new URL(url).host : 'unknown';
 }
 
 const MAPPING: Mapping = {
-  'agent.token.fetched': (e, r) => tokenRequest(e.grant, e.durationMs, false, r),
-  'agent.token.refreshed': (e, r) => tokenRequest(e.grant, e.durationMs, true, r),
-  'agent.token.failed': (e, r) => tokenRequest(e.grant, e.durationMs, e.background, r, e.code),
+  'agent.token.fetched': (e, r) => agentTokenRequest(e.grant, e.durationMs, false, r),
+  'agent.token.refreshed': (e, r) => agentTokenRequest(e.grant, e.durationMs, true, r),
+  'agent.token.failed': (e, r) => agentTokenRequest(e.grant, e.durationMs, e.background, r, e.code),
   'agent.token.retrying': (_e, r) => r.count('portcullis.agent.token.retries', {}),
   'agent.cache.hit': (e) => {
     lookups[e.source]++;
@@ -99,8 +104,14 @@ const MAPPING: Mapping = {
     r.count('portcullis.signin.logins', a);
     if (e.durationMs !== undefined) r.seconds('portcullis.signin.login.duration', e.durationMs, a);
   },
+  'signin.login.declined': (_e, r) =>
+    r.count('portcullis.signin.logins', { 'portcullis.outcome': 'declined', 'portcullis.silent': true }),
   'signin.login.failed': (e, r) =>
-    r.count('portcullis.signin.logins', { 'portcullis.outcome': 'failure', 'error.type': e.code }),
+    r.count('portcullis.signin.logins', {
+      'portcullis.outcome': 'failure',
+      'portcullis.reason': e.reason,
+      'error.type': e.code ?? OTHER,
+    }),
   'signin.refresh.completed': (e, r) => {
     const a = { 'portcullis.outcome': 'success' };
     r.count('portcullis.signin.refreshes', a);
@@ -125,7 +136,8 @@ const MAPPING: Mapping = {
     r.count('portcullis.signin.logouts', {
       'portcullis.logout.kind': 'backchannel',
       'portcullis.outcome': 'failure',
-      'error.type': e.code,
+      'portcullis.reason': e.reason,
+      'error.type': e.code ?? OTHER,
     }),
 
   'idp.discovery.fetched': (e, r) =>
@@ -159,17 +171,33 @@ const MAPPING: Mapping = {
     }),
   'idp.introspection.failed': (e, r) =>
     r.count('portcullis.idp.introspections', { 'server.address': host(e.url), 'error.type': e.code }),
+  'idp.token.completed': (e, r) =>
+    tokenRequest(IDP_TOKEN, { 'server.address': host(e.url) }, e.grant, e.durationMs, r),
+  'idp.token.failed': (e, r) =>
+    tokenRequest(IDP_TOKEN, { 'server.address': host(e.url) }, e.grant, e.durationMs, r, e.code),
 };
 
-function tokenRequest(grant: string, ms: number, background: boolean, r: Recorder, code?: string): void {
-  const a: Attributes = {
-    'portcullis.grant_type': grant,
-    'portcullis.outcome': code === undefined ? 'success' : 'failure',
-    'portcullis.background': background,
-  };
+const AGENT_TOKEN = ['portcullis.agent.token.requests', 'portcullis.agent.token.request.duration'] as const;
+const IDP_TOKEN = ['portcullis.idp.token.requests', 'portcullis.idp.token.request.duration'] as const;
+
+function agentTokenRequest(grant: string, ms: number, background: boolean, r: Recorder, code?: string): void {
+  tokenRequest(AGENT_TOKEN, { 'portcullis.background': background }, grant, ms, r, code);
+}
+
+/** A token request's count and duration, by grant and outcome (and `a`, the product's own). */
+function tokenRequest(
+  [counter, histogram]: readonly [CounterName, HistogramName],
+  a: Attributes,
+  grant: string,
+  ms: number,
+  r: Recorder,
+  code?: string,
+): void {
+  a['portcullis.grant_type'] = grant;
+  a['portcullis.outcome'] = code === undefined ? 'success' : 'failure';
   if (code !== undefined) a['error.type'] = code;
-  r.count('portcullis.agent.token.requests', a);
-  r.seconds('portcullis.agent.token.request.duration', ms, a);
+  r.count(counter, a);
+  r.seconds(histogram, ms, a);
 }
 
 function verification(a: Attributes, ms: number, r: Recorder): void {
