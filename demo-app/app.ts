@@ -17,6 +17,8 @@ import {
   requiresAuth,
   serviceAgent,
 } from 'portcullis';
+import { metricsPage } from './debug-metrics.js';
+import type { DemoTelemetry } from './telemetry.js';
 import * as views from './views.js';
 
 export interface DemoConfig {
@@ -37,6 +39,8 @@ export interface DemoConfig {
   /** With Redis: DPoP proofs seen by any process of the fleet are refused by all. */
   dpopReplayStore?: DpopReplayStore | undefined;
   sessionSecret: string;
+  /** With `OTEL=console`: the SDK the demo registered, whose metrics /debug/metrics shows. */
+  telemetry?: DemoTelemetry | undefined;
 }
 
 declare module 'express-session' {
@@ -285,6 +289,13 @@ export function createDemoApp(config: DemoConfig): express.Express {
         tokenExpiresIn: token.expires_at - Math.floor(Date.now() / 1000),
       }),
     );
+  });
+
+  // The demo's metrics page (telemetry.ts): a page for a demo on your own machine, not for production.
+  // Like the 404 page, it starts no session for a signed-out visitor (no CSRF token to keep).
+  app.get('/debug/metrics', async (req, res) => {
+    const ctx = req.oidc.user ? page(req, 'Metrics') : { title: 'Metrics', csrfToken: '' };
+    res.send(metricsPage(ctx, await config.telemetry?.collect()));
   });
 
   // A signed-out visitor's 404 (a browser's /favicon.ico) must not start a session: its cookie could

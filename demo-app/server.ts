@@ -12,9 +12,12 @@ import type session from 'express-session';
 import { type DpopReplayStore, guardSessionStore, redisDpopReplayStore } from 'portcullis';
 import { createDemoApp } from './app.js';
 import { type DemoIdp, startDemoIdp } from './idp.js';
+import { startTelemetry } from './telemetry.js';
 import { describeYourClients, yourClients } from './your-clients.js';
 
 const env = process.env;
+// Before the products are created, as an app registers its OpenTelemetry SDK: OTEL=console.
+const telemetry = await startTelemetry(env['OTEL']);
 const port = Number(env['PORT'] ?? 3000);
 const baseURL = (env['BASE_URL'] ?? `http://localhost:${port}`).replace(/\/$/, '');
 const apiAudience = env['AUDIENCE'] ?? `${baseURL}/api`;
@@ -87,6 +90,7 @@ const app = createDemoApp({
   sessionStore,
   dpopReplayStore,
   sessionSecret: env['SESSION_SECRET'] ?? 'demo-session-secret-change-me',
+  telemetry,
 });
 const server: Server = app.listen(port, () => {
   console.log(`portcullis demo: open ${baseURL}/  (response_mode=${responseMode})`);
@@ -101,6 +105,8 @@ const server: Server = app.listen(port, () => {
     );
   }
   console.log(`sessions:        ${sessionStore === undefined ? 'in memory' : 'Redis'}`);
+  if (telemetry !== undefined)
+    console.log(`OpenTelemetry:   ${telemetry.description} (${baseURL}/debug/metrics)`);
   if (idp !== undefined) console.log(`\n${describeYourClients(yours, idp.issuer)}`);
 });
 

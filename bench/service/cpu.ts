@@ -14,12 +14,11 @@
  * `--baseline` adds the agent of another commit (`git archive` of its `lib/`) to the same runs.
  * Prints medians and ranges across repeats, and writes bench/results/service-cpu.json.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { baselineLib } from '../baseline-lib.js';
 import type { Measured } from './cpu-child.js';
 
 const { values } = parseArgs({
@@ -30,19 +29,7 @@ const { values } = parseArgs({
     modes: { type: 'string', default: 'absent,api,sdk' },
   },
 });
-const root = fileURLToPath(new URL('../../', import.meta.url));
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
-
-/** The `lib/` of another commit, runnable by tsx next to ours. */
-function baselineLib(ref: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'portcullis-baseline-'));
-  const archive = execFileSync('git', ['archive', ref, 'lib', 'package.json', 'tsconfig.json'], {
-    cwd: root,
-  });
-  execFileSync('tar', ['-x', '-C', dir], { input: archive });
-  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  return join(dir, 'lib', 'index.ts');
-}
 
 function startServers(): Promise<{ endpoints: string; stop: () => void }> {
   const child = spawn(process.execPath, ['--import', 'tsx', here('./servers.ts')], {

@@ -13,9 +13,11 @@ import express from 'express';
 import eocModule from 'express-openid-connect';
 import session from 'express-session';
 import { startApp } from '../../__tests__/helpers/app.js';
-import { signInAtIdp, TestBrowser } from '../../__tests__/helpers/browser.js';
+import type { TestBrowser } from '../../__tests__/helpers/browser.js';
 import { startIdp, WEB_SECRET } from '../../__tests__/helpers/idp.js';
 import { auth, requiresAuth } from '../../lib/index.js';
+import { eocOptions } from './eoc.js';
+import { login } from './login.js';
 
 const LOGINS = Number(process.argv[2] ?? 300);
 const CONCURRENCY = Number(process.argv[3] ?? 8);
@@ -50,34 +52,11 @@ const portcullis = await startApp((baseURL) => {
 const eoc = await startApp((baseURL) => {
   idp.allowApp(baseURL);
   const app = express();
-  app.use(
-    eocAuth({
-      issuerBaseURL: idp.issuer,
-      baseURL,
-      clientID: 'web',
-      clientSecret: WEB_SECRET,
-      secret: 'bench-secret-bench-secret-bench-secret',
-      authRequired: false,
-      idpLogout: false,
-      authorizationParams: { response_type: 'code', scope },
-    }),
-  );
+  app.use(eocAuth(eocOptions(idp.issuer, baseURL, scope)));
   app.get('/bare', (_req, res) => res.send('ok'));
   app.get('/protected', eocRequiresAuth(), (_req, res) => res.send('ok'));
   return app;
 });
-
-/** One complete login; returns the browser, signed in. */
-async function login(baseURL: string): Promise<TestBrowser> {
-  const browser = new TestBrowser();
-  const start = await browser.get(`${baseURL}/login`);
-  const { result } = await signInAtIdp(browser, start.location!, {
-    login: `user${Math.floor(Math.random() * 1000)}`,
-  });
-  if (result === undefined || result.status !== 302)
-    throw new Error(`login failed at ${baseURL}: ${result?.status} ${result?.body}`);
-  return browser;
-}
 
 async function loginRate(baseURL: string, count: number): Promise<number> {
   let next = 0;

@@ -7,6 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import { ownSigninContext } from '../context-guard.js';
 import { InvalidTokenError, UnauthorizedError } from '../errors.js';
 import type { AccessTokenClaims } from '../protocol/claims.js';
+import { unverifiedPayload } from '../protocol/jwt-decode.js';
 import { parseScope, scopesOf } from '../protocol/scopes.js';
 import type { AuthResult } from '../types/express.js';
 
@@ -42,23 +43,6 @@ export function setRealm(req: IncomingMessage, realm: string): void {
 
 export function realmOf(req: IncomingMessage): string {
   return (req as WithRealm)[REALM] ?? 'api';
-}
-
-/**
- * The payload of a JWT access token the app received straight from the token endpoint (so it is
- * not re-verified here), or `undefined` for an opaque token.
- */
-function unverifiedPayload(token: string): Record<string, unknown> | undefined {
-  const parts = token.split('.');
-  if (parts.length !== 3) return undefined;
-  try {
-    const value: unknown = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8'));
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** The request's grant; throws 401 when there is none (or the signed-in token has expired). */

@@ -62,3 +62,21 @@ export function decodeJws(token: string, realm: string | undefined): DecodedJws 
   const payload = parseObject(p, 'payload', realm) as JWTPayload;
   return { header, payload, signingInput: token.slice(0, second), signature: Buffer.from(s, 'base64url') };
 }
+
+/**
+ * The payload of a compact JWS that the app received straight from the IdP's token endpoint and that
+ * was checked there and then (a signed-in user's access token, an ID token kept in a session): decoded,
+ * not verified again. `undefined` for an opaque or encrypted token, or a payload that is not a JSON object.
+ */
+export function unverifiedPayload(token: string): Record<string, unknown> | undefined {
+  const parts = token.split('.');
+  if (parts.length !== 3) return undefined;
+  try {
+    const value: unknown = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8'));
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}

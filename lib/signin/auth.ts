@@ -17,7 +17,7 @@ import { resolveSessionProvider } from './request-login.js';
 import { looksLikeRequest, prefersHtml, preventCaching, sendJson } from './respond.js';
 import { createRuntime, type SigninRuntime } from './runtime.js';
 import { getLogin } from './session.js';
-import { silentLogin } from './silent-login.js';
+import { silentLogin, silentLoginPossible } from './silent-login.js';
 
 function pathOf(req: Request): string {
   const url = req.url ?? '/';
@@ -44,10 +44,15 @@ function enforceAbsoluteDuration(rt: SigninRuntime, req: Request): void {
 /** Refresh this close to expiry too, so that the route does not call an API with a dying token. */
 const AUTO_REFRESH_LEEWAY_SECONDS = 5;
 
+/** Whether the session's access token expires within the leeway and a refresh token is at hand. */
+function refreshDue(req: Request): boolean {
+  const expiresAt = req.oidc.accessToken?.expires_at;
+  if (expiresAt === undefined || req.oidc.refreshToken === undefined) return false;
+  return expiresAt - Math.floor(Date.now() / 1000) <= AUTO_REFRESH_LEEWAY_SECONDS;
+}
+
 async function autoRefresh(req: Request): Promise<void> {
-  const token = req.oidc.accessToken;
-  if (token?.expires_at === undefined || req.oidc.refreshToken === undefined) return;
-  if (token.expires_at - Math.floor(Date.now() / 1000) > AUTO_REFRESH_LEEWAY_SECONDS) return;
+  if (!refreshDue(req)) return;
   try {
     await req.oidc.refresh();
   } catch (err) {
@@ -105,8 +110,7 @@ function ownRoute(rt: SigninRuntime, req: Request, res: Response): (() => Promis
   return undefined;
 }
 
-async function route(rt: SigninRuntime, req: Request, res: Response): Promise<boolean> {
-  const handler = ownRoute(rt, req, res);
+async function route(res: Response, handler: (() => Promise<void>) | undefined): Promise<boolean> {
   if (handler === undefined) return false;
   // Set first, so that the app's error page for a failed callback or logout is not cached either.
   preventCaching(res);
@@ -157,9 +161,25 @@ export function auth(options?: AuthOptions): RequestHandler {
       return;
     }
 
+    const handler = ownRoute(rt, req, res);
+    // Most requests are for the app's own pages with nothing to wait for: on to them in this tick,
+    // without a promise (the provider is known, no route of ours, no refresh, no login to start,
+    // silent or not). silentLoginPossible() comes last: it is asked exactly when the rest say go on.
+    const waits =
+      resolving !== undefined ||
+      handler !== undefined ||
+      (rt.config.autoRefresh && refreshDue(req)) ||
+      (rt.config.authRequired && !req.oidc.isAuthenticated()) ||
+      silentLoginPossible(rt, req);
+    if (!waits) {
+      if (rt.config.authRequired && rt.config.noStore) preventCaching(res);
+      next();
+      return;
+    }
+
     (async () => {
       if (resolving !== undefined) await resolving; // only resolveProvider makes this wait
-      if (await route(rt, req, res)) return;
+      if (await route(res, handler)) return;
       if (rt.config.autoRefresh) await autoRefresh(req);
       if (rt.config.authRequired && !req.oidc.isAuthenticated()) {
         if (prefersHtml(req)) await startLogin(rt, req, res, { returnTo: req.originalUrl ?? req.url });

@@ -37,7 +37,7 @@ import type { ProviderRuntime, SigninRuntime } from './runtime.js';
 import { regenerateSession, saveSession } from './session.js';
 import { isSilentRefusal, resumeSilentLogin } from './silent-login.js';
 import { providerFields, refused, type Told } from './telemetry.js';
-import { type TokenSet, tokenSetFrom } from './token-set.js';
+import { storedTokens, type TokenSet, tokenSetFrom } from './token-set.js';
 import type { PendingLogin } from './transaction.js';
 
 const MAX_STATE_LENGTH = 512;
@@ -152,7 +152,7 @@ async function startSession(
   await regenerateSession(req);
   const now = Date.now();
   req.session.portcullis = {
-    tokens,
+    tokens: storedTokens(tokens),
     provider: provider.config.id,
     createdAt: now,
     ...(login.stepUp ? { stepUp: { returnTo: login.returnTo, at: now } } : {}),

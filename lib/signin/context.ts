@@ -16,7 +16,7 @@ import { requestLogin } from './request-login.js';
 import type { SigninRuntime } from './runtime.js';
 import { saveSession } from './session.js';
 import { providerFields, refused } from './telemetry.js';
-import type { StoredLogin, TokenSet } from './token-set.js';
+import { claimsOf, type StoredLogin, type StoredTokens, storedTokens, type TokenSet } from './token-set.js';
 
 /** Protocol claims that say nothing about the user; `user` leaves them out, `idTokenClaims` keeps them. */
 const PROTOCOL_CLAIMS = new Set([
@@ -34,7 +34,9 @@ const PROTOCOL_CLAIMS = new Set([
   'jti',
 ]);
 
-function accessTokenOf(tokens: TokenSet): AccessToken | undefined {
+const DATA = { enumerable: true, writable: true, configurable: true } as const;
+
+function accessTokenOf(tokens: StoredTokens): AccessToken | undefined {
   if (tokens.access_token === undefined) return undefined;
   const { access_token, token_type = 'Bearer', expires_at, scope } = tokens;
   return Object.freeze({
@@ -62,7 +64,7 @@ class SessionRequestContext implements RequestContext {
     return this.#rt.config.noStore;
   }
 
-  get #tokens(): TokenSet | undefined {
+  get #tokens(): StoredTokens | undefined {
     return requestLogin(this.#req)?.login.tokens;
   }
 
@@ -81,11 +83,20 @@ class SessionRequestContext implements RequestContext {
 
   /** The user's claims from the ID token, without the protocol claims. */
   get user(): UserClaims | undefined {
-    const claims = this.#tokens?.claims;
-    if (claims === undefined) return undefined;
+    const tokens = this.#tokens;
+    if (tokens === undefined) return undefined;
     // With `mergeUserInfo`, userinfo fills what the ID token left out; the ID token's own claims win.
-    const merged = { ...this.#tokens?.userinfo, ...claims };
-    return Object.fromEntries(Object.entries(merged).filter(([k]) => !PROTOCOL_CLAIMS.has(k))) as UserClaims;
+    const claims = claimsOf(tokens);
+    const merged = tokens.userinfo === undefined ? claims : { ...tokens.userinfo, ...claims };
+    // A loop rather than Object.fromEntries(entries.filter()): a fifth of the cost, on every read.
+    const user: Record<string, unknown> = {};
+    for (const key of Object.keys(merged)) {
+      if (PROTOCOL_CLAIMS.has(key)) continue;
+      // An assignment to "__proto__" would set the prototype: a claim of that name stays a claim.
+      if (key === '__proto__') Object.defineProperty(user, key, { ...DATA, value: merged[key] });
+      else user[key] = merged[key];
+    }
+    return user as UserClaims;
   }
 
   get idToken(): string | undefined {
@@ -94,8 +105,8 @@ class SessionRequestContext implements RequestContext {
 
   /** Every claim of the validated ID token. */
   get idTokenClaims(): IdTokenClaims | undefined {
-    const claims = this.#tokens?.claims;
-    return claims === undefined ? undefined : ({ ...claims } as IdTokenClaims);
+    const tokens = this.#tokens;
+    return tokens === undefined ? undefined : ({ ...claimsOf(tokens) } as IdTokenClaims);
   }
 
   get accessToken(): AccessToken | undefined {
@@ -135,11 +146,11 @@ class SessionRequestContext implements RequestContext {
     let tokens: TokenSet;
     try {
       tokens = await provider.refresher.refresh(
-        login.tokens,
+        { ...login.tokens, claims: claimsOf(login.tokens) },
         this.#req.sessionStore,
         await this.#dpop(login),
       );
-      this.#req.session.portcullis = { ...login, tokens };
+      this.#req.session.portcullis = { ...login, tokens: storedTokens(tokens) };
       await saveSession(this.#req);
     } catch (err) {
       const { code, error } = refused(err);
@@ -177,7 +188,7 @@ class SessionRequestContext implements RequestContext {
         },
       );
     }
-    const sub = tokens.claims['sub'];
+    const sub = claimsOf(tokens)['sub'];
     return {
       ...(await current.provider.client.userinfo(
         tokens.access_token,

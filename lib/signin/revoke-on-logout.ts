@@ -17,7 +17,7 @@
  */
 import { PortcullisError } from '../errors.js';
 import type { ProviderRuntime, SigninRuntime } from './runtime.js';
-import type { TokenSet } from './token-set.js';
+import type { StoredTokens } from './token-set.js';
 
 type Hint = 'refresh_token' | 'access_token';
 
@@ -32,7 +32,7 @@ const warnedNoEndpoint = new WeakSet<ProviderRuntime>();
 async function revokeEach(
   rt: SigninRuntime,
   provider: ProviderRuntime,
-  tokens: TokenSet,
+  tokens: StoredTokens,
 ): Promise<Failure[]> {
   let endpoint: string | undefined;
   try {
@@ -87,7 +87,7 @@ function warn(rt: SigninRuntime, provider: ProviderRuntime, { token, error }: Fa
 export async function revokeOnLogout(
   rt: SigninRuntime,
   provider: ProviderRuntime,
-  tokens: TokenSet,
+  tokens: StoredTokens,
 ): Promise<void> {
   if (tokens.refresh_token === undefined && tokens.access_token === undefined) return;
   const timeout = rt.config.http.timeout;

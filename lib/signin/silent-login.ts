@@ -124,6 +124,16 @@ async function providerToTry(
 }
 
 /**
+ * For auth()'s every request: note its runtime for attemptSilentLogin(), and say whether auth() itself
+ * could start a silent login here; false lets auth() go on without waiting for silentLogin().
+ */
+export function silentLoginPossible(rt: SigninRuntime, req: Request): boolean {
+  const marked = req as Marked;
+  marked[RUNTIME] = rt;
+  return configured(rt.config) && !marked[DECIDED] && isPageView(req) && getLogin(req) === undefined;
+}
+
+/**
  * Send this request to the IdP with `prompt=none` if it is a page view of a browser that was not sent
  * yet; true when it was (the answer is the redirect). `always`: the route-level middleware, whatever
  * the options say.

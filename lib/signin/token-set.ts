@@ -1,9 +1,14 @@
 /**
  * What a login leaves in the session: the token set, kept server-side (only the session cookie
  * reaches the browser), and when the login happened, for the absolute session lifetime.
+ *
+ * The session holds the ID token's claims only when they are not the ID token's own payload (an
+ * `afterCallback` changed them): express-session serialises and hashes the whole session several
+ * times on every request, so every stored key costs each request of every signed-in user.
  */
 import type * as oauth from 'oauth4webapi';
 import type { StoredDpopKey } from '../protocol/dpop/session-keys.js';
+import { unverifiedPayload } from '../protocol/jwt-decode.js';
 
 export interface TokenSet {
   id_token: string;
@@ -19,8 +24,11 @@ export interface TokenSet {
   userinfo?: Record<string, unknown>;
 }
 
+/** A token set as the session stores it: `claims` only when they differ from the ID token's payload. */
+export type StoredTokens = Omit<TokenSet, 'claims'> & { claims?: Record<string, unknown> };
+
 export interface StoredLogin {
-  tokens: TokenSet;
+  tokens: StoredTokens;
   /** The provider the user signed in with (its id); none in sessions made before several providers: `default`. */
   provider?: string;
   /** With `dpop`: the key the tokens are bound to (RFC 9449), private half included, server-side only. */
@@ -58,4 +66,29 @@ export function tokenSetFrom(
   // A refresh brings a new ID token, not new userinfo: the login's stays.
   if (previous?.userinfo !== undefined) set.userinfo = previous.userinfo;
   return set;
+}
+
+/**
+ * The token set to store: without `claims` when they are the ID token's payload, decoded again on
+ * reading. Decided once per login or refresh, by comparing the two as JSON.
+ */
+export function storedTokens(tokens: StoredTokens): StoredTokens {
+  const { claims, ...rest } = tokens;
+  if (claims === undefined) return tokens;
+  const payload = unverifiedPayload(tokens.id_token);
+  return payload !== undefined && JSON.stringify(payload) === JSON.stringify(claims) ? rest : tokens;
+}
+
+/** Decoded once per stored token set (one per request: the session is read afresh for each). */
+const decoded = new WeakMap<StoredTokens, Record<string, unknown>>();
+
+/** The ID token's claims of a stored token set: kept ones, or its ID token's payload. */
+export function claimsOf(tokens: StoredTokens): Record<string, unknown> {
+  if (tokens.claims !== undefined) return tokens.claims;
+  let claims = decoded.get(tokens);
+  if (claims === undefined) {
+    claims = unverifiedPayload(tokens.id_token) ?? {};
+    decoded.set(tokens, claims);
+  }
+  return claims;
 }
