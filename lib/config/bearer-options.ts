@@ -293,4 +293,8 @@ export const BEARER_OPTIONS = {
     default: 'warnings to console.warn',
     doc: 'A pino-compatible logger: start-up warnings, and why each token was refused (at `info`).',
   },
+  onEvent: {
+    type: '(event: BearerEvent) => void',
+    doc: 'Told of every verdict (`bearer.accepted` with `cached`, `bearer.rejected` with `reason`, `expected`, `received`, `bearer.failed`) and every JWKS fetch and introspection (`idp.…`), as the `portcullis:bearer` diagnostics channel is. No tokens.',
+  },
 } as const satisfies OptionsTable<BearerOptions>;

@@ -21,12 +21,19 @@ import type { DpopReplayStore } from '../protocol/dpop/replay-cache.js';
 import { DEFAULT_HTTP_TIMEOUT, type FetchLike, type HttpSettings } from '../protocol/http.js';
 import type { AllowedTenants } from '../protocol/issuer-template.js';
 import { type Logger, validateLogger } from '../protocol/logger.js';
+import type { BearerEvent } from '../protocol/observability/events.js';
 import { validateBaseURL, validateDpop, validateSecret } from './bearer-dpop.js';
 import { stringList, validateIssuers } from './bearer-issuers.js';
 import { BEARER_OPTIONS, INTROSPECTION_OPTIONS } from './bearer-options.js';
 import { clientAuthFromEnv } from './client-auth-options.js';
 import { checkKnownOptions, envValue, readEnv, warnWeakenedChecks } from './option-spec.js';
-import { optionalBoolean, optionalNumber, optionalString, requireCallableUrl } from './validate.js';
+import {
+  optionalBoolean,
+  optionalFunction,
+  optionalNumber,
+  optionalString,
+  requireCallableUrl,
+} from './validate.js';
 
 /** Introspection (RFC 7662) for opaque tokens: the client credentials `bearer()` calls it with. */
 export interface IntrospectionOptions extends ClientAuthOptions {
@@ -178,6 +185,15 @@ export interface BearerOptions {
    * @default warnings to `console.warn`, nothing else
    */
   logger?: Logger | undefined;
+  /**
+   * Told of every verdict and every call to the IdP: `bearer.accepted` (`cached` when the verdict came
+   * from the cache of verified tokens), `bearer.rejected` (`reason`, `expected`, `received`, as the log
+   * line has them), `bearer.failed` (the IdP could not be read), and `idp.jwks.…` / `idp.introspection.…`.
+   * The same events go to the `portcullis:bearer` diagnostics channel and OpenTelemetry. No event holds
+   * a token; a hook that throws is ignored. Runs on every request: keep it quick. See docs/observability.md.
+   * @example bearer({ issuerBaseURL, audience, onEvent: (e) => e.type === 'bearer.rejected' && metrics.refused(e.reason) })
+   */
+  onEvent?: ((event: BearerEvent) => void) | undefined;
 }
 
 export interface BearerDpopConfig {
@@ -233,6 +249,7 @@ export interface BearerConfig extends BearerIssuerConfig {
     | undefined;
   readonly http: HttpSettings;
   readonly logger: Logger;
+  readonly onEvent: ((event: BearerEvent) => void) | undefined;
 }
 
 type Env = Record<string, string | undefined>;
@@ -342,5 +359,6 @@ export function validateBearerOptions(input: BearerOptions, env: Env = process.e
       allowInsecureHttp,
     }),
     logger,
+    onEvent: optionalFunction<(event: BearerEvent) => void>(o.onEvent, 'onEvent'),
   });
 }
