@@ -12,7 +12,7 @@ import { createMultiIssuerVerifier } from '../protocol/multi-issuer-verifier.js'
 import { beginSpan, tracedFetch } from '../protocol/observability/spans.js';
 import { createTokenVerifier } from '../protocol/token-verifier.js';
 import type { AuthResult } from '../types/express.js';
-import { setRealm } from './auth-source.js';
+import { setRealm, setVerdictRealm } from './auth-source.js';
 import { createBearerTelemetry, type Watch } from './bearer-telemetry.js';
 import { createDpopGate } from './dpop.js';
 import { type Credentials, checkTokenSyntax, findCredentials } from './get-token.js';
@@ -71,11 +71,13 @@ export function bearer(options: BearerOptions = {}): NodeMiddleware {
   /** The request's token, its scheme checked and the DPoP policy applied; `undefined` when it has none. */
   function find(req: IncomingMessage, res: ServerResponse): Credentials | undefined {
     guardSigninContext(req, res); // a bearer-only app's `req.oidc` says to mount auth(), not `undefined`
-    setRealm(req, realm);
     dpop.offer(req);
     const credentials = findCredentials(req, config);
     if (credentials === undefined) {
-      if (!config.authRequired) return undefined;
+      if (!config.authRequired) {
+        setRealm(req, realm); // for the checks further on, which may still refuse it
+        return undefined;
+      }
       throw refuse(new UnauthorizedError('authentication required', { realm }), { reason: 'missing' });
     }
     dpop.admit(req, credentials);
@@ -124,12 +126,14 @@ export function bearer(options: BearerOptions = {}): NodeMiddleware {
       verdict.then(
         (auth) => {
           if (watch !== undefined) telemetry.accepted(watch, scheme, cached !== undefined, auth);
+          setVerdictRealm(auth, realm);
           proceed(req, auth, next);
         },
         (err: unknown) => fail(res, err, next, watch),
       );
     } else {
       if (watch !== undefined) telemetry.accepted(watch, credentials.scheme, cached !== undefined, verdict);
+      setVerdictRealm(verdict, realm);
       proceed(req, verdict, next);
     }
   };

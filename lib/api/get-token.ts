@@ -88,9 +88,12 @@ function fromQuery(url: string | undefined, realm: string): string | undefined {
   return values[0];
 }
 
-function fromBody(req: IncomingMessage & { body?: unknown }, realm: string): string | undefined {
+function fromBody(
+  req: IncomingMessage & { body?: unknown },
+  type: string | undefined,
+  realm: string,
+): string | undefined {
   // §2.2: only a urlencoded body, already parsed by the app (express.urlencoded() or similar).
-  const type = req.headers['content-type'];
   if (type === undefined || !type.toLowerCase().startsWith('application/x-www-form-urlencoded'))
     return undefined;
   if (req.method === 'GET' || req.method === 'HEAD') return undefined;
@@ -121,10 +124,11 @@ export function getCredentials(req: IncomingMessage, where: TokenLocations): Cre
  * place, the scheme, the parameters this API reads. `undefined` when it carries none.
  */
 export function findCredentials(req: IncomingMessage, where: TokenLocations): Credentials | undefined {
-  const authorization = req.headers.authorization;
+  const headers = req.headers; // read once: each read of a request's property is a slow one (auth-source.ts)
+  const authorization = headers.authorization;
   const header = authorization === undefined ? undefined : fromHeader(authorization, where);
   const query = fromQuery(req.url, where.realm);
-  const body = fromBody(req, where.realm);
+  const body = fromBody(req, headers['content-type'], where.realm);
   if (
     header !== undefined
       ? query !== undefined || body !== undefined
