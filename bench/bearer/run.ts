@@ -28,6 +28,7 @@ import { AUDIENCE, type BenchIssuer, startIssuer } from './keys.js';
 
 const ALL_KINDS = [
   'none',
+  'none-auth',
   'jose',
   'express-oauth2-jwt-bearer',
   'express-jwt',

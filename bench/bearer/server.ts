@@ -46,8 +46,16 @@ function rawJose(): RequestHandler {
   };
 }
 
+const VERDICT = Object.freeze({ payload: Object.freeze({ sub: 'user-0' }) });
+
 const middlewares: Record<string, () => RequestHandler> = {
   none: () => (_req, _res, next) => next(),
+  // The floor of any auth middleware: setting req.auth, which in Express is a slow property add (each
+  // request has a hidden class of its own), 2 to 6 µs of CPU by itself.
+  'none-auth': () => (req, _res, next) => {
+    (req as unknown as { auth: unknown }).auth = VERDICT;
+    next();
+  },
   jose: rawJose,
   'express-oauth2-jwt-bearer': () => auth0({ issuer, jwksUri, audience, tokenSigningAlg: 'RS256' }),
   'express-jwt': () =>
