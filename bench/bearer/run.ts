@@ -54,6 +54,8 @@ const ALL_MIXES = [
 const MIXES = ALL_MIXES.filter((m) => process.env.MIXES?.split(',').includes(String(m.tokens)) ?? true);
 const DURATION = Number(process.env.DURATION ?? 4);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
+/** Seconds of load per server and mix before the measured rounds: JIT, JWKS, caches. */
+const WARMUP = Number(process.env.WARMUP ?? 2);
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 32);
 
 interface Running {
@@ -163,6 +165,8 @@ async function main(): Promise<void> {
   const cpu: Record<string, Record<string, number>> = {};
   /** CPU per request of each round, by kind, one-token mix: for differences round by round. */
   const oneTokenRounds: Record<string, number[]> = {};
+  /** The ceiling's CPU per request divided by each kind's, round by round, by kind and mix. */
+  const roundRatios: Record<string, Record<string, number[]>> = {};
   for (const kind of KINDS) {
     table[kind] = {};
     cpu[kind] = {};
@@ -171,9 +175,10 @@ async function main(): Promise<void> {
   for (const mix of MIXES) {
     const tokens = all.slice(0, mix.tokens);
     for (const kind of kindsFor(mix.tokens)) {
-      await load(servers.get(kind)!.url, tokens, 1, dpopOf(kind)); // warm-up: JIT, JWKS, caches
+      await load(servers.get(kind)!.url, tokens, WARMUP, dpopOf(kind));
     }
     for (let round = 0; round < ROUNDS; round++) {
+      let ceiling = Number.NaN;
       for (const kind of kindsFor(mix.tokens)) {
         const r = await load(servers.get(kind)!.url, tokens, DURATION, dpopOf(kind));
         if (r.non2xx > 0 || r.errors > 0) {
@@ -182,6 +187,10 @@ async function main(): Promise<void> {
         table[kind]![mix.name] = Math.max(table[kind]![mix.name] ?? 0, r.rps);
         cpu[kind]![mix.name] = Math.min(cpu[kind]![mix.name] ?? Number.POSITIVE_INFINITY, r.cpuPerRequest);
         if (mix.tokens === 1) oneTokenRounds[kind]!.push(r.cpuPerRequest);
+        if (kind === 'none') ceiling = r.cpuPerRequest;
+        const ratios = roundRatios[kind] ?? {};
+        ratios[mix.name] = [...(ratios[mix.name] ?? []), ceiling / r.cpuPerRequest];
+        roundRatios[kind] = ratios;
         console.error(
           `${kind.padEnd(26)} ${mix.name.padEnd(13)} round ${round + 1}: ${Math.round(r.rps)} req/s, ${Math.round(r.cpuPerRequest)} µs CPU/request`,
         );
@@ -232,6 +241,20 @@ async function main(): Promise<void> {
     console.log(
       `\nDPoP vs Bearer (one token, fresh proof per request): ${ratio.toFixed(2)}x the throughput, ${cpuRatio.toFixed(2)}x by CPU per request`,
     );
+  }
+
+  console.log(
+    "\nThe ceiling's CPU per request divided by each server's, round by round (`none` runs first in each round): median (range)\n",
+  );
+  console.log(`| server | ${MIXES.map((m) => m.name).join(' | ')} |`);
+  console.log(`|---|${MIXES.map(() => '---').join('|')}|`);
+  for (const kind of KINDS) {
+    const cells = MIXES.map((m) => {
+      const xs = [...(roundRatios[kind]?.[m.name] ?? [])].sort((a, b) => a - b);
+      if (xs.length === 0) return '—';
+      return `${xs[xs.length >> 1]!.toFixed(2)}x (${xs[0]!.toFixed(2)}–${xs.at(-1)!.toFixed(2)})`;
+    });
+    console.log(`| ${kind} | ${cells.join(' | ')} |`);
   }
 
   // What OpenTelemetry adds per request, round by round against the API-less server of the same round.
