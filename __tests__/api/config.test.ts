@@ -71,7 +71,7 @@ describe('bearer() configuration', () => {
       clockTolerance: 5,
       realm: 'api',
       authRequired: true,
-      cacheMaxEntries: 1000,
+      cacheMaxEntries: 10_000,
       cacheMaxAge: 300_000,
       jwksCooldown: 30_000,
       allowJWTTyp: false,

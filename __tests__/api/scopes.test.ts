@@ -70,6 +70,23 @@ describe('after bearer()', () => {
     expect(none.headers['www-authenticate']).toContain('scope="a c"');
   });
 
+  test("the checks challenge with bearer()'s realm: after a fresh verdict, a cached one, and no token", async () => {
+    const orders = bearerApp({ realm: 'orders', authRequired: false });
+    const token = await ks.token({ scope: 'a' });
+    for (let i = 0; i < 2; i++) {
+      const refused = await request(orders).get('/all').set('authorization', `Bearer ${token}`);
+      expect(refused.status).toBe(403);
+      expect(refused.headers['www-authenticate']).toMatch(
+        /^Bearer realm="orders", error="insufficient_scope"/,
+      );
+    }
+    const anonymous = await request(orders).get('/all');
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers['www-authenticate']).toBe('Bearer realm="orders"');
+    const standard = await get(app(), '/all', { scope: 'a' });
+    expect(standard.headers['www-authenticate']).toMatch(/^Bearer realm="api", error="insufficient_scope"/);
+  });
+
   test('permissions count as scopes only when enabled', async () => {
     const claims = { scope: undefined, permissions: ['a', 'b'] };
     expect((await get(app(), '/all', claims)).status).toBe(403);

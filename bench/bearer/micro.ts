@@ -1,9 +1,22 @@
 /**
  * Per-token cost of portcullis's verifier alone (no HTTP): `node --import tsx bench/bearer/micro.ts`.
  * Useful to see where the time goes: cache hits, misses, and raw jose for comparison.
+ *
+ * First, a cache hit through the whole `bearer()` middleware, on real `IncomingMessage`s carrying the
+ * token in their `Authorization` header (a fresh string each, as from the HTTP parser), less the same
+ * requests through a middleware that only calls `next()`. `BASELINE=<git ref>` adds bearer() of that
+ * commit to the same rounds, interleaved.
  */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, symlinkSync } from 'node:fs';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as jose from 'jose';
 import { validateBearerOptions } from '../../lib/config/bearer.js';
+import { bearer, type NodeMiddleware } from '../../lib/index.js';
 import { createDpopProofVerifier } from '../../lib/protocol/dpop/proof-verifier.js';
 import { createDpopReplayCache } from '../../lib/protocol/dpop/replay-cache.js';
 import { createTokenVerifier } from '../../lib/protocol/token-verifier.js';
@@ -13,13 +26,83 @@ import { AUDIENCE, startIssuer } from './keys.js';
 const issuer = await startIssuer();
 const tokens = Array.from({ length: 2000 }, (_, n) => issuer.token(n));
 
+/** A promise is awaited; a synchronous answer (a cache hit) is not, so no microtask is counted. */
 async function time(name: string, n: number, fn: (i: number) => unknown): Promise<void> {
   for (let i = 0; i < Math.min(n, 2000); i++) await fn(i); // warm-up
   const start = process.cpuUsage();
-  for (let i = 0; i < n; i++) await fn(i);
+  for (let i = 0; i < n; i++) {
+    const result = fn(i);
+    if (result instanceof Promise) await result;
+  }
   const { user, system } = process.cpuUsage(start);
-  console.log(`${name.padEnd(40)} ${((user + system) / n).toFixed(1)} µs CPU per token`);
+  console.log(`${name.padEnd(40)} ${((user + system) / n).toFixed(2)} µs CPU per token`);
 }
+
+// --- A cache hit through the middleware --------------------------------------------------------
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+async function baselineBearer(ref: string): Promise<typeof bearer> {
+  const dir = mkdtempSync(join(tmpdir(), 'portcullis-baseline-'));
+  const archive = execFileSync('git', ['archive', ref, 'lib', 'package.json', 'tsconfig.json'], {
+    cwd: root,
+  });
+  execFileSync('tar', ['-x', '-C', dir], { input: archive });
+  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  return ((await import(join(dir, 'lib', 'index.ts'))) as { bearer: typeof bearer }).bearer;
+}
+
+const options = { issuer: issuer.issuer, jwksUri: issuer.jwksUri, audience: AUDIENCE };
+const contenders: [string, NodeMiddleware][] = [
+  ['next() only', (_req, _res, next) => next()],
+  ['bearer(), cache hit', bearer(options)],
+];
+if (process.env.BASELINE !== undefined) {
+  contenders.push([
+    `bearer() of ${process.env.BASELINE}`,
+    (await baselineBearer(process.env.BASELINE))(options),
+  ]);
+}
+const socket = new Socket();
+const header = `Bearer ${tokens[0]}`;
+function request(): IncomingMessage {
+  const req = new IncomingMessage(socket);
+  // A header value of its own, as each request's is: its hash is not cached in the string.
+  req.headers = { host: 'api.bench.test', authorization: Buffer.from(header, 'latin1').toString('latin1') };
+  req.url = '/api/hello';
+  req.method = 'GET';
+  return req;
+}
+for (const [, middleware] of contenders) {
+  await new Promise<void>((ok) => middleware(request(), new ServerResponse(request()), () => ok()));
+}
+const BATCH = 20_000;
+const perRound: Record<string, number[]> = {};
+let passed = 0;
+const letThrough = () => {
+  passed++;
+};
+for (let round = 0; round < 15; round++) {
+  for (const [name, middleware] of contenders) {
+    const requests = Array.from({ length: BATCH }, request);
+    const res = new ServerResponse(requests[0]!);
+    const start = process.cpuUsage();
+    for (const req of requests) middleware(req, res, letThrough);
+    const { user, system } = process.cpuUsage(start);
+    perRound[name] = [...(perRound[name] ?? []), (user + system) / BATCH];
+  }
+}
+if (passed !== 15 * BATCH * contenders.length) throw new Error('a request was not let through');
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+const floor = perRound['next() only']!;
+for (const [name] of contenders.slice(1)) {
+  const added = perRound[name]!.map((us, i) => us - floor[i]!);
+  const sorted = [...added].sort((a, b) => a - b);
+  console.log(
+    `${`${name} (middleware)`.padEnd(40)} ${median(added).toFixed(2)} µs CPU per request over next() (${sorted[0]!.toFixed(2)} to ${sorted.at(-1)!.toFixed(2)}, 15 rounds)`,
+  );
+}
+
+// --- The verifier alone --------------------------------------------------------------------------
 
 const config = validateBearerOptions(
   { issuer: issuer.issuer, jwksUri: issuer.jwksUri, audience: AUDIENCE },
@@ -28,7 +111,13 @@ const config = validateBearerOptions(
 const cached = createTokenVerifier(config);
 await time('portcullis, one token (cache hit)', 20000, () => cached.verify(tokens[0]!));
 await time('portcullis, 1,000 tokens (cache hits)', 20000, (i) => cached.verify(tokens[i % 1000]!));
-await time('portcullis, 2,000 tokens (misses)', 10000, (i) => cached.verify(tokens[i % 2000]!));
+const small = createTokenVerifier(
+  validateBearerOptions(
+    { issuer: issuer.issuer, jwksUri: issuer.jwksUri, audience: AUDIENCE, cacheMaxEntries: 1000 },
+    {},
+  ),
+);
+await time('portcullis, 2,000 tokens, 1,000-entry cache', 10000, (i) => small.verify(tokens[i % 2000]!));
 const uncached = createTokenVerifier(
   validateBearerOptions(
     { issuer: issuer.issuer, jwksUri: issuer.jwksUri, audience: AUDIENCE, cacheMaxEntries: 0 },

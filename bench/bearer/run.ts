@@ -1,29 +1,45 @@
 /**
- * The bearer bench: `node --import tsx bench/bearer/run.ts` (env: DURATION seconds, ROUNDS, CONNECTIONS).
+ * The bearer bench: `node --import tsx bench/bearer/run.ts` (env: DURATION seconds, ROUNDS, CONNECTIONS,
+ * KINDS, MIXES, BASELINE=<git ref> for `portcullis-baseline`).
  *
  * Starts one issuer (JWKS on loopback) and, one at a time, each server kind in its own process;
  * autocannon drives each with three token mixes: one token reused by every request, 1,000 distinct
- * tokens round-robin, and 2,000 (more than any cache holds). Ratios are to the no-auth ceiling
- * measured in the same run. Then a junk flood: 500 tokens with random unknown kids at portcullis.
+ * tokens round-robin, and 2,000 (past the peers' caches, and past `portcullis-1000`'s). Ratios are to
+ * the no-auth ceiling measured in the same run. Then a junk flood: 500 tokens with random unknown kids
+ * at portcullis.
+ *
+ * OpenTelemetry (one-token mix only): `portcullis` runs with `@opentelemetry/api` installed and no SDK,
+ * `portcullis-absent` with the API hidden, `portcullis-sdk` with the 2.x SDK exporting nowhere; the
+ * run prints each one's CPU per request against `portcullis-absent`, round by round.
  *
  * DPoP mode (`portcullis-dpop`, one-token mix only): a DPoP-bound token and a fresh proof per
  * request, pre-generated here before each run (each proof needs its own `jti`); its throughput is
  * reported against plain `portcullis` of the same run.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { type BenchDpopClient, dpopClient } from './dpop.js';
 import { AUDIENCE, type BenchIssuer, startIssuer } from './keys.js';
 
 const ALL_KINDS = [
   'none',
+  'none-auth',
   'jose',
   'express-oauth2-jwt-bearer',
   'express-jwt',
   'portcullis',
+  'portcullis-1000',
+  'portcullis-absent',
+  'portcullis-sdk',
   'portcullis-dpop',
 ];
+/** Kinds run with the one-token mix only: their difference from plain `portcullis` is per request. */
+const ONE_TOKEN_ONLY = new Set(['portcullis-dpop', 'portcullis-absent', 'portcullis-sdk']);
 const DPOP_BASE_URL = 'https://api.bench.test';
 /** Proofs minted per second of load: more than any server here serves. */
 const PROOFS_PER_SECOND = 6000;
@@ -38,6 +54,8 @@ const ALL_MIXES = [
 const MIXES = ALL_MIXES.filter((m) => process.env.MIXES?.split(',').includes(String(m.tokens)) ?? true);
 const DURATION = Number(process.env.DURATION ?? 4);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
+/** Seconds of load per server and mix before the measured rounds: JIT, JWKS, caches. */
+const WARMUP = Number(process.env.WARMUP ?? 2);
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 32);
 
 interface Running {
@@ -45,10 +63,27 @@ interface Running {
   url: string;
 }
 
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+/** The `lib/` of another commit, runnable by tsx next to ours (as bench/service/cpu.ts does). */
+function baselineLib(ref: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'portcullis-baseline-'));
+  const archive = execFileSync('git', ['archive', ref, 'lib', 'package.json', 'tsconfig.json'], {
+    cwd: root,
+  });
+  execFileSync('tar', ['-x', '-C', dir], { input: archive });
+  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  return join(dir, 'lib', 'index.ts');
+}
+const BASELINE = KINDS.includes('portcullis-baseline') ? baselineLib(process.env.BASELINE ?? 'main') : '';
+
 async function startServer(kind: string, issuer: BenchIssuer): Promise<Running> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/bearer/server.ts', kind], {
+  // `portcullis-absent`: @opentelemetry/api cannot be found, as in an app that does not install it.
+  const hide = kind === 'portcullis-absent' ? ['--import', './bench/service/without-otel.ts'] : [];
+  const child = spawn(process.execPath, ['--import', 'tsx', ...hide, 'bench/bearer/server.ts', kind], {
     env: {
       ...process.env,
+      BENCH_BASELINE: BASELINE,
       ISSUER: issuer.issuer,
       JWKS_URI: issuer.jwksUri,
       AUDIENCE,
@@ -63,6 +98,7 @@ async function startServer(kind: string, issuer: BenchIssuer): Promise<Running> 
     const port = /listening (\d+)/.exec(out)?.[1];
     if (port !== undefined) return { child, url: `http://127.0.0.1:${port}/api/hello` };
   }
+  child.kill();
   throw new Error(`${kind} did not start`);
 }
 
@@ -113,24 +149,36 @@ async function main(): Promise<void> {
   const client = dpopClient();
   const dpop: DpopLoad = { client, token: issuer.token(0, undefined, { cnf: { jkt: client.jkt } }) };
   // DPoP mode runs with the one-token mix only.
-  const kindsFor = (tokens: number) => KINDS.filter((kind) => tokens === 1 || kind !== 'portcullis-dpop');
+  const kindsFor = (tokens: number) => KINDS.filter((kind) => tokens === 1 || !ONE_TOKEN_ONLY.has(kind));
   const dpopOf = (kind: string) => (kind === 'portcullis-dpop' ? dpop : undefined);
   // All servers up at once (idle ones cost nothing), then the runs interleaved and repeated, the
   // best of each kept: other processes on the machine then disturb every server alike.
   const servers = new Map<string, Running>();
-  for (const kind of KINDS) servers.set(kind, await startServer(kind, issuer));
+  try {
+    for (const kind of KINDS) servers.set(kind, await startServer(kind, issuer));
+  } catch (err) {
+    for (const { child } of servers.values()) child.kill();
+    issuer.close();
+    throw err;
+  }
   const table: Record<string, Record<string, number>> = {};
   const cpu: Record<string, Record<string, number>> = {};
+  /** CPU per request of each round, by kind, one-token mix: for differences round by round. */
+  const oneTokenRounds: Record<string, number[]> = {};
+  /** The ceiling's CPU per request divided by each kind's, round by round, by kind and mix. */
+  const roundRatios: Record<string, Record<string, number[]>> = {};
   for (const kind of KINDS) {
     table[kind] = {};
     cpu[kind] = {};
+    oneTokenRounds[kind] = [];
   }
   for (const mix of MIXES) {
     const tokens = all.slice(0, mix.tokens);
     for (const kind of kindsFor(mix.tokens)) {
-      await load(servers.get(kind)!.url, tokens, 1, dpopOf(kind)); // warm-up: JIT, JWKS, caches
+      await load(servers.get(kind)!.url, tokens, WARMUP, dpopOf(kind));
     }
     for (let round = 0; round < ROUNDS; round++) {
+      let ceiling = Number.NaN;
       for (const kind of kindsFor(mix.tokens)) {
         const r = await load(servers.get(kind)!.url, tokens, DURATION, dpopOf(kind));
         if (r.non2xx > 0 || r.errors > 0) {
@@ -138,6 +186,11 @@ async function main(): Promise<void> {
         }
         table[kind]![mix.name] = Math.max(table[kind]![mix.name] ?? 0, r.rps);
         cpu[kind]![mix.name] = Math.min(cpu[kind]![mix.name] ?? Number.POSITIVE_INFINITY, r.cpuPerRequest);
+        if (mix.tokens === 1) oneTokenRounds[kind]!.push(r.cpuPerRequest);
+        if (kind === 'none') ceiling = r.cpuPerRequest;
+        const ratios = roundRatios[kind] ?? {};
+        ratios[mix.name] = [...(ratios[mix.name] ?? []), ceiling / r.cpuPerRequest];
+        roundRatios[kind] = ratios;
         console.error(
           `${kind.padEnd(26)} ${mix.name.padEnd(13)} round ${round + 1}: ${Math.round(r.rps)} req/s, ${Math.round(r.cpuPerRequest)} µs CPU/request`,
         );
@@ -188,6 +241,37 @@ async function main(): Promise<void> {
     console.log(
       `\nDPoP vs Bearer (one token, fresh proof per request): ${ratio.toFixed(2)}x the throughput, ${cpuRatio.toFixed(2)}x by CPU per request`,
     );
+  }
+
+  console.log(
+    "\nThe ceiling's CPU per request divided by each server's, round by round (`none` runs first in each round): median (range)\n",
+  );
+  console.log(`| server | ${MIXES.map((m) => m.name).join(' | ')} |`);
+  console.log(`|---|${MIXES.map(() => '---').join('|')}|`);
+  for (const kind of KINDS) {
+    const cells = MIXES.map((m) => {
+      const xs = [...(roundRatios[kind]?.[m.name] ?? [])].sort((a, b) => a - b);
+      if (xs.length === 0) return '—';
+      return `${xs[xs.length >> 1]!.toFixed(2)}x (${xs[0]!.toFixed(2)}–${xs.at(-1)!.toFixed(2)})`;
+    });
+    console.log(`| ${kind} | ${cells.join(' | ')} |`);
+  }
+
+  // What OpenTelemetry adds per request, round by round against the API-less server of the same round.
+  const absent = oneTokenRounds['portcullis-absent'];
+  if (absent !== undefined && absent.length > 0) {
+    console.log(
+      '\nCPU per request added over `portcullis-absent` (one token), median of the rounds (range):\n',
+    );
+    for (const kind of ['portcullis', 'portcullis-sdk', 'none']) {
+      const runs = oneTokenRounds[kind];
+      if (runs === undefined || runs.length !== absent.length) continue;
+      const diffs = runs.map((us, i) => us - absent[i]!).sort((a, b) => a - b);
+      const median = diffs[diffs.length >> 1]!;
+      console.log(
+        `- ${kind}: ${median.toFixed(1)} µs (${diffs[0]!.toFixed(1)} to ${diffs.at(-1)!.toFixed(1)})`,
+      );
+    }
   }
 
   // Junk flood: 500 tokens with random unknown kids, each sent once, at a fresh portcullis.

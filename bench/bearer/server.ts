@@ -2,6 +2,12 @@
  * One bench server, in its own process: `node --import tsx bench/bearer/server.ts <kind>`.
  * Every kind serves the same Express 5 route; only the auth in front of it differs.
  * Reads ISSUER, JWKS_URI, AUDIENCE (and DPOP_BASE_URL) from the environment; prints `listening <port>`.
+ *
+ * OpenTelemetry: this repository installs `@opentelemetry/api` (for its tests), so every kind runs with
+ * the API present and no SDK registered, unless the runner hides it (`portcullis-absent`, started with
+ * `bench/service/without-otel.ts`) or the kind registers the SDK (`portcullis-sdk`, exporting nowhere).
+ * `portcullis-baseline` is bearer() of another commit (BENCH_BASELINE: its lib/index.ts), for a before
+ * and after in the same run.
  */
 import type { AddressInfo } from 'node:net';
 import express, { type RequestHandler } from 'express';
@@ -9,9 +15,15 @@ import { expressjwt } from 'express-jwt';
 import { auth as auth0 } from 'express-oauth2-jwt-bearer';
 import * as jose from 'jose';
 import jwksRsa from 'jwks-rsa';
-import { bearer } from '../../lib/index.js';
+import { bearer as current } from '../../lib/index.js';
 
 const kind = process.argv[2] ?? 'none';
+// Imported only here: `portcullis-absent` runs where @opentelemetry/api cannot be found.
+if (kind === 'portcullis-sdk') await (await import('../service/noop-sdk.js')).setUpNoopSdk();
+const bearer: typeof current =
+  kind === 'portcullis-baseline'
+    ? ((await import(process.env.BENCH_BASELINE!)) as { bearer: typeof current }).bearer
+    : current;
 const issuer = process.env.ISSUER!;
 const jwksUri = process.env.JWKS_URI!;
 const audience = process.env.AUDIENCE!;
@@ -34,8 +46,16 @@ function rawJose(): RequestHandler {
   };
 }
 
+const VERDICT = Object.freeze({ payload: Object.freeze({ sub: 'user-0' }) });
+
 const middlewares: Record<string, () => RequestHandler> = {
   none: () => (_req, _res, next) => next(),
+  // The floor of any auth middleware: setting req.auth, which in Express is a slow property add (each
+  // request has a hidden class of its own), 2 to 6 µs of CPU by itself.
+  'none-auth': () => (req, _res, next) => {
+    (req as unknown as { auth: unknown }).auth = VERDICT;
+    next();
+  },
   jose: rawJose,
   'express-oauth2-jwt-bearer': () => auth0({ issuer, jwksUri, audience, tokenSigningAlg: 'RS256' }),
   'express-jwt': () =>
@@ -46,6 +66,13 @@ const middlewares: Record<string, () => RequestHandler> = {
       issuer,
     }),
   portcullis: () => bearer({ issuer, jwksUri, audience }) as RequestHandler,
+  // The same, started with @opentelemetry/api hidden (as for an app that does not install it), or with
+  // the OpenTelemetry SDK registered and exporting nowhere, or from another commit.
+  'portcullis-absent': () => bearer({ issuer, jwksUri, audience }) as RequestHandler,
+  'portcullis-sdk': () => bearer({ issuer, jwksUri, audience }) as RequestHandler,
+  'portcullis-baseline': () => bearer({ issuer, jwksUri, audience }) as RequestHandler,
+  // The cache of 1,000 entries that was the default until 2026-11-30: the 2,000-token mix is then past it.
+  'portcullis-1000': () => bearer({ issuer, jwksUri, audience, cacheMaxEntries: 1000 }) as RequestHandler,
   // For finding where the time goes: the same without the verified-token cache.
   'portcullis-nocache': () => bearer({ issuer, jwksUri, audience, cacheMaxEntries: 0 }) as RequestHandler,
   // DPoP (RFC 9449): the same, with DPoP-bound tokens and a fresh proof on every request.

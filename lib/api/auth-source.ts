@@ -31,18 +31,32 @@ export interface Grant {
   readonly payload: Readonly<AccessTokenClaims> | undefined;
 }
 
-// A symbol-keyed property rather than a WeakMap: one hidden-class transition shared by every
-// request, instead of an ephemeron per request for the garbage collector to trace.
+/**
+ * The realm of later challenges (`requireScope()`…) is that of the `bearer()` the request went
+ * through. Touching `req` costs: Node and Express give each request object a hidden class of its own,
+ * so every property added to it (or looked up and missing) takes V8's slow path, 2 to 3 µs of CPU plus
+ * the garbage of a new hidden class, measured in bench/bearer. So the realm is kept per verdict, which
+ * the cache shares between requests, and only when it is not the default; `req` gets it only when
+ * the request goes on without a token.
+ */
+export const DEFAULT_REALM = 'api';
 const REALM = Symbol('portcullis.realm');
 type WithRealm = IncomingMessage & { [REALM]?: string };
+const realms = new WeakMap<AuthResult, string>();
 
-/** `bearer()` records its realm so that later checks challenge with the same one. */
+/** A request that goes on without a token: later checks challenge with this realm. */
 export function setRealm(req: IncomingMessage, realm: string): void {
   (req as WithRealm)[REALM] = realm;
 }
 
+/** The realm of the `bearer()` that accepted `auth` (nothing to remember for the default one). */
+export function setVerdictRealm(auth: AuthResult, realm: string): void {
+  if (realm !== DEFAULT_REALM) realms.set(auth, realm);
+}
+
 export function realmOf(req: IncomingMessage): string {
-  return (req as WithRealm)[REALM] ?? 'api';
+  const auth = (req as IncomingMessage & { auth?: AuthResult }).auth;
+  return (auth === undefined ? undefined : realms.get(auth)) ?? (req as WithRealm)[REALM] ?? DEFAULT_REALM;
 }
 
 /** The request's grant; throws 401 when there is none (or the signed-in token has expired). */

@@ -9,12 +9,14 @@ import { guardSigninContext } from '../context-guard.js';
 import { UnauthorizedError } from '../errors.js';
 import { refuse, reportRefusal } from '../protocol/bearer-refusal.js';
 import { createMultiIssuerVerifier } from '../protocol/multi-issuer-verifier.js';
+import { beginSpan, tracedFetch } from '../protocol/observability/spans.js';
 import { createTokenVerifier } from '../protocol/token-verifier.js';
 import type { AuthResult } from '../types/express.js';
-import { setRealm } from './auth-source.js';
+import { setRealm, setVerdictRealm } from './auth-source.js';
+import { createBearerTelemetry, type Watch } from './bearer-telemetry.js';
 import { createCertificateGate } from './certificate-binding.js';
 import { createDpopGate } from './dpop.js';
-import { type Credentials, getCredentials } from './get-token.js';
+import { type Credentials, checkTokenSyntax, findCredentials } from './get-token.js';
 import { type Next, respondWithError } from './respond.js';
 import { withSenderConstraint } from './sender-constraint.js';
 
@@ -50,71 +52,102 @@ export function bearer(options: BearerOptions = {}): NodeMiddleware {
     );
   }
   const config = validateBearerOptions(options);
+  const telemetry = createBearerTelemetry(config);
+  // Every call to the IdP (discovery, JWKS, introspection) is an HTTP client span when traced.
+  const traced = { ...config, http: { ...config.http, fetch: tracedFetch(config.http.fetch) } };
+  const hooks = { emit: telemetry.emit };
   const verifier =
     config.issuerConfigs === undefined
-      ? createTokenVerifier(config)
-      : createMultiIssuerVerifier(config, config.issuerConfigs);
+      ? createTokenVerifier(traced, Date.now, hooks)
+      : createMultiIssuerVerifier(traced, config.issuerConfigs, Date.now, hooks);
   const dpop = withSenderConstraint(config, createDpopGate(config));
   const certificates = createCertificateGate(config);
   const { realm, logger } = config;
 
+  /** A verified token's bindings, on every verdict (cache hits too): its certificate, then DPoP. */
+  function bind(
+    req: IncomingMessage,
+    res: ServerResponse,
+    auth: AuthResult,
+    credentials: Credentials,
+  ): AuthResult | Promise<AuthResult> {
+    return dpop.bind(req, res, certificates.bind(req, auth), credentials);
+  }
+
   /** The operator hears why (the log); the client gets only what RFC 6750 allows (the answer). */
-  function fail(res: ServerResponse, err: unknown, next: Next): void {
+  function fail(res: ServerResponse, err: unknown, next: Next, watch: Watch | undefined): void {
+    if (watch !== undefined) telemetry.refused(watch, err);
     reportRefusal(logger, err);
     respondWithError(res, err, next);
   }
 
-  /** The token is good: check its bindings (certificate, and DPoP with its proof), then go on. */
-  function accept(
+  /** The request's token, its scheme checked and the DPoP policy applied; `undefined` when it has none. */
+  function find(req: IncomingMessage, res: ServerResponse): Credentials | undefined {
+    guardSigninContext(req, res); // a bearer-only app's `req.oidc` says to mount auth(), not `undefined`
+    dpop.offer(req);
+    const credentials = findCredentials(req, config);
+    if (credentials === undefined) {
+      if (!config.authRequired) {
+        setRealm(req, realm); // for the checks further on, which may still refuse it
+        return undefined;
+      }
+      throw refuse(new UnauthorizedError('authentication required', { realm }), { reason: 'missing' });
+    }
+    dpop.admit(req, credentials);
+    return credentials;
+  }
+
+  /** A token the cache does not know: its syntax, then the whole verification, then its binding. */
+  function verifyFresh(
     req: IncomingMessage,
     res: ServerResponse,
-    verified: AuthResult,
     credentials: Credentials,
-    next: Next,
-  ): void {
-    let auth: AuthResult | Promise<AuthResult>;
-    try {
-      auth = dpop.bind(req, res, certificates.bind(req, verified), credentials);
-    } catch (err) {
-      fail(res, err, next);
-      return;
-    }
-    if (auth instanceof Promise) {
-      auth.then(
-        (bound) => proceed(req, bound, next),
-        (err: unknown) => fail(res, err, next),
-      );
-    } else {
-      proceed(req, auth, next);
-    }
+  ): AuthResult | Promise<AuthResult> {
+    checkTokenSyntax(credentials, realm);
+    const verified = verifier.verifyFresh(credentials.token);
+    return verified instanceof Promise
+      ? verified.then((auth) => bind(req, res, auth, credentials))
+      : bind(req, res, verified, credentials);
   }
 
   return function bearerMiddleware(req, res, next) {
-    let verdict: AuthResult | Promise<AuthResult>;
+    const span = beginSpan('portcullis.bearer.verify');
+    const watch = telemetry.watch(span);
     let credentials: Credentials | undefined;
+    let verdict: AuthResult | Promise<AuthResult>;
+    let cached: AuthResult | undefined;
     try {
-      guardSigninContext(req, res); // a bearer-only app's `req.oidc` says to mount auth(), not `undefined`
-      setRealm(req, realm);
-      dpop.offer(req);
-      credentials = getCredentials(req, config);
+      credentials = find(req, res);
       if (credentials === undefined) {
-        if (!config.authRequired) return next();
-        const missing = new UnauthorizedError('authentication required', { realm });
-        return fail(res, refuse(missing, { reason: 'missing' }), next);
+        if (watch !== undefined) telemetry.skipped(watch);
+        return next();
       }
-      dpop.admit(req, credentials);
-      verdict = verifier.verify(credentials.token);
+      // A hit is a hash and a map lookup; only a miss runs the checks (in the span, so that the
+      // IdP calls it makes are the span's children).
+      cached = verifier.cached(credentials.token);
+      verdict =
+        cached !== undefined
+          ? bind(req, res, cached, credentials)
+          : span === undefined
+            ? verifyFresh(req, res, credentials)
+            : span.within(verifyFresh, req, res, credentials);
     } catch (err) {
-      return fail(res, err, next);
+      return fail(res, err, next, watch);
     }
-    const found = credentials;
     if (verdict instanceof Promise) {
+      const { scheme } = credentials;
       verdict.then(
-        (auth) => accept(req, res, auth, found, next),
-        (err: unknown) => fail(res, err, next),
+        (auth) => {
+          if (watch !== undefined) telemetry.accepted(watch, scheme, cached !== undefined, auth);
+          setVerdictRealm(auth, realm);
+          proceed(req, auth, next);
+        },
+        (err: unknown) => fail(res, err, next, watch),
       );
     } else {
-      accept(req, res, verdict, found, next);
+      if (watch !== undefined) telemetry.accepted(watch, credentials.scheme, cached !== undefined, verdict);
+      setVerdictRealm(verdict, realm);
+      proceed(req, verdict, next);
     }
   };
 }

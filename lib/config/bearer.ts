@@ -21,6 +21,7 @@ import type { DpopReplayStore } from '../protocol/dpop/replay-cache.js';
 import { DEFAULT_HTTP_TIMEOUT, type FetchLike, type HttpSettings } from '../protocol/http.js';
 import type { AllowedTenants } from '../protocol/issuer-template.js';
 import { type Logger, validateLogger } from '../protocol/logger.js';
+import type { BearerEvent } from '../protocol/observability/events.js';
 import { validateBaseURL, validateDpop, validateSecret } from './bearer-dpop.js';
 import { stringList, validateIssuers } from './bearer-issuers.js';
 import { type BearerMtlsConfig, type BearerMtlsOptions, validateMtls } from './bearer-mtls.js';
@@ -28,7 +29,13 @@ import { BEARER_OPTIONS, INTROSPECTION_OPTIONS } from './bearer-options.js';
 import { clientAuthFromEnv } from './client-auth-options.js';
 import { type ApiProfile, bearerProfile, type SecurityProfile } from './fapi2.js';
 import { checkKnownOptions, envValue, readEnv, warnWeakenedChecks } from './option-spec.js';
-import { optionalBoolean, optionalNumber, optionalString, requireCallableUrl } from './validate.js';
+import {
+  optionalBoolean,
+  optionalFunction,
+  optionalNumber,
+  optionalString,
+  requireCallableUrl,
+} from './validate.js';
 
 /** Introspection (RFC 7662) for opaque tokens: the client credentials `bearer()` calls it with. */
 export interface IntrospectionOptions extends ClientAuthOptions {
@@ -179,7 +186,13 @@ export interface BearerOptions {
   jwksCooldown?: number | undefined;
   /** [API_JWKS_CACHE_MAX_AGE] Seconds after which the JWKS is refreshed in the background. @default 600 */
   jwksCacheMaxAge?: number | undefined;
-  /** [API_TOKEN_CACHE_MAX_ENTRIES] Verified tokens remembered (0 turns the cache off). @default 1000 */
+  /**
+   * [API_TOKEN_CACHE_MAX_ENTRIES] Verified tokens remembered (0 turns the cache off). An entry costs
+   * about 1.4 KB with a 640-byte token (half of it the token itself), so the default holds 14 MB at
+   * most, and only with 10,000 distinct tokens in use within `cacheMaxAge`. Once full, a new token
+   * displaces an old one only if it was sent more often lately (docs/protecting-apis.md).
+   * @default 10000
+   */
   cacheMaxEntries?: number | undefined;
   /** [API_TOKEN_CACHE_MAX_AGE] Seconds a verdict is reused at most (never past `exp`). @default 300 */
   cacheMaxAge?: number | undefined;
@@ -200,6 +213,15 @@ export interface BearerOptions {
    * @default warnings to `console.warn`, nothing else
    */
   logger?: Logger | undefined;
+  /**
+   * Told of every verdict and every call to the IdP: `bearer.accepted` (`cached` when the verdict came
+   * from the cache of verified tokens), `bearer.rejected` (`reason`, `expected`, `received`, as the log
+   * line has them), `bearer.failed` (the IdP could not be read), and `idp.jwks.…` / `idp.introspection.…`.
+   * The same events go to the `portcullis:bearer` diagnostics channel and OpenTelemetry. No event holds
+   * a token; a hook that throws is ignored. Runs on every request: keep it quick. See docs/observability.md.
+   * @example bearer({ issuerBaseURL, audience, onEvent: (e) => e.type === 'bearer.rejected' && metrics.refused(e.reason) })
+   */
+  onEvent?: ((event: BearerEvent) => void) | undefined;
 }
 
 export interface BearerDpopConfig {
@@ -259,6 +281,7 @@ export interface BearerConfig extends BearerIssuerConfig {
     | undefined;
   readonly http: HttpSettings;
   readonly logger: Logger;
+  readonly onEvent: ((event: BearerEvent) => void) | undefined;
 }
 
 type Env = Record<string, string | undefined>;
@@ -367,7 +390,7 @@ export function validateBearerOptions(input: BearerOptions, env: Env = process.e
     permissionsAsScopes: optionalBoolean(o.permissionsAsScopes, 'permissionsAsScopes', false),
     jwksCooldown: optionalNumber(o.jwksCooldown, 'jwksCooldown', 30, { max: 86400 }) * 1000,
     jwksCacheMaxAge: optionalNumber(o.jwksCacheMaxAge, 'jwksCacheMaxAge', 600, { max: 7 * 86400 }) * 1000,
-    cacheMaxEntries: optionalNumber(o.cacheMaxEntries, 'cacheMaxEntries', 1000, { max: 1_000_000 }),
+    cacheMaxEntries: optionalNumber(o.cacheMaxEntries, 'cacheMaxEntries', 10_000, { max: 1_000_000 }),
     cacheMaxAge: optionalNumber(o.cacheMaxAge, 'cacheMaxAge', 300, { max: 86400 }) * 1000,
     introspection,
     http: Object.freeze({
@@ -376,5 +399,6 @@ export function validateBearerOptions(input: BearerOptions, env: Env = process.e
       allowInsecureHttp,
     }),
     logger,
+    onEvent: optionalFunction<(event: BearerEvent) => void>(o.onEvent, 'onEvent'),
   });
 }

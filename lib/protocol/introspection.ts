@@ -4,17 +4,22 @@
  * requests carrying one token share one call to the IdP. An inactive token is remembered too (a
  * revoked, expired or made-up token never becomes active again), so that a client retrying a dead
  * token, or a flood of junk ones repeated, does not turn every request into a call to the IdP.
+ * Each call is a `portcullis.idp.introspection` span (its HTTP call a client span below it) and an
+ * `idp.introspection.completed` or `.failed` event; an answer from the inactive cache is an event too.
  */
 import type { JWTPayload } from 'jose';
 import * as oauth from 'oauth4webapi';
-import { InvalidTokenError } from '../errors.js';
+import { InvalidTokenError, type PortcullisError } from '../errors.js';
 import type { AuthResult } from './auth-result.js';
 import { refuse, shown } from './bearer-refusal.js';
 import type { ClientAuthConfig } from './client-auth.js';
 import { createClientAuth } from './client-auth.js';
 import { type HttpSettings, requestOptions } from './http.js';
-import { type IdpCall, idpError } from './idp-error.js';
+import { type IdpCall, idpError, publicUrl } from './idp-error.js';
 import { checkAudience, checkIssuer, checkTimes, type JwtPolicy } from './jwt-checks.js';
+import type { Emit } from './observability/emitter.js';
+import type { IdpEvent } from './observability/events.js';
+import { inSpan } from './observability/spans.js';
 import { scopesOf } from './scopes.js';
 import { createTokenCache } from './token-cache.js';
 
@@ -100,36 +105,85 @@ export interface Introspector {
 const INACTIVE_TTL_MS = 60_000;
 const INACTIVE_MAX_ENTRIES = 10_000;
 
+export interface IntrospectorOptions {
+  readonly permissions: boolean;
+  readonly now: () => number;
+  /** Told of every answer, as `idp.introspection.completed` or `idp.introspection.failed`. */
+  readonly emit?: Emit<IdpEvent> | undefined;
+}
+
 export function createIntrospector(
   target: IntrospectionTarget,
   policy: () => JwtPolicy,
-  options: { permissions: boolean; now: () => number },
+  options: IntrospectorOptions,
 ): Introspector {
   const clientAuth = createClientAuth(target.client);
   const inFlight = new Map<string, Promise<AuthResult>>();
   const inactive = createTokenCache<true>(INACTIVE_MAX_ENTRIES);
+  const url = publicUrl(target.endpoint) ?? '';
   const notActive = () =>
     refuse(new InvalidTokenError('the token is not active', { realm: policy().realm }), {
       reason: 'inactive',
       hint: 'the IdP said so at most 60 s ago (inactive tokens are remembered that long)',
     });
+
+  /** One call to the IdP, in its span: the verdict, or `invalid_token`, or a 503 naming the IdP. */
+  function call(token: string, hash: string): Promise<AuthResult> {
+    return inSpan('portcullis.idp.introspection', {}, async (span) => {
+      try {
+        const response = await introspectionRequest(target, clientAuth, token);
+        const result = await processIntrospection(target, response, token, policy(), options);
+        span?.setAttribute('portcullis.introspection.active', true);
+        return result;
+      } catch (err) {
+        if (err instanceof InactiveTokenError) {
+          const at = options.now();
+          inactive.set(hash, true, at + INACTIVE_TTL_MS, undefined, at);
+          span?.setAttribute('portcullis.introspection.active', false);
+        }
+        if (err instanceof InvalidTokenError) throw err;
+        throw await idpError(err, introspectionCall(target));
+      }
+    });
+  }
+
   return {
     introspect(token, hash) {
-      if (inactive.get(hash, options.now()) === true) return Promise.reject(notActive());
+      const started = performance.now();
+      const completed = (active: boolean, cached: boolean) =>
+        options.emit?.({
+          type: 'idp.introspection.completed',
+          url,
+          active,
+          cached,
+          durationMs: performance.now() - started,
+        });
+      if (inactive.get(hash, options.now()) === true) {
+        completed(false, true);
+        return Promise.reject(notActive());
+      }
       let pending = inFlight.get(hash);
       if (pending === undefined) {
-        pending = introspectionRequest(target, clientAuth, token)
-          .then((response) => processIntrospection(target, response, token, policy(), options))
-          .catch((err: unknown) => {
-            if (err instanceof InactiveTokenError) {
-              inactive.set(hash, true, options.now() + INACTIVE_TTL_MS, undefined);
-            }
-            throw err;
-          })
-          .catch(async (err: unknown) => {
-            if (err instanceof InvalidTokenError) throw err;
-            throw await idpError(err, introspectionCall(target));
-          })
+        pending = call(token, hash)
+          .then(
+            (result) => {
+              completed(true, false);
+              return result;
+            },
+            (err: unknown) => {
+              if (err instanceof InactiveTokenError) completed(false, false);
+              else if (!(err instanceof InvalidTokenError)) {
+                const code = (err as PortcullisError).code;
+                options.emit?.({
+                  type: 'idp.introspection.failed',
+                  url,
+                  code,
+                  durationMs: performance.now() - started,
+                });
+              }
+              throw err;
+            },
+          )
           .finally(() => inFlight.delete(hash));
         inFlight.set(hash, pending);
       }

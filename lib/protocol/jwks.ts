@@ -9,6 +9,8 @@
  * - When the endpoint is down or answers garbage, the keys we have keep verifying, even past
  *   `maxAge`; a token we cannot check for that reason is a 503, not `invalid_token`.
  * - Keys that leave the set are reported (`onKeysRemoved`) so that cached verdicts die with them.
+ * - Each fetch is a `portcullis.idp.jwks_fetch` span (its HTTP call a client span below it) and an
+ *   `idp.jwks.fetched` or `idp.jwks.failed` event, with its cause: the first use, an unknown `kid`, or age.
  */
 import { KeyObject } from 'node:crypto';
 import * as jose from 'jose';
@@ -16,7 +18,10 @@ import { IdpUnavailableError, InvalidTokenError, type PortcullisError } from '..
 import { type AsymmetricAlgorithm, keyShapeOf } from './algorithms.js';
 import { refuse, shown } from './bearer-refusal.js';
 import type { HttpSettings } from './http.js';
-import { type IdpCall, idpError, unusableAnswerError } from './idp-error.js';
+import { type IdpCall, idpError, publicUrl, unusableAnswerError } from './idp-error.js';
+import type { Emit } from './observability/emitter.js';
+import type { IdpEvent, JwksFetchCause } from './observability/events.js';
+import { inSpan } from './observability/spans.js';
 import { insecureAllowed } from './url-policy.js';
 
 export interface JwksKey {
@@ -137,6 +142,8 @@ export interface JwksStoreOptions {
   readonly realm: string | undefined;
   /** Called with the ids of keys that left the set at a refetch. */
   readonly onKeysRemoved?: (ids: ReadonlySet<string>) => void;
+  /** Told of every fetch, as `idp.jwks.fetched` or `idp.jwks.failed`. */
+  readonly emit?: Emit<IdpEvent> | undefined;
   readonly now?: () => number;
 }
 
@@ -153,15 +160,44 @@ export function createJwksStore(options: JwksStoreOptions): JwksStore {
   let failure: PortcullisError | undefined;
   let pending: Promise<readonly JwksKey[]> | undefined;
 
-  function refresh(): Promise<readonly JwksKey[]> {
-    attemptedAt = now();
+  /** Fetch and import the keys: one fetch at a time, in a span, told as an event. */
+  async function fetchKeys(cause: JwksFetchCause): Promise<readonly JwksKey[]> {
+    const started = performance.now();
     let uri: URL | undefined;
-    pending ??= (async () => {
-      uri = await options.uri();
-      // One retry for a GET that failed on the wire: a keep-alive socket the IdP closed meanwhile.
-      const response = await jwksRequest(uri, http).catch(() => jwksRequest(uri!, http));
-      return processJwksResponse(response, jwksCall(uri, options.source));
-    })()
+    const attributes = { 'portcullis.jwks.cause': cause };
+    try {
+      return await inSpan('portcullis.idp.jwks_fetch', attributes, async (span) => {
+        try {
+          uri = await options.uri();
+          // One retry for a GET that failed on the wire: a keep-alive socket the IdP closed meanwhile.
+          const response = await jwksRequest(uri, http).catch(() => jwksRequest(uri!, http));
+          const fresh = await processJwksResponse(response, jwksCall(uri, options.source));
+          span?.setAttribute('portcullis.jwks.keys', fresh.length);
+          return fresh;
+        } catch (err) {
+          // Whatever went wrong (unreachable, 5xx, garbage), the token cannot be checked: a 503.
+          const mapped = await idpError(err, jwksCall(uri, options.source));
+          throw mapped instanceof IdpUnavailableError
+            ? mapped
+            : new IdpUnavailableError(mapped.message, { cause: mapped, idpUrl: mapped.idpUrl });
+        }
+      }).then((fresh) => {
+        const url = publicUrl(uri) ?? '';
+        const durationMs = performance.now() - started;
+        options.emit?.({ type: 'idp.jwks.fetched', url, cause, keys: fresh.length, durationMs });
+        return fresh;
+      });
+    } catch (err) {
+      const code = (err as PortcullisError).code;
+      const url = publicUrl(uri) ?? '';
+      options.emit?.({ type: 'idp.jwks.failed', url, code, durationMs: performance.now() - started });
+      throw err;
+    }
+  }
+
+  function refresh(cause: JwksFetchCause): Promise<readonly JwksKey[]> {
+    attemptedAt = now();
+    pending ??= fetchKeys(cause)
       .then((fresh) => {
         const previous = keys;
         keys = fresh;
@@ -174,13 +210,8 @@ export function createJwksStore(options: JwksStoreOptions): JwksStore {
         }
         return fresh;
       })
-      .catch(async (err: unknown) => {
-        // Whatever went wrong (unreachable, 5xx, garbage), the token cannot be checked: a 503.
-        const mapped = await idpError(err, jwksCall(uri, options.source));
-        failure =
-          mapped instanceof IdpUnavailableError
-            ? mapped
-            : new IdpUnavailableError(mapped.message, { cause: mapped, idpUrl: mapped.idpUrl });
+      .catch((err: unknown) => {
+        failure = err as IdpUnavailableError;
         throw failure;
       })
       .finally(() => {
@@ -225,9 +256,9 @@ export function createJwksStore(options: JwksStoreOptions): JwksStore {
       if (keys === undefined) {
         if (pending !== undefined) return pending.then((set) => orFail(match(set, kid, alg), kid, alg));
         if (failure !== undefined && t - attemptedAt < retryAfter) throw failure;
-        return refresh().then((set) => orFail(match(set, kid, alg), kid, alg));
+        return refresh('initial').then((set) => orFail(match(set, kid, alg), kid, alg));
       }
-      if (t - loadedAt > maxAge && pending === undefined) refresh().catch(() => undefined);
+      if (t - loadedAt > maxAge && pending === undefined) refresh('expired').catch(() => undefined);
       const found = match(keys, kid, alg);
       if (found.length > 0) return found;
       if (pending !== undefined) return pending.then((set) => orFail(match(set, kid, alg), kid, alg));
@@ -237,7 +268,7 @@ export function createJwksStore(options: JwksStoreOptions): JwksStore {
         if (failure !== undefined) throw failure;
         throw noKey(kid, alg);
       }
-      return refresh().then((set) => orFail(match(set, kid, alg), kid, alg));
+      return refresh('unknown_kid').then((set) => orFail(match(set, kid, alg), kid, alg));
     },
   };
 

@@ -1,6 +1,7 @@
 /**
  * `bearer({ issuers })`: one token verifier per IdP, the token's `iss` choosing which, as named steps:
  *
+ *   cached          the verdict cache all issuers share: a hit needs none of the steps below
  *   checkLength     longer than `maxTokenLength`: refused unread
  *   decode          a compact JWS (an opaque token has no `iss` to route by: refused)
  *   selectIssuer    the configured issuer its `iss` (and `tid`) names, from the claims alone; none:
@@ -14,49 +15,63 @@ import type { AuthResult } from './auth-result.js';
 import { refuse, shown } from './bearer-refusal.js';
 import { issuerNames, selectIssuer } from './issuer-selection.js';
 import { decodeJws, looksLikeJws } from './jwt-decode.js';
-import { createTokenVerifier, type TokenVerifier } from './token-verifier.js';
+import {
+  cachedVerdicts,
+  createTokenVerifier,
+  createVerdictCache,
+  type TokenVerifier,
+  type VerifierHooks,
+} from './token-verifier.js';
 
 export function createMultiIssuerVerifier(
   config: BearerConfig,
   entries: readonly BearerIssuerConfig[],
   now: () => number = Date.now,
+  hooks: VerifierHooks = {},
 ): TokenVerifier {
   const realm = config.realm;
   const verifiers = new Map<number, TokenVerifier>();
   const expected = issuerNames(entries);
+  // One cache for every issuer: a hit needs no decoding to find the issuer (a token's hash names it).
+  const shared = { ...hooks, cache: hooks.cache ?? createVerdictCache(config) };
+  const cached = cachedVerdicts(shared.cache, config.maxTokenLength, now);
 
   function verifierOf(index: number): TokenVerifier {
     let verifier = verifiers.get(index);
     if (verifier === undefined) {
-      verifier = createTokenVerifier({ ...config, ...entries[index]!, issuerConfigs: undefined }, now);
+      verifier = createTokenVerifier(
+        { ...config, ...entries[index]!, issuerConfigs: undefined },
+        now,
+        shared,
+      );
       verifiers.set(index, verifier);
     }
     return verifier;
   }
 
-  return {
-    verify(token: string): AuthResult | Promise<AuthResult> {
-      if (token.length > config.maxTokenLength) {
-        throw refuse(new InvalidTokenError('the token is too long', { realm }), {
-          reason: 'too_long',
-          expected: config.maxTokenLength,
-          received: token.length,
-        });
-      }
-      if (!looksLikeJws(token)) {
-        throw refuse(new InvalidTokenError('the token is not a JWT', { realm }), { reason: 'opaque' });
-      }
-      const { payload } = decodeJws(token, realm);
-      const index = selectIssuer(entries, payload);
-      if (index === -1) {
-        throw refuse(new InvalidTokenError('unexpected "iss" claim', { realm }), {
-          reason: 'iss',
-          expected,
-          received: shown(payload.iss),
-          hint: 'no issuer in "issuers" is this token\'s "iss", so it was refused without any request: add the IdP to issuers if this API should accept it',
-        });
-      }
-      return verifierOf(index).verify(token);
-    },
-  };
+  function verifyFresh(token: string): AuthResult | Promise<AuthResult> {
+    if (token.length > config.maxTokenLength) {
+      throw refuse(new InvalidTokenError('the token is too long', { realm }), {
+        reason: 'too_long',
+        expected: config.maxTokenLength,
+        received: token.length,
+      });
+    }
+    if (!looksLikeJws(token)) {
+      throw refuse(new InvalidTokenError('the token is not a JWT', { realm }), { reason: 'opaque' });
+    }
+    const { payload } = decodeJws(token, realm);
+    const index = selectIssuer(entries, payload);
+    if (index === -1) {
+      throw refuse(new InvalidTokenError('unexpected "iss" claim', { realm }), {
+        reason: 'iss',
+        expected,
+        received: shown(payload.iss),
+        hint: 'no issuer in "issuers" is this token\'s "iss", so it was refused without any request: add the IdP to issuers if this API should accept it',
+      });
+    }
+    return verifierOf(index).verifyFresh(token);
+  }
+
+  return { cached, verifyFresh, verify: (token) => cached(token) ?? verifyFresh(token) };
 }

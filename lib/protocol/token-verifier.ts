@@ -4,6 +4,9 @@
  *
  * Issuer metadata (discovery) is resolved once, lazily, before the first token is checked; after
  * that, and whenever the key is known, a token is verified synchronously.
+ *
+ * A cached verdict costs the token's hash, a map lookup and a number compare (`cached`): the checks
+ * that time can undo (`exp`, `maxTokenAge`) are folded into the entry's expiry when it is stored.
  */
 
 import type { BearerConfig } from '../config/bearer.js';
@@ -15,15 +18,43 @@ import { createDiscovery, type Discovery, type IssuerMetadata } from './discover
 import { createIntrospector, type Introspector } from './introspection.js';
 import { createJwksStore } from './jwks.js';
 import type { JwtPolicy } from './jwt-checks.js';
-import { checkTimes } from './jwt-checks.js';
 import { looksLikeJws } from './jwt-decode.js';
 import { clientTransport, endpointUrl } from './mtls/client-transport.js';
-import { createTokenCache, tokenHash } from './token-cache.js';
+import type { Emit } from './observability/emitter.js';
+import type { IdpEvent } from './observability/events.js';
+import { createTokenCache, type TokenCache, tokenHash } from './token-cache.js';
 import { assertCallableUrl } from './url-policy.js';
 
 export interface TokenVerifier {
-  /** Verify a token; synchronous when it can be. Throws or rejects with a PortcullisError. */
+  /** The cached verdict of `token`, or `undefined`: never throws, never waits. */
+  cached(token: string): AuthResult | undefined;
+  /** Verify a token `cached` did not know, and cache the verdict. Throws or rejects with a PortcullisError. */
+  verifyFresh(token: string): AuthResult | Promise<AuthResult>;
+  /** `cached`, else `verifyFresh`: synchronous when it can be. */
   verify(token: string): AuthResult | Promise<AuthResult>;
+}
+
+/** What a verifier shares with its product: the verdict cache (one for all issuers) and the IdP events. */
+export interface VerifierHooks {
+  readonly cache?: TokenCache<AuthResult> | undefined;
+  readonly emit?: Emit<IdpEvent> | undefined;
+}
+
+/** The verdict cache of `bearer()`, shared by the verifiers of all its issuers. */
+export function createVerdictCache(config: BearerConfig): TokenCache<AuthResult> {
+  return createTokenCache<AuthResult>(config.cacheMaxEntries);
+}
+
+/**
+ * The cache-hit path: same bytes, same verdict, until the moment stored with it. A token too long
+ * to have been verified is not even hashed.
+ */
+export function cachedVerdicts(
+  cache: TokenCache<AuthResult>,
+  maxTokenLength: number,
+  now: () => number,
+): TokenVerifier['cached'] {
+  return (token) => (token.length > maxTokenLength ? undefined : cache.get(tokenHash(token), now()));
 }
 
 interface Resolved {
@@ -31,9 +62,13 @@ interface Resolved {
   readonly introspector: Introspector | undefined;
 }
 
-export function createTokenVerifier(config: BearerConfig, now: () => number = Date.now): TokenVerifier {
+export function createTokenVerifier(
+  config: BearerConfig,
+  now: () => number = Date.now,
+  hooks: VerifierHooks = {},
+): TokenVerifier {
   const realm = config.realm;
-  const cache = createTokenCache<AuthResult>(config.cacheMaxEntries);
+  const cache = hooks.cache ?? createVerdictCache(config);
   const discovery: Discovery | undefined =
     config.issuerBaseURL === undefined
       ? undefined
@@ -73,6 +108,7 @@ export function createTokenVerifier(config: BearerConfig, now: () => number = Da
           maxAge: config.jwksCacheMaxAge,
           realm,
           onKeysRemoved: (ids) => cache.dropKeys(ids),
+          emit: hooks.emit,
           now,
         })
       : undefined;
@@ -86,7 +122,7 @@ export function createTokenVerifier(config: BearerConfig, now: () => number = Da
       introspector = createIntrospector(
         { endpoint, issuer: policy.issuers[0]!, client, http },
         () => policy,
-        { permissions: config.permissionsAsScopes, now },
+        { permissions: config.permissionsAsScopes, now, emit: hooks.emit },
       );
     }
     return { ctx, introspector };
@@ -111,14 +147,27 @@ export function createTokenVerifier(config: BearerConfig, now: () => number = Da
     return assertCallableUrl(url, 'introspection_endpoint', config.http.allowInsecureHttp);
   }
 
+  /**
+   * When a verdict given at `at` (ms) could first change: at `exp`, when `maxTokenAge` runs out, or after
+   * `cacheMaxAge`, whichever comes first. `nbf` and `iat` passed once pass for good as time goes on.
+   * The bounds are those of checkTimes(), whose clock counts whole seconds.
+   */
+  function expiresAt(payload: AuthResult['payload'], at: number): number {
+    let until = at + config.cacheMaxAge;
+    const { exp, iat } = payload;
+    if (typeof exp === 'number') until = Math.min(until, exp * 1000);
+    if (config.maxTokenAge !== undefined && typeof iat === 'number') {
+      // checkTimes refuses once `now - iat > maxTokenAge + clockTolerance`, `now` in whole seconds.
+      const lastSecond = Math.floor(iat + config.maxTokenAge + config.clockTolerance);
+      until = Math.min(until, (lastSecond + 1) * 1000);
+    }
+    return until;
+  }
+
   function remember(hash: string, verified: VerifiedJwt | AuthResult, keyId: string | undefined): AuthResult {
     const result = 'result' in verified ? verified.result : verified;
-    const exp = result.payload.exp;
-    const expiresAt = Math.min(
-      now() + config.cacheMaxAge,
-      typeof exp === 'number' ? exp * 1000 : Number.POSITIVE_INFINITY,
-    );
-    cache.set(hash, result, expiresAt, keyId);
+    const at = now();
+    cache.set(hash, result, expiresAt(result.payload, at), keyId, at);
     return result;
   }
 
@@ -135,37 +184,31 @@ export function createTokenVerifier(config: BearerConfig, now: () => number = Da
       : remember(hash, verified, verified.keyId);
   }
 
-  return {
-    verify(token) {
-      if (token.length > config.maxTokenLength) {
-        throw refuse(new InvalidTokenError('the token is too long', { realm }), {
-          reason: 'too_long',
-          expected: config.maxTokenLength,
-          received: token.length,
-        });
-      }
-      const hash = tokenHash(token);
-      const hit = cache.get(hash, now());
-      if (hit !== undefined && resolved !== undefined) {
-        // Same bytes, same verdict; only the clock can change it. (Every JWT verdict has an `exp`;
-        // an introspected one without it lives at most `cacheMaxAge`.)
-        if (hit.payload.exp !== undefined)
-          checkTimes(hit.payload, resolved.ctx.policy, Math.floor(now() / 1000));
-        return hit;
-      }
-      if (resolved !== undefined) return verifyResolved(resolved, token, hash);
-      resolving ??= resolve()
-        .then((r) => {
-          resolved = r;
-          return r;
-        })
-        .catch((err: unknown) => {
-          throw err instanceof PortcullisError ? err : new IdpUnavailableError('the IdP could not be read');
-        })
-        .finally(() => {
-          resolving = undefined;
-        });
-      return resolving.then((r) => verifyResolved(r, token, hash));
-    },
-  };
+  const cached = cachedVerdicts(cache, config.maxTokenLength, now);
+
+  function verifyFresh(token: string): AuthResult | Promise<AuthResult> {
+    if (token.length > config.maxTokenLength) {
+      throw refuse(new InvalidTokenError('the token is too long', { realm }), {
+        reason: 'too_long',
+        expected: config.maxTokenLength,
+        received: token.length,
+      });
+    }
+    const hash = tokenHash(token);
+    if (resolved !== undefined) return verifyResolved(resolved, token, hash);
+    resolving ??= resolve()
+      .then((r) => {
+        resolved = r;
+        return r;
+      })
+      .catch((err: unknown) => {
+        throw err instanceof PortcullisError ? err : new IdpUnavailableError('the IdP could not be read');
+      })
+      .finally(() => {
+        resolving = undefined;
+      });
+    return resolving.then((r) => verifyResolved(r, token, hash));
+  }
+
+  return { cached, verifyFresh, verify: (token) => cached(token) ?? verifyFresh(token) };
 }

@@ -273,6 +273,18 @@ export function portcullisMeter(api: OtelApi): Meter {
   return meter;
 }
 
+/**
+ * Whether metrics are recorded anywhere: a meter provider is registered (until then, the API answers
+ * with its no-op meter). Lets a hot path skip building an event that nothing else wants.
+ */
+export function metricsWanted(api: OtelApi): boolean {
+  try {
+    return portcullisMeter(api) !== api.createNoopMeter?.();
+  } catch {
+    return false;
+  }
+}
+
 /** Record what `event` counts for. Never throws: telemetry must not break a call. */
 export function recordMetrics(api: OtelApi, event: PortcullisEvent): void {
   try {

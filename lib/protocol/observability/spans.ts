@@ -6,7 +6,7 @@
  * Attributes name what happened, never a credential: the URL is the IdP's endpoint without its
  * query, there is no header or body, and errors are named by their `code` or class.
  */
-import type { Attributes, Span } from '@opentelemetry/api';
+import type { Attributes, Span, Tracer, TracerProvider } from '@opentelemetry/api';
 import type { FetchLike } from '../http.js';
 import { portcullisMeter, recorder } from './metrics.js';
 import { loadOpenTelemetry, type OtelApi, openTelemetry } from './otel.js';
@@ -67,6 +67,59 @@ export async function inSpan<T>(
       span.end();
     }
   });
+}
+
+/**
+ * The tracer of the registered tracer provider, or `undefined` when none is registered. The API answers
+ * with its no-op provider until an SDK registers one; a span asked of it would still be an object made
+ * per call, so the hot paths ask this first. Looked up per call (a global read), as an SDK may be
+ * registered after the products were created.
+ */
+let seen: { readonly delegate: unknown; readonly tracer: Tracer | undefined } | undefined;
+let noopProvider: unknown;
+
+export function activeTracer(api: OtelApi): Tracer | undefined {
+  const provider = api.trace.getTracerProvider() as TracerProvider & { getDelegate?: () => unknown };
+  const delegate = typeof provider.getDelegate === 'function' ? provider.getDelegate() : provider;
+  const last = seen;
+  if (last !== undefined && last.delegate === delegate) return last.tracer;
+  // The API's own no-op provider: what a proxy provider delegates to while no SDK is registered.
+  noopProvider ??=
+    typeof api.ProxyTracerProvider === 'function' ? new api.ProxyTracerProvider().getDelegate() : null;
+  const tracer = delegate === noopProvider ? undefined : api.trace.getTracer(TRACER);
+  seen = { delegate, tracer };
+  return tracer;
+}
+
+/** A span that may end in the same tick or later: the synchronous counterpart of `inSpan`. */
+export interface OpenSpan extends SpanHandle {
+  /** Call `fn` with this span active, so that the spans it starts (IdP calls) are its children. */
+  within<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): R;
+  /** End the span; with an error, as a failure (`error.type`, status ERROR). */
+  end(error?: unknown): void;
+}
+
+/**
+ * Begin a span, a child of the active one, for work that may finish synchronously (a cached verdict)
+ * or later. `undefined`, with nothing loaded or allocated, when OpenTelemetry is absent or no tracer
+ * provider is registered.
+ */
+export function beginSpan(name: SpanName): OpenSpan | undefined {
+  const api = openTelemetry();
+  if (!api) return undefined;
+  const tracer = activeTracer(api);
+  if (tracer === undefined) return undefined;
+  const parent = api.context.active();
+  const span = tracer.startSpan(name, undefined, parent);
+  const context = api.trace.setSpan(parent, span);
+  return {
+    setAttribute: (key, value) => span.setAttribute(key, value),
+    within: (fn, ...args) => api.context.with(context, fn, undefined, ...args),
+    end(error) {
+      if (error !== undefined) fail(api, span, error);
+      span.end();
+    },
+  };
 }
 
 function serverAttributes(url: URL): Attributes {
