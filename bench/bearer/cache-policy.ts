@@ -42,12 +42,13 @@ function tinyLfu(maxEntries: number): Policy {
 }
 
 const keys = Array.from({ length: 40_000 }, (_, i) => tokenHash(`token-${i}`));
+const keyOf = (i: number) => keys[i] ?? tokenHash(`token-${i}`);
 
 /** The hit rate over `sequence` (token indexes), after the first `warmUp` requests. */
 function hitRate(policy: Policy, sequence: readonly number[], warmUp: number): number {
   let hits = 0;
   for (let i = 0; i < sequence.length; i++) {
-    const key = keys[sequence[i]!]!;
+    const key = keyOf(sequence[i]!);
     const hit = policy.get(key);
     if (!hit) policy.set(key);
     if (hit && i >= warmUp) hits++;
@@ -64,7 +65,10 @@ function zipf(distinct: number, s: number, count: number): number[] {
   const total = weights.reduce((a, b) => a + b, 0);
   const cdf: number[] = [];
   let sum = 0;
-  for (const w of weights) cdf.push((sum += w / total));
+  for (const w of weights) {
+    sum += w / total;
+    cdf.push(sum);
+  }
   return Array.from({ length: count }, () => {
     const r = Math.random();
     let lo = 0;
@@ -78,10 +82,10 @@ function zipf(distinct: number, s: number, count: number): number[] {
   });
 }
 
-/** 100 clients that keep sending their token, between one-off tokens (10 per request of theirs). */
-function hotAndOneOffs(count: number): number[] {
+/** 100 clients that keep sending their token, 1 request in `every`, between one-off tokens. */
+function hotAndOneOffs(count: number, every: number): number[] {
   let once = 1000;
-  return Array.from({ length: count }, (_, i) => (i % 11 === 0 ? (i / 11) % 100 : once++));
+  return Array.from({ length: count }, (_, i) => (i % every === 0 ? (i / every) % 100 : once++));
 }
 
 const zipfBest = (distinct: number, s: number) => {
@@ -99,7 +103,14 @@ const patterns: [string, number[], number, number][] = [
   ['4,000 tokens round-robin', roundRobin(4000, 15), 12000, 0.25],
   ['Zipf s=0.9 over 10,000 tokens', zipf(10_000, 0.9, 300_000), 50_000, zipfBest(10_000, 0.9)],
   ['Zipf s=0.7 over 20,000 tokens', zipf(20_000, 0.7, 300_000), 50_000, zipfBest(20_000, 0.7)],
-  ['100 hot tokens among one-offs (1 in 11)', hotAndOneOffs(300_000), 50_000, 1 / 11],
+  [
+    '100 tokens sent again and again, among one-offs (1 request in 11)',
+    hotAndOneOffs(300_000, 11),
+    50_000,
+    1 / 11,
+  ],
+  ['the same, 1 request in 50', hotAndOneOffs(300_000, 50), 50_000, 1 / 50],
+  ['the same, 1 request in 200', hotAndOneOffs(600_000, 200), 100_000, 1 / 200],
 ];
 
 console.log(`Hit rates, cache of ${CAPACITY.toLocaleString('en')} entries\n`);

@@ -38,16 +38,18 @@ export class FrequencySketch {
   readonly #mask: number;
   readonly #sampleSize: number;
   #additions = 0;
-  /** The doorkeeper: 8 bits per key it holds, 3 of them set per key. */
+  /** The doorkeeper: 8 bits per key it holds at most (`2 × width` keys), 3 of them set per key. */
   readonly #seen: Uint32Array;
   readonly #seenMask: number;
   #seenKeys = 0;
 
   /**
    * Sized for a cache of `capacity` entries: rows of `4 × capacity` counters (rounded up to a power of
-   * two) and a doorkeeper of one byte per counter, 20 to 40 bytes per entry in all. Narrower rows share
-   * counters between more tokens, which inflates the counts of rare ones; this width keeps a cache of
-   * 1,000 within a few points of the best static choice on skewed (Zipf) traffic, in simulation.
+   * two), and a doorkeeper that remembers `2 ×` as many keys, so that a token sent again after some
+   * ten times the cache's size in one-off tokens is still recognised: 24 to 48 bytes per entry in all.
+   * Narrower rows share counters between more tokens, which inflates the counts of rare ones; this
+   * width keeps a cache of 1,000 within a few points of the best choice on skewed (Zipf) traffic, in
+   * simulation (bench/bearer/cache-policy.ts).
    */
   constructor(capacity: number) {
     let width = 16;
@@ -56,8 +58,8 @@ export class FrequencySketch {
     this.#mask = width - 1;
     this.#counts = new Uint8Array(width * ROWS);
     this.#sampleSize = 10 * width;
-    this.#seen = new Uint32Array(width / 4); // `width` bytes: 8 bits for each of `width` keys
-    this.#seenMask = width * 8 - 1;
+    this.#seen = new Uint32Array(width / 2); // `2 × width` bytes: 8 bits for each of `2 × width` keys
+    this.#seenMask = width * 16 - 1;
   }
 
   /** Count one sighting of `key`. */
@@ -110,7 +112,7 @@ export class FrequencySketch {
   /** True when the doorkeeper had seen the key already (its counters may count it); else it has now. */
   #admitted(h1: number, h2: number): boolean {
     if (this.#hasSeen(h1, h2)) return true;
-    if (++this.#seenKeys > this.#width) {
+    if (++this.#seenKeys > 2 * this.#width) {
       this.#seen.fill(0);
       this.#seenKeys = 1;
     }
