@@ -62,7 +62,9 @@ describe.each(['cluster', 'sentinel'] as const)('%s: a master killed mid-run', (
   });
 
   test('the refresh lock answers (or fails) within its timeout, and works again after', () => {
-    expect(run.lock.slowestMs).toBeLessThan(run.settings.cacheTimeoutMs + 500);
+    // The slack is for a loaded 2-core CI's event-loop lag (1,826 ms was seen at load 8 against a
+    // 1,000 ms timeout); a lock call that waited for the failover instead would take its seconds.
+    expect(run.lock.slowestMs).toBeLessThan(run.settings.cacheTimeoutMs + 1500);
     expect(run.lock.worksAfter).toBe(true);
   });
 });
