@@ -70,6 +70,17 @@ export interface ResolvedProvider extends ProviderOptions {
   id: string;
 }
 
+/** The per-provider settings that `auth()` also holds, as the default of every provider. */
+interface ProviderSwitches {
+  readonly dpop: boolean;
+  readonly idTokenSigningAlg: string | undefined;
+  readonly mergeUserInfo: boolean;
+  readonly idpLogout: boolean;
+  readonly revokeOnLogout: boolean;
+  readonly attemptSilentLogin: boolean;
+  readonly allowedTenants: AllowedTenants | undefined;
+}
+
 /**
  * Dynamic tenants: the provider for this request (by host, path or a tenant lookup), or `undefined`
  * for none (404 `ERR_UNKNOWN_PROVIDER`). `providerId` is set when portcullis asks for a provider it
@@ -81,7 +92,7 @@ export type ResolveProvider = (
   context: { readonly providerId?: string | undefined },
 ) => ResolvedProvider | undefined | Promise<ResolvedProvider | undefined>;
 
-export interface ProviderConfig {
+export interface ProviderConfig extends ProviderSwitches {
   readonly id: string;
   readonly issuer: URL;
   readonly baseURL: URL;
@@ -95,31 +106,17 @@ export interface ProviderConfig {
   readonly pushedAuthorizationRequests: boolean;
   /** JAR (RFC 9101): always, or when the IdP requires it; the client's key, if it has one. */
   readonly requestObject: RequestObjectSettings;
-  readonly dpop: boolean;
-  readonly idTokenSigningAlg: string | undefined;
-  readonly mergeUserInfo: boolean;
-  readonly idpLogout: boolean;
-  readonly revokeOnLogout: boolean;
-  readonly attemptSilentLogin: boolean;
-  readonly allowedTenants: AllowedTenants | undefined;
   /** With `auth({ profile })`: what this provider's logins check of its IdP and its answers. */
   readonly profile: ClientProfile | undefined;
 }
 
 /** What a provider takes from `auth()` when it does not say. */
-export interface ProviderDefaults {
+export interface ProviderDefaults extends ProviderSwitches {
   readonly baseURL: URL;
   readonly routes: { readonly callback: string; readonly backchannelLogout: string };
   readonly authorizationParams: Readonly<AuthorizationParams>;
   readonly pushedAuthorizationRequests: boolean;
   readonly requestObject: boolean;
-  readonly dpop: boolean;
-  readonly idTokenSigningAlg: string | undefined;
-  readonly mergeUserInfo: boolean;
-  readonly idpLogout: boolean;
-  readonly revokeOnLogout: boolean;
-  readonly attemptSilentLogin: boolean;
-  readonly allowedTenants: AllowedTenants | undefined;
   readonly allowInsecureHttp: boolean;
   readonly profile: SecurityProfile | undefined;
   /** `auth()` was given a `fetch`: it makes the connections, and may present a TLS client certificate. */

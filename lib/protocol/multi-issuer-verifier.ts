@@ -17,6 +17,7 @@ import { issuerNames, selectIssuer } from './issuer-selection.js';
 import { decodeJws, looksLikeJws } from './jwt-decode.js';
 import {
   cachedVerdicts,
+  checkTokenLength,
   createTokenVerifier,
   createVerdictCache,
   type TokenVerifier,
@@ -50,13 +51,7 @@ export function createMultiIssuerVerifier(
   }
 
   function verifyFresh(token: string): AuthResult | Promise<AuthResult> {
-    if (token.length > config.maxTokenLength) {
-      throw refuse(new InvalidTokenError('the token is too long', { realm }), {
-        reason: 'too_long',
-        expected: config.maxTokenLength,
-        received: token.length,
-      });
-    }
+    checkTokenLength(token, config);
     if (!looksLikeJws(token)) {
       throw refuse(new InvalidTokenError('the token is not a JWT', { realm }), { reason: 'opaque' });
     }

@@ -49,6 +49,17 @@ export function createVerdictCache(config: BearerConfig): TokenCache<AuthResult>
  * The cache-hit path: same bytes, same verdict, until the moment stored with it. A token too long
  * to have been verified is not even hashed.
  */
+/** A token longer than `maxTokenLength` is refused unread: before any hash, decode or IdP call. */
+export function checkTokenLength(token: string, config: BearerConfig): void {
+  if (token.length > config.maxTokenLength) {
+    throw refuse(new InvalidTokenError('the token is too long', { realm: config.realm }), {
+      reason: 'too_long',
+      expected: config.maxTokenLength,
+      received: token.length,
+    });
+  }
+}
+
 export function cachedVerdicts(
   cache: TokenCache<AuthResult>,
   maxTokenLength: number,
@@ -187,13 +198,7 @@ export function createTokenVerifier(
   const cached = cachedVerdicts(cache, config.maxTokenLength, now);
 
   function verifyFresh(token: string): AuthResult | Promise<AuthResult> {
-    if (token.length > config.maxTokenLength) {
-      throw refuse(new InvalidTokenError('the token is too long', { realm }), {
-        reason: 'too_long',
-        expected: config.maxTokenLength,
-        received: token.length,
-      });
-    }
+    checkTokenLength(token, config);
     const hash = tokenHash(token);
     if (resolved !== undefined) return verifyResolved(resolved, token, hash);
     resolving ??= resolve()
