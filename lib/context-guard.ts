@@ -13,8 +13,13 @@
  * unused code), portcullis never imports Express at run time (whichever copy or version the app
  * uses is the one patched), and requests that Express did not set up (Connect, `node:http`) are
  * left alone: only a prototype with Express's own `app` property is touched, never Node's
- * `IncomingMessage.prototype`. Assigning `req.oidc` (as `auth()` does) stores a plain own
- * property, so a signed-in request reads it like any other.
+ * `IncomingMessage.prototype`.
+ *
+ * The accessor also keeps each request's value in a WeakMap instead of on the request. Express gives
+ * every request a new prototype (`Object.setPrototypeOf(req, app.request)`), after which V8 builds a
+ * new hidden class for each property added to that request: a few microseconds per property, on
+ * every request (measured in bench/signin/per-request.ts). An assignment through the accessor adds
+ * none; a read is a getter call and a WeakMap lookup.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PortcullisError } from './errors.js';
@@ -29,16 +34,23 @@ function notMounted(what: 'req' | 'res'): PortcullisError {
   );
 }
 
+/** `req.oidc` / `res.oidc` of the requests of Express apps, by request: never a property of theirs. */
+const values = { req: new WeakMap<object, unknown>(), res: new WeakMap<object, unknown>() };
+
 /** The accessor for one side; the same function objects for every app, so prototypes stay alike. */
 function accessor(what: 'req' | 'res'): PropertyDescriptor {
+  const mine = values[what];
   return {
     configurable: true,
     enumerable: false,
-    get(): never {
-      throw notMounted(what);
+    get(this: object): unknown {
+      const value = mine.get(this);
+      // `undefined` assigned on purpose reads back as `undefined`; never assigned is the mistake.
+      if (value === undefined && !mine.has(this)) throw notMounted(what);
+      return value;
     },
     set(this: object, value: unknown): void {
-      Object.defineProperty(this, NAME, { value, writable: true, enumerable: true, configurable: true });
+      mine.set(this, value);
     },
   };
 }
@@ -69,5 +81,6 @@ export function guardSigninContext(req: IncomingMessage, res: ServerResponse): v
 
 /** `req.oidc` when `auth()` (or the app) set it on this request, without tripping the accessor. */
 export function ownSigninContext(req: IncomingMessage): unknown {
+  if (values.req.has(req)) return values.req.get(req);
   return Object.hasOwn(req, NAME) ? (req as unknown as Record<string, unknown>)[NAME] : undefined;
 }

@@ -139,7 +139,17 @@ describe.each([
       }),
     );
     app.get('/after-auth', (req, res) => {
-      res.json({ authed: req.oidc.isAuthenticated(), own: Object.hasOwn(req, 'oidc'), user: req.oidc.user });
+      res.json({
+        authed: req.oidc.isAuthenticated(),
+        same: req.oidc === req.oidc,
+        login: typeof res.oidc.login,
+        user: req.oidc.user,
+      });
+    });
+    app.get('/assigned', (req, res) => {
+      // An app (or a test) may still put its own value there, and reads it back.
+      (req as { oidc: unknown }).oidc = { mine: true };
+      res.json({ oidc: (req as { oidc: unknown }).oidc });
     });
     app.use(onError);
     return app;
@@ -147,7 +157,12 @@ describe.each([
 
   test('req.oidc set by auth() reads as usual', async () => {
     const res = await request(signinApp()).get('/after-auth').expect(200);
-    expect(res.body).toEqual({ authed: false, own: true });
+    expect(res.body).toEqual({ authed: false, same: true, login: 'function' });
+  });
+
+  test('a value the app assigns to req.oidc reads back', async () => {
+    const res = await request(signinApp()).get('/assigned').expect(200);
+    expect(res.body).toEqual({ oidc: { mine: true } });
   });
 
   test('a route mounted before auth() is told so, once auth() has seen a request', async () => {

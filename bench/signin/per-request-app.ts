@@ -14,7 +14,7 @@ import session, { MemoryStore, type Store } from 'express-session';
 import { createClient } from 'redis';
 import { startApp } from '../../__tests__/helpers/app.js';
 import { WEB_SECRET } from '../../__tests__/helpers/idp.js';
-import type { auth as authType } from '../../lib/index.js';
+import { type auth as authType, throttleTouch } from '../../lib/index.js';
 import { eocOptions } from './eoc.js';
 import { timeMiddleware } from './middleware-alone.js';
 
@@ -77,23 +77,22 @@ const start = async (name: string, build: (baseURL: string) => Express) => {
 };
 
 await start('no auth', () => routes(express(), () => false));
-// express-session alone, with a session of one small value (GET /seed makes it): its own cost.
-await start('express-session (small session)', () => {
+// express-session alone, with a session of one small value (GET /seed makes it): its own cost, with
+// the store touched on every request (as express-session does) and at most once a minute.
+const smallSessionApp = (store: Store) => () => {
   const app = express();
-  app.use(
-    session({
-      secret: sessionSecret,
-      store: counted('small', newStore('small')),
-      resave: false,
-      saveUninitialized: false,
-    }),
-  );
+  app.use(session({ secret: sessionSecret, store, resave: false, saveUninitialized: false }));
   app.get('/seed', (req, res) => {
     (req.session as unknown as { n: number }).n = 1;
     res.send('seeded');
   });
   return routes(app, (req) => (req.session as unknown as { n?: number }).n === 1);
-});
+};
+await start('express-session (small session)', smallSessionApp(counted('small', newStore('small'))));
+await start(
+  'express-session (small session, throttleTouch)',
+  smallSessionApp(throttleTouch(counted('small, throttled', newStore('small-throttled')))),
+);
 // express-session alone, on the very sessions that portcullis' logins leave in this store.
 const portcullisStore = counted('portcullis', newStore('portcullis'));
 await start("express-session (portcullis' session)", () => {
@@ -104,8 +103,18 @@ await start("express-session (portcullis' session)", () => {
   return routes(app, (req) => req.session.portcullis !== undefined);
 });
 const middlewares: Record<string, express.RequestHandler> = {};
-for (const [name, auth] of Object.entries(libs)) {
-  const store = name === 'portcullis' ? portcullisStore : counted(name, newStore(name));
+const contenders = Object.entries(libs).map(([name, auth]) => ({
+  name,
+  auth,
+  store: name === 'portcullis' ? portcullisStore : counted(name, newStore(name)),
+}));
+// portcullis with the store touched at most once a minute (throttleTouch(), as docs/sign-in.md advises).
+contenders.push({
+  name: 'portcullis (throttleTouch)',
+  auth: libs.portcullis!,
+  store: throttleTouch(counted('portcullis (throttleTouch)', newStore('portcullis-throttled'))),
+});
+for (const { name, auth, store } of contenders) {
   await start(name, (baseURL) => {
     const app = express();
     app.use(session({ secret: sessionSecret, store, resave: false, saveUninitialized: false }));

@@ -146,8 +146,10 @@ async function measure(mode: string, baseline: string | undefined): Promise<Meas
   }
   cookies["express-session (portcullis' session)"] = cookies.portcullis!;
   cookies['no auth'] = cookies.portcullis!;
-  const seeded = await fetch(`${apps['express-session (small session)']}/seed`);
-  cookies['express-session (small session)'] = seeded.headers.getSetCookie()[0]!.split(';')[0]!;
+  for (const name of ['express-session (small session)', 'express-session (small session, throttleTouch)']) {
+    const seeded = await fetch(`${apps[name]}/seed`);
+    cookies[name] = seeded.headers.getSetCookie()[0]!.split(';')[0]!;
+  }
   const only = values.only?.split(',');
   const names = Object.keys(apps).filter((n) => n === 'no auth' || only === undefined || only.includes(n));
   for (const name of names) {

@@ -14,6 +14,7 @@ import { startLogin } from './login.js';
 import { logout } from './logout.js';
 import { handlePostLogoutCallback } from './logout-callback.js';
 import { resolveSessionProvider } from './request-login.js';
+import { beginRequestState } from './request-state.js';
 import { looksLikeRequest, prefersHtml, preventCaching, sendJson } from './respond.js';
 import { createRuntime, type SigninRuntime } from './runtime.js';
 import { getLogin } from './session.js';
@@ -151,11 +152,12 @@ export function auth(options?: AuthOptions): RequestHandler {
       );
       return;
     }
+    const state = beginRequestState(req, rt);
     attachContexts(req, res, next, rt);
     enforceAbsoluteDuration(rt, req);
     let resolving: Promise<void> | undefined;
     try {
-      resolving = resolveSessionProvider(rt, req);
+      resolving = resolveSessionProvider(rt, req, state);
     } catch (err) {
       next(err);
       return;
@@ -170,7 +172,7 @@ export function auth(options?: AuthOptions): RequestHandler {
       handler !== undefined ||
       (rt.config.autoRefresh && refreshDue(req)) ||
       (rt.config.authRequired && !req.oidc.isAuthenticated()) ||
-      silentLoginPossible(rt, req);
+      silentLoginPossible(rt, req, state);
     if (!waits) {
       if (rt.config.authRequired && rt.config.noStore) preventCaching(res);
       next();

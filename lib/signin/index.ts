@@ -17,4 +17,5 @@ export type { LogoutOptions } from './logout.js';
 export type { RefreshLock } from './refresh.js';
 export { type RequiresAuthOptions, requiresAuth } from './requires-auth.js';
 export { attemptSilentLogin } from './silent-login.js';
+export { type ThrottleTouchOptions, throttleTouch } from './throttle-touch.js';
 export type { TokenSet } from './token-set.js';
