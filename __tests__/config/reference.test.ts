@@ -51,7 +51,7 @@ describe('configuration reference', () => {
     ['lib/config/bearer-dpop.ts', 'BearerDpopOptions', BEARER_DPOP_OPTIONS],
     ['lib/config/bearer-introspection.ts', 'IntrospectionOptions', INTROSPECTION_OPTIONS],
     ['lib/config/service.ts', 'ServiceAgentOptions', SERVICE_OPTIONS],
-    ['lib/config/service.ts', 'ServiceAgentDpopOptions', SERVICE_DPOP_OPTIONS],
+    ['lib/config/service-dpop.ts', 'ServiceAgentDpopOptions', SERVICE_DPOP_OPTIONS],
   ])('%s %s: the TSDoc names the variable the table reads', (path, name, table) => {
     const tags = tsdocTags(path, name);
     expect(tags.size).toBeGreaterThan(0);
