@@ -1,6 +1,6 @@
 /** bearer() options: one TypeError naming the option, at start-up; the environment fills the gaps. */
 import { describe, expect, test } from '@jest/globals';
-import { validateBearerOptions } from '../../lib/config/bearer.js';
+import { validateBearerOptions } from '../../lib/config/bearer-config.js';
 import { bearer } from '../../lib/index.js';
 
 const base = { issuer: 'https://idp.example.com/', jwksUri: 'https://idp.example.com/jwks', audience: 'api' };

@@ -1,6 +1,6 @@
 /** bearer()'s DPoP options: one TypeError naming the option at start-up, env vars, the replay cache. */
 import { describe, expect, test } from '@jest/globals';
-import { validateBearerOptions } from '../../lib/config/bearer.js';
+import { validateBearerOptions } from '../../lib/config/bearer-config.js';
 import { type BearerOptions, bearer } from '../../lib/index.js';
 import { createDpopReplayCache } from '../../lib/protocol/dpop/replay-cache.js';
 

@@ -4,7 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import fc from 'fast-check';
 import { getToken } from '../../lib/api/get-token.js';
-import { validateBearerOptions } from '../../lib/config/bearer.js';
+import { validateBearerOptions } from '../../lib/config/bearer-config.js';
 import type { PortcullisError } from '../../lib/errors.js';
 import { createTokenVerifier } from '../../lib/protocol/token-verifier.js';
 import { AUDIENCE, type KeyServer, startKeyServer } from '../helpers/key-server.js';

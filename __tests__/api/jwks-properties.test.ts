@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import fc from 'fast-check';
-import { validateBearerOptions } from '../../lib/config/bearer.js';
+import { validateBearerOptions } from '../../lib/config/bearer-config.js';
 import type { PortcullisError } from '../../lib/errors.js';
 import { createTokenVerifier } from '../../lib/protocol/token-verifier.js';
 import { type RogueIdp, startRogueIdp } from '../helpers/rogue-idp.js';

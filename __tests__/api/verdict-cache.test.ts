@@ -4,7 +4,7 @@
  * dies with the key that verified it, and one-off tokens do not push out a token clients keep sending.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
-import { validateBearerOptions } from '../../lib/config/bearer.js';
+import { validateBearerOptions } from '../../lib/config/bearer-config.js';
 import type { PortcullisError } from '../../lib/errors.js';
 import { refusalOf } from '../../lib/protocol/bearer-refusal.js';
 import { createTokenVerifier, type TokenVerifier } from '../../lib/protocol/token-verifier.js';

@@ -5,7 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import request from 'supertest';
-import { validateBearerOptions } from '../../lib/config/bearer.js';
+import { validateBearerOptions } from '../../lib/config/bearer-config.js';
 import { buildApp } from '../api/app.js';
 import { AUDIENCE, type KeyServer, startKeyServer } from '../helpers/key-server.js';
 import { ALL_OPTIONS, envSample, type Product } from './tables.js';

@@ -4,7 +4,7 @@
  */
 import { generateKeyPairSync } from 'node:crypto';
 import type { BearerOptions } from '../../lib/config/bearer.js';
-import { validateBearerOptions } from '../../lib/config/bearer.js';
+import { validateBearerOptions } from '../../lib/config/bearer-config.js';
 import type { ServiceAgentOptions } from '../../lib/config/service.js';
 import { serviceOptionsFromEnv, validateServiceOptions } from '../../lib/config/service.js';
 import type { AuthOptions } from '../../lib/config/signin.js';

@@ -4,7 +4,7 @@
  * for bearer({ mtls }); and the variables each product reads.
  */
 import { describe, expect, test } from '@jest/globals';
-import { validateBearerOptions } from '../../lib/config/bearer.js';
+import { validateBearerOptions } from '../../lib/config/bearer-config.js';
 import {
   type ServiceAgentOptions,
   serviceOptionsFromEnv,

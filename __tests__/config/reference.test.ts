@@ -47,11 +47,11 @@ describe('configuration reference', () => {
     ['lib/protocol/client-auth.ts', 'ClientAuthOptions', SIGNIN_OPTIONS],
     ['lib/config/provider.ts', 'ProviderOptions', PROVIDER_OPTIONS],
     ['lib/config/bearer.ts', 'BearerOptions', BEARER_OPTIONS],
-    ['lib/config/bearer.ts', 'BearerIssuerOptions', BEARER_ISSUER_OPTIONS],
-    ['lib/config/bearer.ts', 'BearerDpopOptions', BEARER_DPOP_OPTIONS],
-    ['lib/config/bearer.ts', 'IntrospectionOptions', INTROSPECTION_OPTIONS],
+    ['lib/config/bearer-issuers.ts', 'BearerIssuerOptions', BEARER_ISSUER_OPTIONS],
+    ['lib/config/bearer-dpop.ts', 'BearerDpopOptions', BEARER_DPOP_OPTIONS],
+    ['lib/config/bearer-introspection.ts', 'IntrospectionOptions', INTROSPECTION_OPTIONS],
     ['lib/config/service.ts', 'ServiceAgentOptions', SERVICE_OPTIONS],
-    ['lib/config/service.ts', 'ServiceAgentDpopOptions', SERVICE_DPOP_OPTIONS],
+    ['lib/config/service-dpop.ts', 'ServiceAgentDpopOptions', SERVICE_DPOP_OPTIONS],
   ])('%s %s: the TSDoc names the variable the table reads', (path, name, table) => {
     const tags = tsdocTags(path, name);
     expect(tags.size).toBeGreaterThan(0);

@@ -6,7 +6,7 @@
  * GC: before, with the verifier warm; after, with only the cache holding the tokens. Prints bytes per
  * entry with the token, and without it (the token string alone, weighed the same way).
  */
-import { validateBearerOptions } from '../../lib/config/bearer.js';
+import { validateBearerOptions } from '../../lib/config/bearer-config.js';
 import { createTokenVerifier } from '../../lib/protocol/token-verifier.js';
 import { AUDIENCE, startIssuer } from './keys.js';
 

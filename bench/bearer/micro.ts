@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as jose from 'jose';
-import { validateBearerOptions } from '../../lib/config/bearer.js';
+import { validateBearerOptions } from '../../lib/config/bearer-config.js';
 import { bearer, type NodeMiddleware } from '../../lib/index.js';
 import { createDpopProofVerifier } from '../../lib/protocol/dpop/proof-verifier.js';
 import { createDpopReplayCache } from '../../lib/protocol/dpop/replay-cache.js';

@@ -4,7 +4,8 @@
  * Express 4 and 5, Connect and a plain `node:http` server alike.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type BearerOptions, validateBearerOptions } from '../config/bearer.js';
+import type { BearerOptions } from '../config/bearer.js';
+import { validateBearerOptions } from '../config/bearer-config.js';
 import { guardSigninContext } from '../context-guard.js';
 import { UnauthorizedError } from '../errors.js';
 import { refuse, reportRefusal } from '../protocol/bearer-refusal.js';

@@ -1,10 +1,8 @@
 // Protected APIs: bearer() and the route checks. Re-exported from the package root.
-export type {
-  BearerDpopOptions,
-  BearerIssuerOptions,
-  BearerOptions,
-  IntrospectionOptions,
-} from '../config/bearer.js';
+export type { BearerOptions } from '../config/bearer.js';
+export type { BearerDpopOptions } from '../config/bearer-dpop.js';
+export type { IntrospectionOptions } from '../config/bearer-introspection.js';
+export type { BearerIssuerOptions } from '../config/bearer-issuers.js';
 export type { BearerMtlsOptions, CertificateProxy, TrustedCertificateHeader } from '../config/bearer-mtls.js';
 export type { AsymmetricAlgorithm, HmacAlgorithm, JwsAlgorithm } from '../protocol/algorithms.js';
 export {

@@ -5,8 +5,50 @@
 import { createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
 import { ASYMMETRIC_ALGORITHMS, type AsymmetricAlgorithm } from '../protocol/algorithms.js';
 import type { DpopReplayStore } from '../protocol/dpop/replay-cache.js';
-import type { BearerDpopConfig, BearerDpopOptions } from './bearer.js';
 import { optionalBoolean, optionalNumber } from './validate.js';
+
+/**
+ * DPoP (RFC 9449) at this API. Proofs are checked whenever a request uses the `DPoP` scheme; a
+ * DPoP-bound token (`cnf.jkt`) is never accepted as a plain Bearer token, whatever these say.
+ */
+export interface BearerDpopOptions {
+  /** [API_DPOP_REQUIRED] Refuse Bearer tokens: every request needs a DPoP-bound token and a proof. @default false */
+  required?: boolean | undefined;
+  /** [API_DPOP_NONCE] Demand a server-provided nonce in every proof (RFC 9449 §9). @default false */
+  nonce?: boolean | undefined;
+  /**
+   * [API_DPOP_NONCE_SECRET] The key nonces are derived from (32 bytes or more). Give every process of a
+   * fleet the same one, so that a nonce from one is accepted by all. @default random, per process
+   */
+  nonceSecret?: string | Uint8Array | undefined;
+  /** [API_DPOP_NONCE_LIFETIME] Seconds a nonce is current; the previous one is accepted as long again. @default 300 */
+  nonceLifetime?: number | undefined;
+  /** [API_DPOP_ALGORITHMS] Proof algorithms accepted (asymmetric only). @default ES256, ES384, ES512, EdDSA, PS256–512, RS256–512 */
+  algorithms?: string[] | undefined;
+  /** [API_DPOP_IAT_WINDOW] Seconds a proof's `iat` may be from now, either way, plus `clockTolerance`. @default 60 */
+  iatWindow?: number | undefined;
+  /** [API_DPOP_REPLAY_CACHE_MAX_ENTRIES] Proofs (`jti`) remembered to refuse replays. @default 100000 */
+  replayCacheMaxEntries?: number | undefined;
+  /**
+   * Where seen proofs are kept. On a fleet, `redisDpopReplayStore(redisClient)`, so that a proof
+   * replayed to another process is refused too. @default this process's memory
+   */
+  replayStore?: DpopReplayStore | undefined;
+}
+
+export interface BearerDpopConfig {
+  readonly required: boolean;
+  /** `undefined` when nonces are off. */
+  readonly nonce: { readonly secret: KeyObject; readonly lifetime: number } | undefined;
+  readonly algorithms: readonly AsymmetricAlgorithm[];
+  /** Seconds. */
+  readonly iatWindow: number;
+  readonly replayCacheMaxEntries: number;
+  /** A shared store, or `undefined` for the in-process cache. */
+  readonly replayStore: DpopReplayStore | undefined;
+  /** `baseURL` without its trailing slash: the request's path is appended to it for `htu`. */
+  readonly htuBase: string;
+}
 
 export function validateSecret(value: unknown, option = 'secret'): KeyObject | undefined {
   if (value === undefined) return undefined;

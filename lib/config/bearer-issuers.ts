@@ -3,9 +3,34 @@
  * (`issuerBaseURL`, or `issuer` + `jwksUri`, with `audience`), or one entry per IdP with `issuers`.
  * Each entry is checked by the same rules as the top level, its messages naming `issuers[i].…`.
  */
+
+import type { AllowedTenants } from '../protocol/issuer-template.js';
 import { checkAllowedTenants, isIssuerTemplate } from '../protocol/issuer-template.js';
-import type { BearerIssuerConfig, BearerIssuerOptions, BearerOptions } from './bearer.js';
+import type { BearerOptions } from './bearer.js';
 import { requireCallableUrl } from './validate.js';
+
+/** One IdP of `bearer({ issuers: [...] })`: where its keys come from, and what its tokens must say. */
+export interface BearerIssuerOptions {
+  /** The IdP; its discovery document gives `issuer` and `jwks_uri`. */
+  issuerBaseURL?: string | URL | undefined;
+  /** The expected `iss`, or several; with `jwksUri` when there is no discovery. */
+  issuer?: string | string[] | undefined;
+  /** The IdP's keys, when there is no discovery. */
+  jwksUri?: string | URL | undefined;
+  /** The `aud` this API accepts from this IdP. @default the top-level `audience` */
+  audience?: string | string[] | undefined;
+  /** For a templated issuer (`{tenantid}`): the tenants accepted. @default the top-level `allowedTenants` */
+  allowedTenants?: AllowedTenants | undefined;
+}
+
+/** Where one issuer's keys come from and what its tokens must say: the whole config, or one of `issuers`. */
+export interface BearerIssuerConfig {
+  readonly issuerBaseURL: URL | undefined;
+  readonly issuers: readonly string[] | undefined;
+  readonly jwksUri: URL | undefined;
+  readonly audiences: readonly string[];
+  readonly allowedTenants: AllowedTenants | undefined;
+}
 
 export function stringList(value: unknown, option: string, envName?: string): string[] {
   const list = typeof value === 'string' ? [value] : value;

@@ -4,12 +4,10 @@
  * (express-oauth2-jwt-bearer's name, read by no other product). So `AUTH_REQUIRED=false` for sign-in
  * can never switch off an API's token checks, nor sign-in's `BASE_URL` turn on its DPoP.
  */
-import type {
-  BearerDpopOptions,
-  BearerIssuerOptions,
-  BearerOptions,
-  IntrospectionOptions,
-} from './bearer.js';
+import type { BearerOptions } from './bearer.js';
+import type { BearerDpopOptions } from './bearer-dpop.js';
+import type { IntrospectionOptions } from './bearer-introspection.js';
+import type { BearerIssuerOptions } from './bearer-issuers.js';
 import { BEARER_MTLS_OPTIONS } from './bearer-mtls.js';
 import { clientAuthTable } from './client-auth-options.js';
 import type { OptionsTable } from './option-spec.js';

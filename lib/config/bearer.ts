@@ -1,90 +1,20 @@
 /**
- * `bearer()` options: merged with the environment, validated once at start-up (one TypeError
- * naming the option), frozen and fully defaulted. Durations in options are seconds.
+ * `bearer()` options, and the config they become: merged with the environment, validated once at
+ * start-up (bearer-config.ts: one TypeError naming the option), frozen and fully defaulted.
+ * Durations in options are seconds.
  */
 
 import type { KeyObject } from 'node:crypto';
-import {
-  ASYMMETRIC_ALGORITHMS,
-  type AsymmetricAlgorithm,
-  HMAC_ALGORITHMS,
-  isHmac,
-  isJwsAlgorithm,
-  type JwsAlgorithm,
-} from '../protocol/algorithms.js';
-import {
-  type ClientAuthConfig,
-  type ClientAuthOptions,
-  validateClientAuth,
-} from '../protocol/client-auth.js';
-import type { DpopReplayStore } from '../protocol/dpop/replay-cache.js';
-import { DEFAULT_HTTP_TIMEOUT, type FetchLike, type HttpSettings } from '../protocol/http.js';
+import type { JwsAlgorithm } from '../protocol/algorithms.js';
+import type { FetchLike, HttpSettings } from '../protocol/http.js';
 import type { AllowedTenants } from '../protocol/issuer-template.js';
-import { type Logger, validateLogger } from '../protocol/logger.js';
+import type { Logger } from '../protocol/logger.js';
 import type { BearerEvent } from '../protocol/observability/events.js';
-import { validateBaseURL, validateDpop, validateSecret } from './bearer-dpop.js';
-import { stringList, validateIssuers } from './bearer-issuers.js';
-import { type BearerMtlsConfig, type BearerMtlsOptions, validateMtls } from './bearer-mtls.js';
-import { BEARER_OPTIONS, INTROSPECTION_OPTIONS } from './bearer-options.js';
-import { clientAuthFromEnv } from './client-auth-options.js';
-import { type ApiProfile, bearerProfile, type SecurityProfile } from './fapi2.js';
-import { checkKnownOptions, envValue, readEnv, warnWeakenedChecks } from './option-spec.js';
-import {
-  optionalBoolean,
-  optionalFunction,
-  optionalNumber,
-  optionalString,
-  requireCallableUrl,
-} from './validate.js';
-
-/** Introspection (RFC 7662) for opaque tokens: the client credentials `bearer()` calls it with. */
-export interface IntrospectionOptions extends ClientAuthOptions {
-  /** [API_INTROSPECTION_ENDPOINT] Defaults to the IdP's advertised `introspection_endpoint`. */
-  endpoint?: string | URL | undefined;
-}
-
-/**
- * DPoP (RFC 9449) at this API. Proofs are checked whenever a request uses the `DPoP` scheme; a
- * DPoP-bound token (`cnf.jkt`) is never accepted as a plain Bearer token, whatever these say.
- */
-export interface BearerDpopOptions {
-  /** [API_DPOP_REQUIRED] Refuse Bearer tokens: every request needs a DPoP-bound token and a proof. @default false */
-  required?: boolean | undefined;
-  /** [API_DPOP_NONCE] Demand a server-provided nonce in every proof (RFC 9449 §9). @default false */
-  nonce?: boolean | undefined;
-  /**
-   * [API_DPOP_NONCE_SECRET] The key nonces are derived from (32 bytes or more). Give every process of a
-   * fleet the same one, so that a nonce from one is accepted by all. @default random, per process
-   */
-  nonceSecret?: string | Uint8Array | undefined;
-  /** [API_DPOP_NONCE_LIFETIME] Seconds a nonce is current; the previous one is accepted as long again. @default 300 */
-  nonceLifetime?: number | undefined;
-  /** [API_DPOP_ALGORITHMS] Proof algorithms accepted (asymmetric only). @default ES256, ES384, ES512, EdDSA, PS256–512, RS256–512 */
-  algorithms?: string[] | undefined;
-  /** [API_DPOP_IAT_WINDOW] Seconds a proof's `iat` may be from now, either way, plus `clockTolerance`. @default 60 */
-  iatWindow?: number | undefined;
-  /** [API_DPOP_REPLAY_CACHE_MAX_ENTRIES] Proofs (`jti`) remembered to refuse replays. @default 100000 */
-  replayCacheMaxEntries?: number | undefined;
-  /**
-   * Where seen proofs are kept. On a fleet, `redisDpopReplayStore(redisClient)`, so that a proof
-   * replayed to another process is refused too. @default this process's memory
-   */
-  replayStore?: DpopReplayStore | undefined;
-}
-
-/** One IdP of `bearer({ issuers: [...] })`: where its keys come from, and what its tokens must say. */
-export interface BearerIssuerOptions {
-  /** The IdP; its discovery document gives `issuer` and `jwks_uri`. */
-  issuerBaseURL?: string | URL | undefined;
-  /** The expected `iss`, or several; with `jwksUri` when there is no discovery. */
-  issuer?: string | string[] | undefined;
-  /** The IdP's keys, when there is no discovery. */
-  jwksUri?: string | URL | undefined;
-  /** The `aud` this API accepts from this IdP. @default the top-level `audience` */
-  audience?: string | string[] | undefined;
-  /** For a templated issuer (`{tenantid}`): the tenants accepted. @default the top-level `allowedTenants` */
-  allowedTenants?: AllowedTenants | undefined;
-}
+import type { BearerDpopConfig, BearerDpopOptions } from './bearer-dpop.js';
+import type { BearerIntrospectionConfig, IntrospectionOptions } from './bearer-introspection.js';
+import type { BearerIssuerConfig, BearerIssuerOptions } from './bearer-issuers.js';
+import type { BearerMtlsConfig, BearerMtlsOptions } from './bearer-mtls.js';
+import type { ApiProfile, SecurityProfile } from './fapi2.js';
 
 export interface BearerOptions {
   /** [ISSUER_BASE_URL] The IdP; its discovery document gives `issuer` and `jwks_uri`. */
@@ -224,29 +154,6 @@ export interface BearerOptions {
   onEvent?: ((event: BearerEvent) => void) | undefined;
 }
 
-export interface BearerDpopConfig {
-  readonly required: boolean;
-  /** `undefined` when nonces are off. */
-  readonly nonce: { readonly secret: KeyObject; readonly lifetime: number } | undefined;
-  readonly algorithms: readonly AsymmetricAlgorithm[];
-  /** Seconds. */
-  readonly iatWindow: number;
-  readonly replayCacheMaxEntries: number;
-  /** A shared store, or `undefined` for the in-process cache. */
-  readonly replayStore: DpopReplayStore | undefined;
-  /** `baseURL` without its trailing slash: the request's path is appended to it for `htu`. */
-  readonly htuBase: string;
-}
-
-/** Where one issuer's keys come from and what its tokens must say: the whole config, or one of `issuers`. */
-export interface BearerIssuerConfig {
-  readonly issuerBaseURL: URL | undefined;
-  readonly issuers: readonly string[] | undefined;
-  readonly jwksUri: URL | undefined;
-  readonly audiences: readonly string[];
-  readonly allowedTenants: AllowedTenants | undefined;
-}
-
 export interface BearerConfig extends BearerIssuerConfig {
   /** With `issuers`: one config per IdP, picked by the token's `iss`; the top-level four are then unset. */
   readonly issuerConfigs: readonly BearerIssuerConfig[] | undefined;
@@ -276,129 +183,8 @@ export interface BearerConfig extends BearerIssuerConfig {
   readonly cacheMaxEntries: number;
   /** Milliseconds. */
   readonly cacheMaxAge: number;
-  readonly introspection:
-    | { readonly client: ClientAuthConfig; readonly endpoint: URL | undefined }
-    | undefined;
+  readonly introspection: BearerIntrospectionConfig | undefined;
   readonly http: HttpSettings;
   readonly logger: Logger;
   readonly onEvent: ((event: BearerEvent) => void) | undefined;
-}
-
-type Env = Record<string, string | undefined>;
-
-function validateAlgorithms(value: unknown, hasSecret: boolean): JwsAlgorithm[] {
-  if (value === undefined) return hasSecret ? [...HMAC_ALGORITHMS] : [...ASYMMETRIC_ALGORITHMS];
-  if (!Array.isArray(value) || value.length === 0) {
-    throw new TypeError('"algorithms" must be a non-empty list of JWS algorithms');
-  }
-  for (const alg of value) {
-    if (typeof alg === 'string' && alg.toLowerCase() === 'none') {
-      throw new TypeError('"algorithms" must not contain "none"');
-    }
-    if (!isJwsAlgorithm(alg)) throw new TypeError(`"algorithms" contains an unsupported algorithm`);
-    if (isHmac(alg) && !hasSecret) {
-      throw new TypeError('"algorithms" may contain HMAC algorithms only together with a "secret"');
-    }
-  }
-  return [...new Set(value as JwsAlgorithm[])];
-}
-
-function validateIntrospection(
-  value: unknown,
-  env: Env,
-  { allowInsecureHttp, customFetch }: { allowInsecureHttp: boolean; customFetch: boolean },
-): BearerConfig['introspection'] {
-  if (value === undefined || value === false) return undefined;
-  if (value !== true && (typeof value !== 'object' || value === null)) {
-    throw new TypeError('"introspection" must be true or an object with client credentials');
-  }
-  const given = value === true ? {} : (value as IntrospectionOptions);
-  const client = validateClientAuth(clientAuthFromEnv(given, env, INTROSPECTION_OPTIONS), {
-    envPrefix: 'API_',
-    optionPrefix: 'introspection.',
-    customFetch,
-  });
-  const endpointValue = given.endpoint ?? envValue(INTROSPECTION_OPTIONS.endpoint, env);
-  const endpoint =
-    endpointValue === undefined
-      ? undefined
-      : requireCallableUrl(endpointValue, 'introspection.endpoint', { allowInsecureHttp });
-  return Object.freeze({ client, endpoint });
-}
-
-/** Validate `bearer()` options; throws one TypeError naming the option. */
-export function validateBearerOptions(input: BearerOptions, env: Env = process.env): BearerConfig {
-  if (typeof input !== 'object' || input === null) throw new TypeError('bearer() options must be an object');
-  checkKnownOptions('bearer()', BEARER_OPTIONS, input);
-  // Where the keys come from is taken whole: `issuer` + `jwksUri` in code never meet an
-  // ISSUER_BASE_URL set for sign-in, which would add a discovery the app did not ask for.
-  // With `issuers`, every IdP is named in code: none of the environment's joins them.
-  const explicitKeys = input.issuer !== undefined || input.jwksUri !== undefined;
-  const o = readEnv(BEARER_OPTIONS, input, env);
-  if ((explicitKeys || input.issuers !== undefined) && input.issuerBaseURL === undefined)
-    delete o.issuerBaseURL;
-  if (input.issuers !== undefined) {
-    if (input.issuer === undefined) delete o.issuer;
-    if (input.jwksUri === undefined) delete o.jwksUri;
-  }
-  const profile = bearerProfile(o as Record<string, unknown>);
-  const logger = validateLogger(o.logger);
-  warnWeakenedChecks('bearer()', BEARER_OPTIONS, o, logger);
-  const allowInsecureHttp = optionalBoolean(o.allowInsecureHttp, 'allowInsecureHttp', false);
-  if (o.issuers === undefined) stringList(o.audience, 'audience', 'AUDIENCE'); // checked first, as always
-  const baseURL = validateBaseURL(o.baseURL);
-  const dpop = validateDpop(o.dpop, baseURL);
-  const mtls = validateMtls(o.mtls, env);
-  const secret = validateSecret(o.secret);
-  const algorithms = validateAlgorithms(o.algorithms, secret !== undefined);
-  const needsKeys = algorithms.some((alg) => !isHmac(alg));
-
-  const { top, entries } = validateIssuers(o, input, { allowInsecureHttp, needsKeys });
-  const fetchImpl = o.fetch ?? globalThis.fetch;
-  if (typeof fetchImpl !== 'function') throw new TypeError('"fetch" must be a function');
-  const introspection = validateIntrospection(o.introspection, env, {
-    allowInsecureHttp,
-    customFetch: o.fetch !== undefined,
-  });
-  if (
-    introspection !== undefined &&
-    introspection.endpoint === undefined &&
-    top.issuerBaseURL === undefined
-  ) {
-    throw new TypeError('"introspection.endpoint" is required when there is no "issuerBaseURL"');
-  }
-
-  return Object.freeze({
-    ...top,
-    issuerConfigs: entries,
-    baseURL,
-    dpop,
-    profile,
-    mtls,
-    algorithms: Object.freeze(algorithms),
-    secret,
-    clockTolerance: optionalNumber(o.clockTolerance, 'clockTolerance', 5, { max: 3600 }),
-    maxTokenAge:
-      o.maxTokenAge === undefined ? undefined : optionalNumber(o.maxTokenAge, 'maxTokenAge', 0, { min: 1 }),
-    allowJWTTyp: optionalBoolean(o.allowJWTTyp, 'allowJWTTyp', false),
-    clientIdAsAudience: optionalBoolean(o.clientIdAsAudience, 'clientIdAsAudience', false),
-    realm: optionalString(o.realm, 'realm') ?? 'api',
-    authRequired: optionalBoolean(o.authRequired, 'authRequired', true),
-    allowQueryToken: optionalBoolean(o.allowQueryToken, 'allowQueryToken', false),
-    allowBodyToken: optionalBoolean(o.allowBodyToken, 'allowBodyToken', false),
-    maxTokenLength: optionalNumber(o.maxTokenLength, 'maxTokenLength', 8192, { min: 256, max: 65536 }),
-    permissionsAsScopes: optionalBoolean(o.permissionsAsScopes, 'permissionsAsScopes', false),
-    jwksCooldown: optionalNumber(o.jwksCooldown, 'jwksCooldown', 30, { max: 86400 }) * 1000,
-    jwksCacheMaxAge: optionalNumber(o.jwksCacheMaxAge, 'jwksCacheMaxAge', 600, { max: 7 * 86400 }) * 1000,
-    cacheMaxEntries: optionalNumber(o.cacheMaxEntries, 'cacheMaxEntries', 10_000, { max: 1_000_000 }),
-    cacheMaxAge: optionalNumber(o.cacheMaxAge, 'cacheMaxAge', 300, { max: 86400 }) * 1000,
-    introspection,
-    http: Object.freeze({
-      fetch: fetchImpl,
-      timeout: optionalNumber(o.httpTimeout, 'httpTimeout', DEFAULT_HTTP_TIMEOUT, { min: 1, max: 120_000 }),
-      allowInsecureHttp,
-    }),
-    logger,
-    onEvent: optionalFunction<(event: BearerEvent) => void>(o.onEvent, 'onEvent'),
-  });
 }

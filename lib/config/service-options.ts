@@ -5,7 +5,8 @@
  */
 import { clientAuthTable } from './client-auth-options.js';
 import type { OptionsTable } from './option-spec.js';
-import type { ServiceAgentDpopOptions, ServiceAgentOptions } from './service.js';
+import type { ServiceAgentOptions } from './service.js';
+import type { ServiceAgentDpopOptions } from './service-dpop.js';
 
 export const SERVICE_DPOP_OPTIONS = {
   key: {

@@ -8,13 +8,7 @@ import {
   type ClientAuthOptions,
   validateClientAuth,
 } from '../protocol/client-auth.js';
-import {
-  DPOP_ALGORITHMS,
-  type DpopAlgorithm,
-  type DpopKey,
-  type DpopKeyInput,
-  dpopKey,
-} from '../protocol/dpop/key-pair.js';
+import type { DpopKey } from '../protocol/dpop/key-pair.js';
 import type { ClientProfile } from '../protocol/fapi2.js';
 import { DEFAULT_HTTP_TIMEOUT, type FetchLike } from '../protocol/http.js';
 import { type Logger, validateLogger } from '../protocol/logger.js';
@@ -23,22 +17,10 @@ import type { TokenCache } from '../service/token-cache.js';
 import { clientAuthFromEnv } from './client-auth-options.js';
 import { compact } from './env.js';
 import { type SecurityProfile, serviceOptions, serviceProfile } from './fapi2.js';
-import { checkKnownOptions, envValue, readEnv, warnWeakenedChecks } from './option-spec.js';
-import { SERVICE_DPOP_OPTIONS, SERVICE_OPTIONS } from './service-options.js';
+import { checkKnownOptions, readEnv, warnWeakenedChecks } from './option-spec.js';
+import { dpopOption, dpopWithEnv, type ServiceAgentDpopOptions } from './service-dpop.js';
+import { SERVICE_OPTIONS } from './service-options.js';
 import { optionalBoolean, optionalFunction, optionalNumber, requireCallableUrl } from './validate.js';
-
-/** `dpop: { ... }`: the key to bind tokens to, when it is not a fresh one per agent. */
-export interface ServiceAgentDpopOptions {
-  /**
-   * [SERVICE_DPOP_KEY] The key pair: a WebCrypto `CryptoKeyPair`, or a private JWK (object or JSON),
-   * PKCS#8 PEM or private `KeyObject` (the public key is derived). Give every process of a fleet the
-   * same key to let them share one token through a shared cache.
-   * @default a fresh ES256 key pair per agent, held in memory only
-   */
-  key?: DpopKeyInput | undefined;
-  /** The proof's JWS algorithm. @default from the key: ES256 for P-256, EdDSA for Ed25519, PS256 for RSA */
-  alg?: DpopAlgorithm | undefined;
-}
 
 export interface ServiceAgentOptions extends ClientAuthOptions {
   /** [ISSUER_BASE_URL] The IdP; its token endpoint comes from discovery. Or give `tokenEndpoint`. */
@@ -139,22 +121,6 @@ export interface ServiceAgentConfig {
   readonly logger: Logger;
 }
 
-/**
- * SERVICE_DPOP=true, and SERVICE_DPOP_KEY (a private JWK as JSON, or a PEM) which implies it. The key
- * also serves an explicit `dpop: true` (code turns DPoP on, the deployment supplies the fleet's key);
- * `dpop: false` or `dpop: { ... }` in code win outright.
- */
-function dpopWithEnv(
-  option: ServiceAgentOptions['dpop'],
-  env: Record<string, string | undefined>,
-): ServiceAgentOptions['dpop'] {
-  if (option !== undefined && option !== true) return option;
-  const key = envValue(SERVICE_DPOP_OPTIONS.key, env) as string | undefined;
-  const on = option ?? (envValue(SERVICE_OPTIONS.dpop, env) as boolean | undefined);
-  if (key !== undefined && on !== false) return { key };
-  return on;
-}
-
 /** Merge the environment into the options; explicit options win. */
 export function serviceOptionsFromEnv(
   options: ServiceAgentOptions,
@@ -229,27 +195,6 @@ function wholeNumber(value: unknown, option: string, fallback: number, max: numb
     throw new TypeError(`"${option}" must be a whole number from 0 to ${max}`);
   }
   return value;
-}
-
-/** `dpop`: `true`, `false`, or `{ key?, alg? }`; the key is parsed (or generated) here, once. */
-function dpopOption(value: unknown): DpopKey | undefined {
-  if (value === undefined || value === false) return undefined;
-  if (value === true) return dpopKey(undefined);
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new TypeError('"dpop" must be a boolean or an object { key?, alg? }');
-  }
-  const unknown = Object.keys(value).filter((name) => name !== 'key' && name !== 'alg');
-  if (unknown.length > 0) throw new TypeError(`"dpop" has no option "${unknown[0]}" (only "key" and "alg")`);
-  const { key, alg } = value as ServiceAgentDpopOptions;
-  if (alg !== undefined && !(DPOP_ALGORITHMS as readonly unknown[]).includes(alg)) {
-    throw new TypeError(`"dpop.alg" must be one of ${DPOP_ALGORITHMS.join(', ')}`);
-  }
-  if (key === null || (key !== undefined && typeof key !== 'object' && typeof key !== 'string')) {
-    throw new TypeError(
-      '"dpop.key" must be a CryptoKeyPair, a private JWK, a PKCS#8 PEM or a private KeyObject',
-    );
-  }
-  return dpopKey(key, alg);
 }
 
 /** Validate once; the result is frozen and fully defaulted. */

@@ -9,7 +9,8 @@
  *   verify          by that issuer's own verifier (token-verifier.ts): its discovery, JWKS cache and
  *                   cooldown, audience and tenants, created on its first token
  */
-import type { BearerConfig, BearerIssuerConfig } from '../config/bearer.js';
+import type { BearerConfig } from '../config/bearer.js';
+import type { BearerIssuerConfig } from '../config/bearer-issuers.js';
 import { InvalidTokenError } from '../errors.js';
 import type { AuthResult } from './auth-result.js';
 import { refuse, shown } from './bearer-refusal.js';

@@ -1,7 +1,7 @@
 /**
  * The sign-in steps' failures, mapped to portcullis errors: a refused or forged authorization
  * response (OpenID Connect Core §3.1.2.6, RFC 9207), and a failed code exchange or refresh. Kept out
- * of `oidc-client.ts` so that the client reads as the protocol steps alone.
+ * of the sign-in client (`oidc-client/`) so that its modules read as the protocol steps alone.
  */
 import * as oauth from 'oauth4webapi';
 import { OAuthResponseError, PortcullisError } from '../errors.js';

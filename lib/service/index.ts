@@ -1,5 +1,6 @@
 // The public API of service calls (API.md §3).
-export type { ServiceAgentDpopOptions, ServiceAgentOptions } from '../config/service.js';
+export type { ServiceAgentOptions } from '../config/service.js';
+export type { ServiceAgentDpopOptions } from '../config/service-dpop.js';
 export type { DpopAlgorithm, DpopKeyInput } from '../protocol/dpop/key-pair.js';
 export type {
   AxiosLikeInstance,
