@@ -8,8 +8,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import * as jose from 'jose';
-import { serviceAgent } from '../../lib/index.js';
-import { httpsGet, type MtlsApi, startHttpsApi, tokenOf } from '../helpers/mtls-api.js';
+import { type ServiceAgentOptions, serviceAgent } from '../../lib/index.js';
+import { httpsGet, idpCalls, type MtlsApi, startHttpsApi, tokenOf } from '../helpers/mtls-api.js';
 import { MTLS_AUDIENCE, type MtlsIdp, startMtlsIdp } from '../helpers/mtls-idp.js';
 import { makePki, type TestCertificate } from '../helpers/tls-certs.js';
 import { loginAs, type SigninApp, startAuthApp, TestBrowser } from '../signin/harness.js';
@@ -65,16 +65,6 @@ afterAll(async () => {
   await idp?.close();
 });
 
-/** The calls the IdP saw since `from`, but discovery and keys: which server, path and certificate. */
-const idpCalls = (from: number) =>
-  idp.calls
-    .slice(from)
-    .filter((call) => !call.path.startsWith('/.well-known') && !call.path.startsWith('/jwks'))
-    .map(
-      ({ server, method, path, certificate }) =>
-        `${server} ${method} ${path.split('?')[0]} ${certificate ?? '-'}`,
-    );
-
 /** One GET of the API over TLS with `certificate` (or none), and the refusals it logged. */
 async function callApi(token: string, certificate?: TestCertificate) {
   const from = api.lines.length;
@@ -103,7 +93,7 @@ describe("auth({ profile: 'fapi2' }) with a TLS client certificate", () => {
   test('the request is pushed with the certificate; the browser carries only client_id and request_uri', () => {
     const url = new URL(login.start.location!);
     expect([...url.searchParams.keys()].sort()).toEqual(['client_id', 'request_uri']);
-    expect(idpCalls(from).filter((call) => call.startsWith('mtls'))).toEqual([
+    expect(idpCalls(idp, from).filter((call) => call.startsWith('mtls'))).toEqual([
       `mtls POST /request ${CLIENT}`,
       `mtls POST /token ${CLIENT}`,
     ]);
@@ -132,7 +122,7 @@ describe("auth({ profile: 'fapi2' }) with a TLS client certificate", () => {
     const before = (await tokens()).access_token;
     const start = idp.calls.length;
     expect((await browser.post(`${app.baseURL}/refresh`, {})).status).toBe(200);
-    expect(idpCalls(start)).toEqual([`mtls POST /token ${CLIENT}`]);
+    expect(idpCalls(idp, start)).toEqual([`mtls POST /token ${CLIENT}`]);
     const { access_token } = await tokens();
     expect(access_token).not.toBe(before);
     expect(jose.decodeJwt(access_token).cnf).toEqual({ 'x5t#S256': idp.pki.client.thumbprint });
@@ -188,51 +178,40 @@ describe("bearer({ profile: 'fapi2', mtls: true }) over TLS", () => {
 });
 
 describe("serviceAgent({ profile: 'fapi2' }) with a TLS client certificate", () => {
-  test('gets a certificate-bound token by tls_client_auth at the mTLS alias, and calls the API with it', async () => {
-    const { client, ca } = idp.pki;
-    const worker = serviceAgent({
-      profile: 'fapi2',
-      issuerBaseURL: idp.issuer,
-      clientID: 'tls-service',
-      tlsClientCertificate: client.cert,
-      tlsClientKey: client.key,
-      tlsServerCA: ca.cert,
-    });
-    try {
-      const from = idp.calls.length;
-      const answer = await worker.fetch(`${api.url}/api/me`);
-      expect(answer.status).toBe(200);
-      expect(await answer.json()).toEqual({ sub: 'tls-service', mtls: { 'x5t#S256': client.thumbprint } });
-      expect(idpCalls(from)).toEqual([`mtls POST /token ${CLIENT}`]);
-      const token = await worker.getToken();
-      expect(token.token_type).toBe('Bearer');
-      expect(jose.decodeJwt(token.access_token).cnf).toEqual({ 'x5t#S256': client.thumbprint });
-    } finally {
-      await worker.close();
-    }
-  });
+  const workers: Array<[string, string, () => ServiceAgentOptions]> = [
+    ['tls_client_auth', 'tls-service', () => ({})],
+    [
+      'private_key_jwt, the certificate only binding the token',
+      'jwt-service',
+      () => ({ clientAuthMethod: 'private_key_jwt', clientAssertionSigningKey: idp.assertionKey }),
+    ],
+  ];
 
-  test('with private_key_jwt, the certificate only binds the token: the assertion goes to the mTLS alias with it', async () => {
-    const { client, ca } = idp.pki;
-    const worker = serviceAgent({
-      profile: 'fapi2',
-      issuerBaseURL: idp.issuer,
-      clientID: 'jwt-service',
-      clientAuthMethod: 'private_key_jwt',
-      clientAssertionSigningKey: idp.assertionKey,
-      tlsClientCertificate: client.cert,
-      tlsClientKey: client.key,
-      tlsServerCA: ca.cert,
-    });
-    try {
-      const from = idp.calls.length;
-      const answer = await worker.fetch(`${api.url}/api/me`);
-      expect(answer.status).toBe(200);
-      expect(await answer.json()).toEqual({ sub: 'jwt-service', mtls: { 'x5t#S256': client.thumbprint } });
-      expect(idpCalls(from)).toEqual([`mtls POST /token ${CLIENT}`]);
-      expect((await worker.getToken()).token_type).toBe('Bearer');
-    } finally {
-      await worker.close();
-    }
-  });
+  test.each(workers)(
+    'by %s: a certificate-bound token from the mTLS alias, and the API called with it',
+    async (_how, clientID, extra) => {
+      const { client, ca } = idp.pki;
+      const worker = serviceAgent({
+        profile: 'fapi2',
+        issuerBaseURL: idp.issuer,
+        clientID,
+        tlsClientCertificate: client.cert,
+        tlsClientKey: client.key,
+        tlsServerCA: ca.cert,
+        ...extra(),
+      });
+      try {
+        const from = idp.calls.length;
+        const answer = await worker.fetch(`${api.url}/api/me`);
+        expect(answer.status).toBe(200);
+        expect(await answer.json()).toEqual({ sub: clientID, mtls: { 'x5t#S256': client.thumbprint } });
+        expect(idpCalls(idp, from)).toEqual([`mtls POST /token ${CLIENT}`]);
+        const token = await worker.getToken();
+        expect(token.token_type).toBe('Bearer');
+        expect(jose.decodeJwt(token.access_token).cnf).toEqual({ 'x5t#S256': client.thumbprint });
+      } finally {
+        await worker.close();
+      }
+    },
+  );
 });

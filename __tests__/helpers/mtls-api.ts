@@ -157,6 +157,17 @@ export async function tokenOf(
   }
 }
 
+/** The calls `idp` saw since call number `from`, but discovery and keys: `server METHOD /path subject`. */
+export function idpCalls(idp: MtlsIdp, from: number): string[] {
+  return idp.calls
+    .slice(from)
+    .filter((call) => !call.path.startsWith('/.well-known') && !call.path.startsWith('/jwks'))
+    .map(
+      ({ server, method, path, certificate }) =>
+        `${server} ${method} ${path.split('?')[0]} ${certificate ?? '-'}`,
+    );
+}
+
 /** The API suites' IdP and tokens (live bindings: set by {@link useMtlsTokens} before the suite's tests). */
 export let idp: MtlsIdp;
 /** A token bound to `idp.pki.client`. */
