@@ -6,7 +6,8 @@ import { Agent, request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
 import { type MtlsApi, startHttpApi } from '../helpers/mtls-api.js';
-import { MTLS_AUDIENCE, type MtlsIdp, makePki, startMtlsIdp } from '../helpers/mtls-idp.js';
+import { MTLS_AUDIENCE, type MtlsIdp, startMtlsIdp } from '../helpers/mtls-idp.js';
+import { makePki } from '../helpers/tls-certs.js';
 
 let idp: MtlsIdp;
 let token: string;

@@ -20,15 +20,18 @@ export async function startApp(
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const handler = await build(baseURL);
+  const close = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  let handler: Handler;
+  try {
+    handler = await build(baseURL);
+  } catch (err) {
+    await close(); // an app that cannot start (a TypeError from auth()) must not keep jest from exiting
+    throw err;
+  }
   server.on('request', handler);
-  return {
-    baseURL,
-    server,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return { baseURL, server, close };
 }

@@ -10,8 +10,8 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect } from '@jest/globals';
 import express from 'express';
 import { type BearerOptions, bearer, type LogDetails, type Logger, serviceAgent } from '../../lib/index.js';
-import { MTLS_AUDIENCE, type MtlsIdp, type MtlsPki, startMtlsIdp } from './mtls-idp.js';
-import type { TestCertificate } from './tls-certs.js';
+import { MTLS_AUDIENCE, type MtlsIdp, startMtlsIdp } from './mtls-idp.js';
+import type { MtlsPki, TestCertificate } from './tls-certs.js';
 
 export interface LogLine {
   readonly details: LogDetails;
@@ -96,9 +96,14 @@ export function httpsGet(
         res.on('data', (chunk: string) => {
           text += chunk;
         });
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: JSON.parse(text || '{}') }),
-        );
+        res.on('end', () => {
+          try {
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: JSON.parse(text || '{}') });
+          } catch {
+            // Not JSON (Express's HTML error page): fail the test now rather than at its timeout.
+            reject(new Error(`${res.statusCode} answer that is not JSON: ${text.slice(0, 200)}`));
+          }
+        });
       },
     );
     req.on('error', reject);
@@ -150,6 +155,17 @@ export async function tokenOf(
   } finally {
     await agent.close();
   }
+}
+
+/** The calls `idp` saw since call number `from`, but discovery and keys: `server METHOD /path subject`. */
+export function idpCalls(idp: MtlsIdp, from: number): string[] {
+  return idp.calls
+    .slice(from)
+    .filter((call) => !call.path.startsWith('/.well-known') && !call.path.startsWith('/jwks'))
+    .map(
+      ({ server, method, path, certificate }) =>
+        `${server} ${method} ${path.split('?')[0]} ${certificate ?? '-'}`,
+    );
 }
 
 /** The API suites' IdP and tokens (live bindings: set by {@link useMtlsTokens} before the suite's tests). */

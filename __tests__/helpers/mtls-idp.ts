@@ -9,10 +9,14 @@
  *   as RFC 8705 needs); its endpoints are advertised as `mtls_endpoint_aliases`. A client that does
  *   not use the aliases reaches the token endpoint without a certificate, and is refused.
  *
- * Certificates come from tls-certs.ts: a CA, the server's certificate, a client certificate of that
- * CA (`CN=mtls-client`), another one of it (`CN=stranger`), and a self-signed one.
+ * Certificates come from tls-certs.ts's `makePki()`: a CA, the server's certificate, a client
+ * certificate of that CA (`CN=mtls-client`), another one of it (`CN=stranger`), and a self-signed one.
+ *
+ * It signs ES256 by default; `{ fapi: true }` makes it a FAPI 2.0 Security Profile IdP as well
+ * (oidc-provider's `features.fapi` at profile 2.0: PKCE required, PAR required, only the profile's
+ * algorithms advertised), signing with `signingAlg` (PS256 unless given).
  */
-import { createPublicKey } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -21,7 +25,7 @@ import * as jose from 'jose';
 import Provider, { type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { MemoryAdapter } from '../../demo-app/memory-adapter.js';
 import { testProviderDefaults } from './provider-defaults.js';
-import { createCA, LOOPBACK_HOSTS, selfSigned, type TestCA, type TestCertificate } from './tls-certs.js';
+import { type MtlsPki, makePki } from './tls-certs.js';
 
 export const MTLS_AUDIENCE = 'https://api.mtls.example.test';
 /** A resource whose access tokens are opaque (checked by introspection). */
@@ -29,17 +33,15 @@ export const OPAQUE_AUDIENCE = 'https://opaque.mtls.example.test';
 /** The subject DN oidc-provider matches `tls_client_auth` clients against. */
 const CLIENT_SUBJECT = 'CN=mtls-client,O=portcullis tests';
 
-export interface MtlsPki {
-  readonly ca: TestCA;
-  /** For localhost and 127.0.0.1: the IdP's mTLS server, and the tests' APIs. */
-  readonly server: TestCertificate;
-  /** Issued by `ca` to the registered subject: `tls_client_auth`. */
-  readonly client: TestCertificate;
-  /** Issued by `ca` to someone else. */
-  readonly stranger: TestCertificate;
-  /** Registered (as `x5c`) with the `self_signed_tls_client_auth` clients. */
-  readonly selfSigned: TestCertificate;
+export interface MtlsIdpSettings {
+  /** What ID tokens, access tokens and `sign()` are signed with: ES256 by default, PS256 with `fapi`. */
+  signingAlg?: 'ES256' | 'PS256';
+  /** A FAPI 2.0 IdP: `features.fapi` at profile 2.0, PAR required, the profile's algorithms only. */
+  fapi?: boolean;
 }
+
+/** FAPI 2.0 §5.4.1 (1): the only algorithms a FAPI IdP advertises. */
+const FAPI_ALGS = ['PS256', 'ES256', 'EdDSA'] as const;
 
 export interface MtlsCall {
   readonly server: 'plain' | 'mtls';
@@ -53,6 +55,8 @@ export interface MtlsIdp {
   readonly issuer: string;
   readonly mtlsOrigin: string;
   readonly pki: MtlsPki;
+  /** The `jwt-service` client's private_key_jwt key (P-256, PKCS#8 PEM). */
+  readonly assertionKey: string;
   /** Every request to either server, in order. */
   readonly calls: MtlsCall[];
   /** Register `baseURL + /callback` with the web clients. */
@@ -60,17 +64,6 @@ export interface MtlsIdp {
   /** A JWT access token signed with the IdP's key, for claims it would not issue (`typ: at+jwt`). */
   sign(payload: jose.JWTPayload): Promise<string>;
   close(): Promise<void>;
-}
-
-export function makePki(): MtlsPki {
-  const ca = createCA();
-  return {
-    ca,
-    server: ca.issue({ cn: 'localhost', hosts: LOOPBACK_HOSTS }),
-    client: ca.issue({ cn: 'mtls-client' }),
-    stranger: ca.issue({ cn: 'stranger' }),
-    selfSigned: selfSigned({ cn: 'self-signed-client' }),
-  };
 }
 
 function listen(server: Server): Promise<number> {
@@ -92,21 +85,29 @@ function peerCertificate(socket: unknown): string | undefined {
   return (socket as Partial<TLSSocket>).getPeerX509Certificate?.()?.toString();
 }
 
-export async function startMtlsIdp(pki: MtlsPki = makePki()): Promise<MtlsIdp> {
+export async function startMtlsIdp(
+  pki: MtlsPki = makePki(),
+  { fapi = false, signingAlg = fapi ? 'PS256' : 'ES256' }: MtlsIdpSettings = {},
+): Promise<MtlsIdp> {
   const calls: MtlsCall[] = [];
   const redirectUris = new Set<string>();
 
-  // The self-signed clients' key set: served from a URI (inline `jwks` fails oidc-provider's realm check in jest).
-  const selfSignedJwk = {
-    ...(await jose.exportJWK(createPublicKey(pki.selfSigned.keyObject))),
-    x5c: [pki.selfSigned.der.toString('base64')],
-    use: 'sig',
+  // The clients' key sets, served from URIs (inline `jwks` fails oidc-provider's realm check in jest):
+  // the self-signed certificate's, and the private_key_jwt client's.
+  const assertionKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const keySets: Record<string, jose.JWK> = {
+    '/self-signed': {
+      ...(await jose.exportJWK(createPublicKey(pki.selfSigned.keyObject))),
+      x5c: [pki.selfSigned.der.toString('base64')],
+    },
+    '/assertion': await jose.exportJWK(assertionKey.publicKey),
   };
-  const jwksServer = createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ keys: [selfSignedJwk] }));
+  const jwksServer = createServer((req, res) => {
+    const key = keySets[req.url ?? ''];
+    res.writeHead(key === undefined ? 404 : 200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ keys: key === undefined ? [] : [{ ...key, use: 'sig' }] }));
   });
-  const jwksUri = `http://127.0.0.1:${await listen(jwksServer)}/jwks`;
+  const keysOrigin = `http://127.0.0.1:${await listen(jwksServer)}`;
 
   const plain = createServer();
   const mtls = createHttpsServer({
@@ -125,7 +126,7 @@ export async function startMtlsIdp(pki: MtlsPki = makePki()): Promise<MtlsIdp> {
     response_types: ['code'],
     redirect_uris: ['http://127.0.0.1/callback'], // checked by redirectUriAllowed below
     tls_client_certificate_bound_access_tokens: true,
-    id_token_signed_response_alg: 'ES256',
+    id_token_signed_response_alg: signingAlg,
     ...extra,
   });
   const service = (client_id: string, extra: Partial<ClientMetadata>): ClientMetadata => ({
@@ -134,7 +135,7 @@ export async function startMtlsIdp(pki: MtlsPki = makePki()): Promise<MtlsIdp> {
     response_types: [],
     redirect_uris: [],
     tls_client_certificate_bound_access_tokens: true,
-    id_token_signed_response_alg: 'ES256',
+    id_token_signed_response_alg: signingAlg,
     ...extra,
   });
   const tls = {
@@ -143,10 +144,10 @@ export async function startMtlsIdp(pki: MtlsPki = makePki()): Promise<MtlsIdp> {
   } as const satisfies Partial<ClientMetadata>;
   const selfSignedAuth = {
     token_endpoint_auth_method: 'self_signed_tls_client_auth',
-    jwks_uri: jwksUri,
+    jwks_uri: `${keysOrigin}/self-signed`,
   } as const satisfies Partial<ClientMetadata>;
 
-  const signingKey = await generateSigningKey();
+  const signingKey = await generateSigningKey(signingAlg);
   const configuration: Configuration = {
     clients: [
       web('tls-web', tls),
@@ -154,6 +155,12 @@ export async function startMtlsIdp(pki: MtlsPki = makePki()): Promise<MtlsIdp> {
       service('tls-service', tls),
       service('self-signed-service', selfSignedAuth),
       service('tls-service-unbound', { ...tls, tls_client_certificate_bound_access_tokens: false }),
+      // private_key_jwt: the certificate only binds the tokens (RFC 8705 §3).
+      service('jwt-service', {
+        token_endpoint_auth_method: 'private_key_jwt',
+        token_endpoint_auth_signing_alg: 'ES256',
+        jwks_uri: `${keysOrigin}/assertion`,
+      }),
     ],
     routes: {
       token: '/token',
@@ -171,7 +178,7 @@ export async function startMtlsIdp(pki: MtlsPki = makePki()): Promise<MtlsIdp> {
         revocation_endpoint: `${mtlsOrigin}/token/revocation`,
       },
     },
-    clientAuthMethods: ['tls_client_auth', 'self_signed_tls_client_auth'],
+    clientAuthMethods: ['tls_client_auth', 'self_signed_tls_client_auth', 'private_key_jwt'],
     adapter: MemoryAdapter,
     cookies: { keys: ['mtls-test-cookie-key-0123456789'] },
     claims: { openid: ['sub'], email: ['email'], profile: ['name'] },
@@ -183,7 +190,8 @@ export async function startMtlsIdp(pki: MtlsPki = makePki()): Promise<MtlsIdp> {
       clientCredentials: { enabled: true },
       introspection: { enabled: true },
       revocation: { enabled: true },
-      pushedAuthorizationRequests: { enabled: true },
+      pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: fapi },
+      fapi: { enabled: fapi, profile: '2.0' },
       mTLS: {
         enabled: true,
         certificateBoundAccessTokens: true,
@@ -213,11 +221,20 @@ export async function startMtlsIdp(pki: MtlsPki = makePki()): Promise<MtlsIdp> {
                 audience: MTLS_AUDIENCE,
                 accessTokenTTL: 600,
                 accessTokenFormat: 'jwt',
-                jwt: { sign: { alg: 'ES256' } },
+                jwt: { sign: { alg: signingAlg } },
               },
       },
     },
     jwks: { keys: [signingKey] },
+    ...(fapi
+      ? {
+          enabledJWA: {
+            idTokenSigningAlgValues: FAPI_ALGS,
+            clientAuthSigningAlgValues: FAPI_ALGS,
+            dPoPSigningAlgValues: FAPI_ALGS,
+          },
+        }
+      : {}),
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     async loadExistingGrant(ctx) {
       const accountId = ctx.oidc.session?.accountId;
@@ -231,7 +248,7 @@ export async function startMtlsIdp(pki: MtlsPki = makePki()): Promise<MtlsIdp> {
       await grant.save();
       return grant;
     },
-    ...testProviderDefaults, // the self-signed clients' key set is on loopback
+    ...testProviderDefaults, // the clients' key sets are on loopback
   };
   const provider = new Provider(issuer, configuration);
   provider.Client.prototype.redirectUriAllowed = (value: string) => redirectUris.has(value);
@@ -251,16 +268,17 @@ export async function startMtlsIdp(pki: MtlsPki = makePki()): Promise<MtlsIdp> {
     issuer,
     mtlsOrigin,
     pki,
+    assertionKey: assertionKey.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
     calls,
     allowApp(baseURL) {
       redirectUris.add(`${baseURL.replace(/\/$/, '')}/callback`);
     },
     async sign(payload) {
       return new jose.SignJWT({ iss: issuer, aud: MTLS_AUDIENCE, ...payload })
-        .setProtectedHeader({ alg: 'ES256', kid: signingKey.kid!, typ: 'at+jwt' })
+        .setProtectedHeader({ alg: signingAlg, kid: signingKey.kid!, typ: 'at+jwt' })
         .setIssuedAt()
         .setExpirationTime('10m')
-        .sign(await jose.importJWK(signingKey, 'ES256'));
+        .sign(await jose.importJWK(signingKey, signingAlg));
     },
     async close() {
       await Promise.all([close(plain), close(mtls as unknown as Server), close(jwksServer)]);
@@ -272,7 +290,7 @@ function subjectOf(req: IncomingMessage): string | undefined {
   return (req.socket as Partial<TLSSocket>).getPeerX509Certificate?.()?.subject.split('\n').join(',');
 }
 
-async function generateSigningKey(): Promise<jose.JWK> {
-  const { privateKey } = await jose.generateKeyPair('ES256', { extractable: true });
-  return { ...(await jose.exportJWK(privateKey)), kid: 'mtls-idp-1', alg: 'ES256', use: 'sig' };
+async function generateSigningKey(alg: string): Promise<jose.JWK> {
+  const { privateKey } = await jose.generateKeyPair(alg, { extractable: true });
+  return { ...(await jose.exportJWK(privateKey)), kid: 'mtls-idp-1', alg, use: 'sig' };
 }

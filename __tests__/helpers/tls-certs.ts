@@ -178,3 +178,27 @@ export function selfSigned(options: IssueOptions): TestCertificate {
 
 /** Host names a loopback test server answers on. */
 export const LOOPBACK_HOSTS = ['localhost', '127.0.0.1'] as const;
+
+export interface MtlsPki {
+  readonly ca: TestCA;
+  /** For localhost and 127.0.0.1: the IdP's mTLS server, and the tests' APIs. */
+  readonly server: TestCertificate;
+  /** Issued by `ca` to the registered subject: `tls_client_auth`. */
+  readonly client: TestCertificate;
+  /** Issued by `ca` to someone else. */
+  readonly stranger: TestCertificate;
+  /** Registered (as `x5c`) with the `self_signed_tls_client_auth` clients. */
+  readonly selfSigned: TestCertificate;
+}
+
+/** The certificates of the mTLS tests (helpers/mtls-idp.ts): a CA, and what it and others issue. */
+export function makePki(): MtlsPki {
+  const ca = createCA();
+  return {
+    ca,
+    server: ca.issue({ cn: 'localhost', hosts: LOOPBACK_HOSTS }),
+    client: ca.issue({ cn: 'mtls-client' }),
+    stranger: ca.issue({ cn: 'stranger' }),
+    selfSigned: selfSigned({ cn: 'self-signed-client' }),
+  };
+}

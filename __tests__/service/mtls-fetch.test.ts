@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { serviceAgent } from '../../lib/index.js';
 import { validateClientCertificate } from '../../lib/protocol/mtls/client-certificate.js';
 import { certificateAgent, httpsFetch } from '../../lib/protocol/mtls/https-fetch.js';
-import { makePki } from '../helpers/mtls-idp.js';
+import { makePki } from '../helpers/tls-certs.js';
 
 const pki = makePki();
 const certificate = validateClientCertificate(

@@ -3,58 +3,21 @@
  * from an IdP of our own, or a tampered callback. Each test also shows the user stays signed out.
  */
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
+import { beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import * as jose from 'jose';
-import { newRsaKey, type RogueIdp, startRogueIdp } from '../helpers/rogue-idp.js';
+import { type PendingLogin, ROGUE_SECRET, useHostileSignin } from '../helpers/hostile-signin.js';
+import { newRsaKey, type RogueIdp } from '../helpers/rogue-idp.js';
 import { type SigninApp, startSigninApp, TestBrowser } from './harness.js';
 
-const SECRET = 'rogue-client-secret-0123456789abcdef';
+const hostile = useHostileSignin();
+const { begin, claims, answerWith, signedIn, tokenRequests } = hostile;
 let rogue: RogueIdp;
 let app: SigninApp;
-
-beforeAll(async () => {
-  rogue = await startRogueIdp();
-  app = await startSigninApp(rogue, {
-    options: { clientSecret: SECRET, authorizationParams: { scope: 'openid' } },
-  });
-});
-afterAll(async () => {
-  await app.close();
-  await rogue.close();
+beforeAll(() => {
+  ({ rogue, app } = hostile);
 });
 
-interface Started {
-  browser: TestBrowser;
-  state: string;
-  nonce: string;
-  challenge: string;
-}
-
-async function begin(): Promise<Started> {
-  const browser = new TestBrowser();
-  const start = await browser.get(`${app.baseURL}/login`);
-  const url = new URL(start.location!);
-  return {
-    browser,
-    state: url.searchParams.get('state')!,
-    nonce: url.searchParams.get('nonce')!,
-    challenge: url.searchParams.get('code_challenge')!,
-  };
-}
-
-function claims(nonce: string, extra: jose.JWTPayload = {}): jose.JWTPayload {
-  const now = Math.floor(Date.now() / 1000);
-  return { iss: rogue.issuer, aud: 'web', sub: 'mallory', nonce, iat: now, exp: now + 300, ...extra };
-}
-
-function answerWith(idToken: string, accessToken = 'access-token-value-123'): void {
-  rogue.token = () => ({
-    status: 200,
-    body: { access_token: accessToken, token_type: 'Bearer', expires_in: 300, id_token: idToken },
-  });
-}
-
-async function callback(s: Started, params: Record<string, string> = {}) {
+async function callback(s: PendingLogin, params: Record<string, string> = {}) {
   const query = new URLSearchParams({
     code: 'authorization-code-xyz',
     state: s.state,
@@ -64,11 +27,7 @@ async function callback(s: Started, params: Record<string, string> = {}) {
   return s.browser.get(`${app.baseURL}/callback?${query}`);
 }
 
-async function signedIn(s: Started): Promise<boolean> {
-  return JSON.parse((await s.browser.get(`${app.baseURL}/me`)).body).authenticated;
-}
-
-async function expectRefused(s: Started, code: string, status = 400) {
+async function expectRefused(s: PendingLogin, code: string, status = 400) {
   const res = await callback(s);
   expect(res.status).toBe(status);
   expect(JSON.parse(res.body).code).toBe(code);
@@ -100,12 +59,12 @@ describe('a valid ID token (control)', () => {
       tokenRequest.headers.authorization!.replace(/^Basic /, ''),
       'base64',
     ).toString();
-    expect(basic.split(':').map(decodeURIComponent)).toEqual(['web', SECRET]);
+    expect(basic.split(':').map(decodeURIComponent)).toEqual(['web', ROGUE_SECRET]);
   });
 });
 
 describe('the ID token is refused when', () => {
-  const cases: Array<[string, (s: Started) => Promise<string>]> = [
+  const cases: Array<[string, (s: PendingLogin) => Promise<string>]> = [
     ['its iss is another issuer', async (s) => rogue.sign(claims(s.nonce, { iss: 'https://evil.example' }))],
     ['its aud is another client', async (s) => rogue.sign(claims(s.nonce, { aud: 'other-client' }))],
     [
@@ -150,7 +109,7 @@ describe('the ID token is refused when', () => {
       async (s) =>
         new jose.SignJWT(claims(s.nonce))
           .setProtectedHeader({ alg: 'HS256' })
-          .sign(new TextEncoder().encode(SECRET)),
+          .sign(new TextEncoder().encode(ROGUE_SECRET)),
     ],
     [
       'its at_hash does not match the access token',
@@ -175,7 +134,7 @@ describe('the ID token is refused when', () => {
     try {
       // A fresh app, so that discovery reads the new metadata.
       const other = await startSigninApp(rogue, {
-        options: { clientSecret: SECRET, authorizationParams: { scope: 'openid' } },
+        options: { clientSecret: ROGUE_SECRET, authorizationParams: { scope: 'openid' } },
       });
       try {
         const browser = new TestBrowser();
@@ -185,7 +144,7 @@ describe('the ID token is refused when', () => {
           `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify(claims(nonce))).toString('base64url')}.`,
           await new jose.SignJWT(claims(nonce))
             .setProtectedHeader({ alg: 'HS256' })
-            .sign(new TextEncoder().encode(SECRET)),
+            .sign(new TextEncoder().encode(ROGUE_SECRET)),
         ]) {
           const retry = new TestBrowser();
           const s = new URL((await retry.get(`${other.baseURL}/login`)).location!);
@@ -260,11 +219,11 @@ describe('the callback is refused when', () => {
   test('the iss parameter names another issuer (RFC 9207 mix-up defence)', async () => {
     const s = await begin();
     answerWith(await rogue.sign(claims(s.nonce)));
-    const tokenCalls = rogue.requests.filter((r) => r.path === '/token').length;
+    const tokenCalls = tokenRequests();
     const res = await callback(s, { iss: 'https://evil.example' });
     expect(res.status).toBe(400);
     expect(JSON.parse(res.body).code).toBe('ERR_ISSUER_MISMATCH');
-    expect(rogue.requests.filter((r) => r.path === '/token').length).toBe(tokenCalls);
+    expect(tokenRequests()).toBe(tokenCalls);
   });
 
   test('the iss parameter is missing although the IdP advertises it', async () => {
@@ -308,11 +267,11 @@ describe('stale callbacks get a friendly redirect, not an error page', () => {
     const s = await begin();
     answerWith(await rogue.sign(claims(s.nonce)));
     expect((await callback(s)).status).toBe(302);
-    const tokenCalls = rogue.requests.filter((r) => r.path === '/token').length;
+    const tokenCalls = tokenRequests();
     const replay = await callback(s);
     expect(replay.status).toBe(302);
     expect(replay.location).toBe(`${app.baseURL}/`);
-    expect(rogue.requests.filter((r) => r.path === '/token').length).toBe(tokenCalls);
+    expect(tokenRequests()).toBe(tokenCalls);
     expect(await signedIn(s)).toBe(true);
   });
 

@@ -4,48 +4,35 @@
  * requests. A refused answer is a 400 with a stable code, makes no token request, and leaves the
  * pending login unused (its `state` was never read): the genuine answer still completes it.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
+import { beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import * as jose from 'jose';
-import { newRsaKey, type RogueIdp, startRogueIdp } from '../helpers/rogue-idp.js';
-import { type SigninApp, startSigninApp, TestBrowser } from './harness.js';
+import { type PendingLogin, ROGUE_SECRET, useHostileSignin } from '../helpers/hostile-signin.js';
+import { newRsaKey, type RogueIdp } from '../helpers/rogue-idp.js';
+import type { SigninApp } from './harness.js';
 
-const SECRET = 'rogue-client-secret-0123456789abcdef';
 const CODE = 'authorization-code-xyz';
+// A hostile IdP says it signs JWT responses with `none` and HS256 too: neither may be accepted.
+const hostile = useHostileSignin({
+  authorizationParams: { response_mode: 'jwt' },
+  metadata: { authorization_signing_alg_values_supported: ['RS256', 'HS256', 'none'] },
+});
+const { claims, answerWith, signedIn, tokenRequests } = hostile;
 let rogue: RogueIdp;
 let app: SigninApp;
-
-beforeAll(async () => {
-  rogue = await startRogueIdp();
-  // A hostile IdP says it signs JWT responses with `none` and HS256 too: neither may be accepted.
-  rogue.metadata['authorization_signing_alg_values_supported'] = ['RS256', 'HS256', 'none'];
-  app = await startSigninApp(rogue, {
-    options: { clientSecret: SECRET, authorizationParams: { scope: 'openid', response_mode: 'jwt' } },
-  });
-});
-afterAll(async () => {
-  await app.close();
-  await rogue.close();
+beforeAll(() => {
+  ({ rogue, app } = hostile);
 });
 
-interface Started {
-  browser: TestBrowser;
-  state: string;
-  nonce: string;
-}
-
-const tokenRequests = () => rogue.requests.filter((r) => r.path === '/token').length;
 const now = () => Math.floor(Date.now() / 1000);
 
-async function begin(): Promise<Started> {
-  const browser = new TestBrowser();
-  const start = await browser.get(`${app.baseURL}/login`);
-  const url = new URL(start.location!);
-  expect(url.searchParams.get('response_mode')).toBe('jwt');
-  return { browser, state: url.searchParams.get('state')!, nonce: url.searchParams.get('nonce')! };
+async function begin(): Promise<PendingLogin> {
+  const s = await hostile.begin();
+  expect(s.url.searchParams.get('response_mode')).toBe('jwt');
+  return s;
 }
 
 /** The claims of a genuine JWT response to this login, with `extra` over them. */
-function answer(s: Started, extra: Record<string, unknown> = {}): jose.JWTPayload {
+function answer(s: PendingLogin, extra: Record<string, unknown> = {}): jose.JWTPayload {
   return {
     iss: rogue.issuer,
     aud: 'web',
@@ -58,34 +45,14 @@ function answer(s: Started, extra: Record<string, unknown> = {}): jose.JWTPayloa
 
 const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
-async function callback(s: Started, response: string, extra: Record<string, string> = {}) {
+async function callback(s: PendingLogin, response: string, extra: Record<string, string> = {}) {
   const query = new URLSearchParams({ response, ...extra });
   return s.browser.get(`${app.baseURL}/callback?${query}`);
 }
 
-async function signedIn(s: Started): Promise<boolean> {
-  return JSON.parse((await s.browser.get(`${app.baseURL}/me`)).body).authenticated;
-}
-
 /** The IdP's token endpoint answers with a valid ID token for this login. */
-async function tokensFor(s: Started): Promise<void> {
-  const idToken = await rogue.sign({
-    iss: rogue.issuer,
-    aud: 'web',
-    sub: 'mallory',
-    nonce: s.nonce,
-    iat: now(),
-    exp: now() + 300,
-  });
-  rogue.token = () => ({
-    status: 200,
-    body: {
-      access_token: 'access-token-value-123',
-      token_type: 'Bearer',
-      expires_in: 300,
-      id_token: idToken,
-    },
-  });
+async function tokensFor(s: PendingLogin): Promise<void> {
+  answerWith(await rogue.sign(claims(s.nonce)));
 }
 
 beforeEach(() => {
@@ -106,7 +73,7 @@ test('control: a genuine JWT response signs the user in, with the code it holds'
 
 describe('a JWT response is refused (400 ERR_JARM_INVALID, no token request, the login left unused) when', () => {
   const stranger = newRsaKey();
-  const cases: Array<[string, (s: Started) => Promise<string>, RegExp]> = [
+  const cases: Array<[string, (s: PendingLogin) => Promise<string>, RegExp]> = [
     [
       'it is signed by a key the IdP does not publish, under the kid of one it does',
       async (s) => rogue.sign(answer(s), { key: { ...stranger, kid: rogue.keys[0]!.kid } }),
@@ -146,7 +113,7 @@ describe('a JWT response is refused (400 ERR_JARM_INVALID, no token request, the
       async (s) =>
         new jose.SignJWT(answer(s))
           .setProtectedHeader({ alg: 'HS256' })
-          .sign(new TextEncoder().encode(SECRET)),
+          .sign(new TextEncoder().encode(ROGUE_SECRET)),
       /its "alg" is not an asymmetric JWS algorithm/,
     ],
     ['it is not a JWT at all', async () => 'not-a-jwt', /the "response" parameter is not a JWT/],
