@@ -223,7 +223,7 @@ describe('auth() against IdPs that answer oddly', () => {
       expect(res.status).toBe(502);
       expect(JSON.parse(res.body).message).toBe(
         `userinfo failed: the userinfo endpoint ${rogue.issuer}/userinfo answered 401 "invalid_token" (token revoked): ` +
-          'the IdP refused the access token (expired or revoked): refresh it or sign in again',
+          'the IdP refused the access token (expired, revoked, or issued for another resource: RFC 8707): refresh it or sign in again',
       );
       expectNothingSecret(app, ['access-token-secret-42', idToken]);
     } finally {

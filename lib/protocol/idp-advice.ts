@@ -117,7 +117,7 @@ export function oauthErrorAdvice(
     case 'invalid_request':
       return "the IdP refused the request's parameters: its error_description says which";
     case 'invalid_token':
-      return 'the IdP refused the access token (expired or revoked): refresh it or sign in again';
+      return 'the IdP refused the access token (expired, revoked, or issued for another resource: RFC 8707): refresh it or sign in again';
     case 'insufficient_scope':
       return 'the access token lacks the scope this endpoint needs (openid for userinfo)';
     case 'unsupported_token_type':
