@@ -9,7 +9,7 @@
 import './quiet-provider.js';
 import type { Server } from 'node:http';
 import type session from 'express-session';
-import { type DpopReplayStore, guardSessionStore, redisDpopReplayStore } from 'portcullis';
+import { type DpopReplayStore, guardSessionStore, redisDpopReplayStore, throttleTouch } from 'portcullis';
 import { createDemoApp } from './app.js';
 import { type DemoIdp, startDemoIdp } from './idp.js';
 import { startTelemetry } from './telemetry.js';
@@ -69,12 +69,13 @@ let redis: { quit(): Promise<unknown> } | undefined;
 if (env['REDIS_URL']) {
   const { createClient } = await import('redis');
   const { RedisStore } = await import('connect-redis');
-  // Fail fast while Redis is away (no offline queue), and answer 503 rather than hang (guardSessionStore).
+  // Fail fast while Redis is away (no offline queue), and answer 503 rather than hang (guardSessionStore);
+  // renew a session's TTL once a minute, not on every request (throttleTouch).
   const client = createClient({ url: env['REDIS_URL'], disableOfflineQueue: true });
   client.on('error', (err: Error) => console.error('redis:', err.message));
   await client.connect();
   redis = client;
-  sessionStore = guardSessionStore(new RedisStore({ client, prefix: 'portcullis-demo:' }));
+  sessionStore = throttleTouch(guardSessionStore(new RedisStore({ client, prefix: 'portcullis-demo:' })));
   dpopReplayStore = redisDpopReplayStore(client, { prefix: 'portcullis-demo:dpop-jti:' });
 }
 

@@ -19,6 +19,7 @@ import {
   requireScope,
   requiresAuth,
   serviceAgent,
+  throttleTouch,
 } from 'portcullis';
 import type { createClient } from 'redis';
 
@@ -65,9 +66,10 @@ export function createApp(options: FleetExampleOptions): express.Express {
   });
 
   // Sign-in. guardSessionStore: while Redis is down, users get a 503 "try again", not a hung request.
+  // throttleTouch: a session's TTL is renewed once a minute per process, not by an EXPIRE per request.
   app.use(
     session({
-      store: guardSessionStore(new RedisStore({ client: redis, prefix: `${prefix}sess:` })),
+      store: throttleTouch(guardSessionStore(new RedisStore({ client: redis, prefix: `${prefix}sess:` }))),
       secret: options.sessionSecret,
       resave: false,
       saveUninitialized: false,
