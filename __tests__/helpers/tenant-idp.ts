@@ -29,6 +29,13 @@ export interface TenantIdp {
     issuerPath: string,
     form: URLSearchParams,
   ) => { status: number; body: unknown } | Promise<{ status: number; body: unknown }>;
+  /**
+   * A path tenant's discovery answer instead of its metadata (`/t/7`), when this returns one: to make
+   * an issuer fail, or to hold its answer until a test says so. Its metadata when `undefined`.
+   */
+  discoveryAnswer: (
+    issuerPath: string,
+  ) => { status: number; body: unknown } | undefined | Promise<{ status: number; body: unknown } | undefined>;
   /** The issuer of tenant `tid` (`<origin>/<tid>/v2.0`), and of path tenant `n` (`<origin>/t/<n>`). */
   tenantIssuer(tid: string): string;
   pathIssuer(n: number | string): string;
@@ -71,6 +78,7 @@ export async function startTenantIdp(): Promise<TenantIdp> {
     hits: new Map(),
     paths: [],
     tokenAnswer: () => ({ status: 400, body: { error: 'invalid_grant' } }),
+    discoveryAnswer: () => undefined,
     tenantIssuer: (tid) => `${origin}/${tid}/v2.0`,
     pathIssuer: (n) => `${origin}/t/${n}`,
     async sign(claims, header = {}) {
@@ -104,6 +112,10 @@ export async function startTenantIdp(): Promise<TenantIdp> {
       // A template that stands for no URL of this shape (v3.0 for a v2.0 document).
       if (base === '/misfit/v2.0')
         return send(200, metadata(`${origin}/{tenantid}/v3.0`, `${origin}${base}`, origin));
+      if (/^\/t\/\d+$/.test(base)) {
+        const answer = await idp.discoveryAnswer(base);
+        if (answer !== undefined) return send(answer.status, answer.body);
+      }
       if (/^\/[A-Za-z0-9-]+\/v2\.0$/.test(base) || /^\/t\/\d+$/.test(base)) {
         return send(200, metadata(`${origin}${base}`, `${origin}${base}`, origin));
       }
