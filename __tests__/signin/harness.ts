@@ -4,6 +4,7 @@ import express5 from 'express';
 import session from 'express-session';
 import express4 from 'express4';
 import { type AuthOptions, auth, type ProviderOptions, requiresAuth } from '../../lib/index.js';
+import type { SigninRuntime } from '../../lib/signin/runtime.js';
 import { type RunningApp, startApp } from '../helpers/app.js';
 import { type Hop, signInAtIdp, TestBrowser } from '../helpers/browser.js';
 import { type TestIdp, WEB_SECRET } from '../helpers/idp.js';
@@ -113,6 +114,13 @@ export async function startAuthApp(
     return app;
   }, port);
   return { ...running, store, errors, authMiddleware };
+}
+
+/** What the app's auth() shares across requests: its providers (the registry), its stores. */
+export function signinRuntime(app: SigninApp): SigninRuntime {
+  return (app.authMiddleware as unknown as Record<symbol, SigninRuntime>)[
+    Symbol.for('portcullis.signinRuntime')
+  ]!;
 }
 
 const extra = (options: AppOptions['options'], baseURL: string) =>

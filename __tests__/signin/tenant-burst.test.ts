@@ -11,9 +11,8 @@
  */
 import { afterAll, beforeAll, beforeEach, expect, test } from '@jest/globals';
 import type { ProviderRegistry } from '../../lib/signin/provider-registry.js';
-import type { SigninRuntime } from '../../lib/signin/runtime.js';
 import { startTenantIdp, type TenantIdp } from '../helpers/tenant-idp.js';
-import { type SigninApp, startAuthApp, TestBrowser } from './harness.js';
+import { type SigninApp, signinRuntime, startAuthApp, TestBrowser } from './harness.js';
 
 const BURST = 50;
 const MAX_PROVIDERS = 3;
@@ -93,10 +92,7 @@ beforeAll(async () => {
     }),
     {},
   );
-  const runtime = (app.authMiddleware as unknown as Record<symbol, SigninRuntime>)[
-    Symbol.for('portcullis.signinRuntime')
-  ]!;
-  registry = runtime.providers;
+  registry = signinRuntime(app).providers;
 });
 afterAll(async () => {
   await app.close();

@@ -13,9 +13,8 @@ import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import type { ResolvedProvider } from '../../lib/index.js';
 import type { ProviderRegistry } from '../../lib/signin/provider-registry.js';
-import type { SigninRuntime } from '../../lib/signin/runtime.js';
 import { startTenantIdp, type TenantIdp } from '../helpers/tenant-idp.js';
-import { type SigninApp, startAuthApp, TestBrowser } from './harness.js';
+import { type SigninApp, signinRuntime, startAuthApp, TestBrowser } from './harness.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -70,10 +69,7 @@ beforeAll(async () => {
     }),
     {},
   );
-  const runtime = (app.authMiddleware as unknown as Record<symbol, SigninRuntime>)[
-    Symbol.for('portcullis.signinRuntime')
-  ]!;
-  registry = runtime.providers;
+  registry = signinRuntime(app).providers;
 });
 afterAll(async () => {
   await app.close();
