@@ -12,6 +12,8 @@
  *                the definition is checked like an entry of `providers` and built, and the least
  *                recently used provider beyond `providerCacheMaxEntries` is dropped with its issuer's
  *                metadata and keys. Only issuers the resolver returned are ever contacted.
+ *                Concurrent first requests for a new tenant share one build, hence one discovery
+ *                and one JWKS fetch; each still asks the resolver, whose answer is its own.
  *   issuerOwner  for mix-up errors: which other provider known now has an issuer (no network)
  */
 import { createHash, KeyObject } from 'node:crypto';
@@ -159,6 +161,10 @@ export class ProviderRegistry {
     const resolved = definition as ResolvedProvider;
     const id = checkProviderId(resolved.id, 'the "id" of the provider that resolveProvider returned');
     if (providerId !== undefined && id !== providerId) return undefined;
+    // From here to the set below nothing awaits: of a burst of first requests for a new tenant, the
+    // first to get its resolver's answer builds the provider and the others find it, with its
+    // discovery already in flight (single flight, discovery.ts): the tenant's IdP sees one fetch.
+    // An await here would let each request build its own and fetch (tenant-burst.test.ts).
     const cached = this.#cache!.get(id);
     if (cached?.definition === resolved) return cached.runtime;
     const print = fingerprint(resolved);
