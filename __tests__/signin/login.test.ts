@@ -213,7 +213,8 @@ describe.each(EXPRESS)('sign-in on %s', (_name, express) => {
     expect(api.status).toBe(401);
     expect(JSON.parse(api.body)).toEqual({
       error: 'unauthorized',
-      error_description: 'authentication required',
+      error_description:
+        'authentication required: sign in at /login first (a browser, which sends Accept: text/html, is redirected there)',
     });
     const any = await new TestBrowser().get(`${app.baseURL}/profile`, { accept: '*/*' });
     expect(any.status).toBe(401);

@@ -15,7 +15,7 @@ import { logout } from './logout.js';
 import { handlePostLogoutCallback } from './logout-callback.js';
 import { resolveSessionProvider } from './request-login.js';
 import { beginRequestState } from './request-state.js';
-import { looksLikeRequest, prefersHtml, preventCaching, sendJson } from './respond.js';
+import { looksLikeRequest, prefersHtml, preventCaching, sendUnauthenticated } from './respond.js';
 import { createRuntime, type SigninRuntime } from './runtime.js';
 import { getLogin } from './session.js';
 import { silentLogin, silentLoginPossible } from './silent-login.js';
@@ -185,7 +185,7 @@ export function auth(options?: AuthOptions): RequestHandler {
       if (rt.config.autoRefresh) await autoRefresh(req);
       if (rt.config.authRequired && !req.oidc.isAuthenticated()) {
         if (prefersHtml(req)) await startLogin(rt, req, res, { returnTo: req.originalUrl ?? req.url });
-        else sendJson(res, 401, { error: 'unauthorized', error_description: 'authentication required' });
+        else sendUnauthenticated(res, rt.config.routes.login);
         return;
       }
       if (rt.config.authRequired && rt.config.noStore) preventCaching(res);

@@ -20,6 +20,18 @@ export function redirect(res: ServerResponse, location: string, status = 302): v
   res.end();
 }
 
+/**
+ * The answer to a client that is not a browser on a page that needs a login: a script or an API client
+ * (`Accept` without `text/html`) cannot follow a redirect to the IdP's forms, so it is told where a
+ * browser would have gone.
+ */
+export function sendUnauthenticated(res: ServerResponse, loginPath: string): void {
+  sendJson(res, 401, {
+    error: 'unauthorized',
+    error_description: `authentication required: sign in at ${loginPath} first (a browser, which sends Accept: text/html, is redirected there)`,
+  });
+}
+
 export function sendJson(
   res: ServerResponse,
   status: number,

@@ -1,0 +1,22 @@
+import { writeFileSync } from 'node:fs';
+import express from 'express';
+import session, { MemoryStore } from 'express-session';
+import { startApp } from '../__tests__/helpers/app.js';
+import { startIdp, WEB_SECRET } from '../__tests__/helpers/idp.js';
+import { auth } from '../lib/index.js';
+import { login } from './signin/login.js';
+const idp = await startIdp();
+const store = new MemoryStore();
+const app = await startApp((baseURL) => {
+  const a = express();
+  a.use(session({ secret: 'cg-secret-0123456789', store, resave: false, saveUninitialized: false }));
+  a.use(auth({ issuerBaseURL: idp.issuer, baseURL, clientID: 'web', clientSecret: WEB_SECRET, authorizationParams: { scope: 'openid profile email offline_access' } }));
+  return a;
+});
+idp.allowApp(app.baseURL);
+const browser = await login(app.baseURL);
+const cookie = browser.cookieHeader(new URL(app.baseURL));
+const sessions = (store as unknown as { sessions: Record<string, string> }).sessions;
+writeFileSync('/tmp/cg/session.json', JSON.stringify({ cookie, sessions, issuer: idp.issuer, baseURL: app.baseURL }));
+console.log('captured', Object.keys(sessions).length);
+process.exit(0);
