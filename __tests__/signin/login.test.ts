@@ -174,6 +174,28 @@ describe.each(EXPRESS)('sign-in on %s', (_name, express) => {
     app.errors.length = 0;
   });
 
+  test('a client that sent back no sign-in cookie is told so, not sent looking for another browser', async () => {
+    // Python's http.cookiejar never sends a `Secure` cookie over http, even to localhost (browsers do).
+    class ScriptClient extends TestBrowser {
+      override store(url: URL, header: string): void {
+        if (url.protocol !== 'http:' || !/;\s*secure\b/i.test(header)) super.store(url, header);
+      }
+    }
+    const script = new ScriptClient();
+    const start = await script.get(`${app.baseURL}/login`);
+    expect(start.setCookies.filter((c) => c.startsWith('portcullis.tx.'))).not.toEqual([]);
+    expect(start.setCookies.filter((c) => c.startsWith('portcullis.tx.') && !/; Secure/.test(c))).toEqual([]);
+    const { callback, result } = await signInAtIdp(script, start.location!);
+    expect(result!.status).toBe(400);
+    expect(JSON.parse(result!.body)).toEqual({
+      code: 'ERR_STATE_MISMATCH',
+      message: `this callback came without the sign-in cookie (portcullis.tx.*) set at /login: the browser or client did not send it back. Cookies may be blocked; the client may not send Secure cookies over http://localhost (browsers do, some scripts' cookie jars do not); /login and the callback may have been opened at different host names (localhost and 127.0.0.1 are two, and baseURL is ${app.baseURL}); or the login took longer than the cookie's 15 minutes. Start the login again from /login`,
+    });
+    expect(result!.body).not.toContain(new URL(callback.url).searchParams.get('state'));
+    expect(JSON.parse((await script.get(`${app.baseURL}/me`)).body).authenticated).toBe(false);
+    app.errors.length = 0;
+  });
+
   test('a finished login leaves no binding cookie behind', async () => {
     const browser = new TestBrowser();
     await loginAs(browser, app);

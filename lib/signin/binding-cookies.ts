@@ -61,13 +61,19 @@ export class BindingCookies {
     );
   }
 
-  /** Expire the oldest bindings this browser holds, leaving room for one more. */
-  #evictOldest(req: IncomingMessage, res: ServerResponse): void {
+  /** The names of the bindings this request carries (either cookie of a pair), oldest first. */
+  #heldNames(req: IncomingMessage): Set<string> {
     const names = new Set<string>();
     for (const name of cookieNamesStartingWith(req, this.#prefix)) {
       const base = name.endsWith(LAX_SUFFIX) ? name.slice(0, -LAX_SUFFIX.length) : name;
       if (ID.test(base.slice(this.#prefix.length))) names.add(base);
     }
+    return names;
+  }
+
+  /** Expire the oldest bindings this browser holds, leaving room for one more. */
+  #evictOldest(req: IncomingMessage, res: ServerResponse): void {
+    const names = this.#heldNames(req);
     const excess = names.size - (MAX_BINDINGS - 1);
     for (const name of [...names].slice(0, Math.max(0, excess))) this.#set(res, name, '', 0);
   }
@@ -89,6 +95,14 @@ export class BindingCookies {
       const actual = Buffer.from(sha256(value));
       return actual.length === expected.length && timingSafeEqual(actual, expected);
     });
+  }
+
+  /**
+   * True when this request carries any binding at all, for whatever state: none means the client sent
+   * back none of the cookies set at the start (blocked, dropped, another host), not a foreign `state`.
+   */
+  holdsAny(req: IncomingMessage): boolean {
+    return this.#heldNames(req).size > 0;
   }
 
   /** Expire the binding for `state`: its record has been used. */

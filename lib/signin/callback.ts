@@ -5,6 +5,7 @@
  *   openJwtResponse     JARM: a `response` JWT checked (signature, alg, iss, aud, exp) with the callback
  *                       path's provider before anything in it is read; its parameters are the callback's
  *   takePendingLogin    `state` present, known, unused, and started by this browser; then deleted
+ *                       (a client that sent back no sign-in cookie at all is told so: unbound-login.ts)
  *   checkProviderPath   several providers: the answer arrived at the callback path of the provider
  *                       the login was started with (RFC 9700 §4.4.2.2, distinct redirect URIs), so
  *                       an IdP without RFC 9207 cannot have its code sent to another provider; else
@@ -39,6 +40,7 @@ import { isSilentRefusal, resumeSilentLogin } from './silent-login.js';
 import { providerFields, refused, type Told } from './telemetry.js';
 import { storedTokens, type TokenSet, tokenSetFrom } from './token-set.js';
 import type { PendingLogin } from './transaction.js';
+import { unboundLoginError } from './unbound-login.js';
 
 const MAX_STATE_LENGTH = 512;
 
@@ -76,17 +78,8 @@ async function takePendingLogin(
   }
   for (const name of ['code', 'iss', 'error']) single(params, name);
   const taken = await rt.transactions.take(req.sessionStore, req, res, state);
-  if (taken.found === 'another-browser') {
-    const host = taken.record.startedAtHost;
-    const base = rt.config.baseURL.origin;
-    const error = new PortcullisError(
-      'ERR_STATE_MISMATCH',
-      host === undefined
-        ? 'this sign-in was started in another browser, or this browser lost its sign-in cookie: start again from the login page'
-        : `this sign-in was started at host "${host}", but the app's baseURL is ${base}, and the browser keeps cookies per host: open the app at ${base} (or set baseURL to the address users open), then sign in again`,
-      { status: 400 },
-    );
-    throw withRefusal(error, { reason: 'browser', expected: base, received: host ?? null });
+  if (taken.found === 'another-browser' || taken.found === 'no-cookie') {
+    throw unboundLoginError(rt, taken.record, taken.found === 'another-browser');
   }
   return { state, login: taken.found === 'record' ? taken.record : undefined };
 }

@@ -5,7 +5,8 @@
  * and a logout destroys the session before the IdP sends the browser back. A binding cookie
  * (binding-cookies.ts) ties each record to its browser.
  *
- *   take()  record present → deleted at once (a replay finds nothing) → binding checked → cookie cleared
+ *   take()  record present → deleted at once (a replay finds nothing) → binding checked (none at all
+ *           told apart from another browser's) → cookie cleared
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -13,11 +14,16 @@ import type { Store } from 'express-session';
 import type { BindingCookies } from './binding-cookies.js';
 import { storeDestroy, storeGet, storeSet } from './store.js';
 
-/** What `take()` found: the record, nothing (unknown, used or expired), or another browser's record. */
+/**
+ * What `take()` found: the record, nothing (unknown, used or expired), another browser's record (this
+ * request carries bindings, but not this record's), or a record while the request carries no binding
+ * at all (the client sent back none of the cookies: blocked, dropped, or set at another host).
+ */
 export type Taken<T> =
   | { readonly found: 'record'; readonly record: T }
   | { readonly found: 'nothing' }
-  | { readonly found: 'another-browser'; readonly record: T };
+  | { readonly found: 'another-browser'; readonly record: T }
+  | { readonly found: 'no-cookie'; readonly record: T };
 
 type Stored<T> = T & { bindingHash: string };
 
@@ -57,8 +63,8 @@ export class StateStore<T extends object> {
     this.#cookies.clear(res, state);
     if (stored === undefined) return { found: 'nothing' };
     await storeDestroy(store, key);
-    if (!this.#cookies.holds(req, state, stored.bindingHash))
-      return { found: 'another-browser', record: stored };
-    return { found: 'record', record: stored };
+    if (this.#cookies.holds(req, state, stored.bindingHash)) return { found: 'record', record: stored };
+    if (!this.#cookies.holdsAny(req)) return { found: 'no-cookie', record: stored };
+    return { found: 'another-browser', record: stored };
   }
 }

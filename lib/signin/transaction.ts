@@ -31,14 +31,14 @@ export interface PendingLogin {
   silent?: boolean;
 }
 
-/** A pending login expires after this long (the user is at the IdP meanwhile). */
-const TTL_SECONDS = 15 * 60;
+/** A pending login, and its binding cookie, expire after this long (the user is at the IdP meanwhile). */
+export const PENDING_LOGIN_TTL_SECONDS = 15 * 60;
 
 export function transactionStore(cookies: BindingCookies): StateStore<PendingLogin> {
   return new StateStore<PendingLogin>({
     cookies,
     keyPrefix: 'portcullis-tx:',
     field: 'portcullisTx',
-    ttlSeconds: TTL_SECONDS,
+    ttlSeconds: PENDING_LOGIN_TTL_SECONDS,
   });
 }
