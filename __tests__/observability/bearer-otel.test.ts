@@ -15,11 +15,11 @@ import express from 'express';
 import request from 'supertest';
 import { type BearerEvent, type BearerOptions, bearer } from '../../lib/index.js';
 import { loadOpenTelemetry } from '../../lib/protocol/observability/otel.js';
-import { AUDIENCE, type KeyServer, startKeyServer } from '../helpers/key-server.js';
+import { AUDIENCE, useKeyServer } from '../helpers/key-server.js';
 import { point, setUpTelemetry, type TestTelemetry } from '../helpers/otel.js';
 
 let telemetry: TestTelemetry;
-let ks: KeyServer;
+const ks = useKeyServer({ freshKey: true });
 let events: BearerEvent[];
 let logged: string[];
 
@@ -67,19 +67,13 @@ const childrenOf = (parent: ReadableSpan) =>
 beforeAll(async () => {
   telemetry = setUpTelemetry();
   await loadOpenTelemetry(); // as the product does at creation, done before the first request
-  ks = await startKeyServer();
 });
 beforeEach(() => {
-  ks.mode = 'ok';
-  ks.rotate();
   events = [];
   logged = [];
   telemetry.reset();
 });
-afterAll(async () => {
-  await ks.close();
-  await telemetry.shutdown();
-});
+afterAll(() => telemetry.shutdown());
 
 describe('a verification', () => {
   test('a miss is a span under the request, with the JWKS fetch and its HTTP call below it; a hit, a span alone', async () => {
