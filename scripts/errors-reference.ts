@@ -65,7 +65,7 @@ export const ERRORS = {
     status: '400',
     from: 'sign-in',
     when: "The `state` was not issued to this browser: the login started in another browser, its cookie was lost, it was used already or it expired (15 minutes). The message tells a callback that came with no sign-in cookie at all (cookies blocked, a client that does not send `Secure` cookies over http://localhost, another host name than at `/login`) from one whose cookies are other logins'.",
-    todo: 'The user starts again from the login page. Many at once: check that `baseURL` is the URL users open (cookies are per host). A script must send `Secure` cookies back over http://localhost as browsers do (curl does; Python\'s `http.cookiejar` does not).',
+    todo: "The user starts again from the login page. Many at once: check that `baseURL` is the URL users open (cookies are per host). A script must send `Secure` cookies back over http://localhost as browsers do (curl does; Python's `http.cookiejar` does not).",
   },
   ERR_ISSUER_MISMATCH: {
     status: '400',

@@ -1,18 +1,10 @@
 /** Opaque tokens by RFC 7662 introspection: checks, caching, one call per token in flight, outages. */
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import request from 'supertest';
-import { AUDIENCE, type KeyServer, startKeyServer } from '../helpers/key-server.js';
+import { AUDIENCE, useKeyServer } from '../helpers/key-server.js';
 import { buildApp } from './app.js';
 
-let ks: KeyServer;
-beforeAll(async () => {
-  ks = await startKeyServer();
-});
-afterAll(() => ks.close());
-beforeEach(() => {
-  ks.mode = 'ok';
-  ks.introspectionHits = 0;
-});
+const ks = useKeyServer();
 
 const now = () => Math.floor(Date.now() / 1000);
 let n = 0;

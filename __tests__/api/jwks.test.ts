@@ -4,24 +4,15 @@
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { inspect } from 'node:util';
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import type { JWK } from 'jose';
 import { validateBearerOptions } from '../../lib/config/bearer-config.js';
 import type { PortcullisError } from '../../lib/errors.js';
 import { createTokenVerifier } from '../../lib/protocol/token-verifier.js';
 import type { AuthResult } from '../../lib/types/express.js';
-import { AUDIENCE, type KeyServer, startKeyServer } from '../helpers/key-server.js';
+import { AUDIENCE, useKeyServer } from '../helpers/key-server.js';
 
-let ks: KeyServer;
-beforeAll(async () => {
-  ks = await startKeyServer();
-});
-afterAll(() => ks.close());
-beforeEach(() => {
-  ks.mode = 'ok';
-  ks.rotate();
-  ks.jwksHits = 0;
-});
+const ks = useKeyServer({ freshKey: true });
 
 /** A verifier on a clock the test moves. Cooldown 30 s, JWKS max age 600 s (the defaults). */
 function setup(extra: Record<string, unknown> = {}) {

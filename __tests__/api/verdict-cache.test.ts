@@ -3,23 +3,14 @@
  * when a fresh check would (its expiry stands for the time checks, which a hit no longer runs), it
  * dies with the key that verified it, and one-off tokens do not push out a token clients keep sending.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { validateBearerOptions } from '../../lib/config/bearer-config.js';
 import type { PortcullisError } from '../../lib/errors.js';
 import { refusalOf } from '../../lib/protocol/bearer-refusal.js';
 import { createTokenVerifier, type TokenVerifier } from '../../lib/protocol/token-verifier.js';
-import { AUDIENCE, type KeyServer, startKeyServer } from '../helpers/key-server.js';
+import { AUDIENCE, useKeyServer } from '../helpers/key-server.js';
 
-let ks: KeyServer;
-beforeAll(async () => {
-  ks = await startKeyServer();
-});
-afterAll(() => ks.close());
-beforeEach(() => {
-  ks.mode = 'ok';
-  ks.rotate();
-  ks.jwksHits = 0;
-});
+const ks = useKeyServer({ freshKey: true });
 
 /** Two verifiers on one clock: one with the cache (the default), one without. */
 function pair(extra: Record<string, unknown> = {}) {

@@ -2,10 +2,13 @@
  * A small issuer of our own, for what the real oidc-provider will not do on demand: serve garbage
  * or 500s from its JWKS, go down and up, rotate keys mid-test, count every JWKS fetch, and answer
  * introspection for opaque tokens. It also signs tokens with any algorithm and header we ask for.
+ *
+ * A test file that needs one for all its tests calls `useKeyServer()` at its top level.
  */
 import { constants, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach } from '@jest/globals';
 import type * as jose from 'jose';
 
 export type JwksMode = 'ok' | 'error' | 'garbage' | 'down';
@@ -72,7 +75,8 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-export async function startKeyServer(): Promise<KeyServer> {
+/** A key server ready to listen: `issuer` and `jwksUri` are set once `listen()` resolves. */
+function keyServer(): { ks: KeyServer; listen(): Promise<void> } {
   let counter = 0;
   const ks: KeyServer = {
     issuer: '',
@@ -156,14 +160,40 @@ export async function startKeyServer(): Promise<KeyServer> {
     ks.otherHits.push(path ?? '');
     json(res, 404, { error: 'not_found' });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  ks.issuer = `http://127.0.0.1:${port}`;
-  ks.jwksUri = `${ks.issuer}/jwks`;
+  const listen = async (): Promise<void> => {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    ks.issuer = `http://127.0.0.1:${port}`;
+    ks.jwksUri = `${ks.issuer}/jwks`;
+  };
   ks.close = () =>
     new Promise((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();
     });
+  return { ks, listen };
+}
+
+export async function startKeyServer(): Promise<KeyServer> {
+  const { ks, listen } = keyServer();
+  await listen();
+  return ks;
+}
+
+/**
+ * The key server of a test file: listening before its first test, closed after its last, and before
+ * each test serving again (`mode` back to `ok`) with its counters at zero; with `freshKey`, a new
+ * signing key each test, so that no test sees a key (or a cached verdict) of another.
+ */
+export function useKeyServer(options: { freshKey?: boolean } = {}): KeyServer {
+  const { ks, listen } = keyServer();
+  beforeAll(listen);
+  afterAll(() => ks.close());
+  beforeEach(() => {
+    ks.mode = 'ok';
+    ks.jwksHits = 0;
+    ks.introspectionHits = 0;
+    if (options.freshKey === true) ks.rotate();
+  });
   return ks;
 }

@@ -8,18 +8,18 @@ import diagnostics_channel from 'node:diagnostics_channel';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import { inspect } from 'node:util';
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
-import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { afterAll, beforeAll, beforeEach, describe, expect, jest, test } from '@jest/globals';
+import { metrics, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import express from 'express';
 import request from 'supertest';
 import { type BearerEvent, type BearerOptions, bearer } from '../../lib/index.js';
 import { loadOpenTelemetry } from '../../lib/protocol/observability/otel.js';
-import { AUDIENCE, type KeyServer, startKeyServer } from '../helpers/key-server.js';
+import { AUDIENCE, useKeyServer } from '../helpers/key-server.js';
 import { point, setUpTelemetry, type TestTelemetry } from '../helpers/otel.js';
 
 let telemetry: TestTelemetry;
-let ks: KeyServer;
+const ks = useKeyServer({ freshKey: true });
 let events: BearerEvent[];
 let logged: string[];
 
@@ -67,19 +67,13 @@ const childrenOf = (parent: ReadableSpan) =>
 beforeAll(async () => {
   telemetry = setUpTelemetry();
   await loadOpenTelemetry(); // as the product does at creation, done before the first request
-  ks = await startKeyServer();
 });
 beforeEach(() => {
-  ks.mode = 'ok';
-  ks.rotate();
   events = [];
   logged = [];
   telemetry.reset();
 });
-afterAll(async () => {
-  await ks.close();
-  await telemetry.shutdown();
-});
+afterAll(() => telemetry.shutdown());
 
 describe('a verification', () => {
   test('a miss is a span under the request, with the JWKS fetch and its HTTP call below it; a hit, a span alone', async () => {
@@ -110,6 +104,9 @@ describe('a verification', () => {
   });
 
   test('counts verdicts by outcome and cache result, their durations, and JWKS fetches by cause', async () => {
+    const meter = metrics.getMeterProvider().getMeter('portcullis');
+    const observed = jest.spyOn(meter, 'createObservableCounter');
+    const counted = jest.spyOn(meter, 'createCounter');
     const api = app();
     const token = await ks.token();
     await get(api, token);
@@ -121,6 +118,9 @@ describe('a verification', () => {
     const hit = { ...accepted, 'portcullis.cache.result': 'hit' };
     expect((await point(telemetry, 'portcullis.bearer.verifications', miss))?.value).toBe(1);
     expect((await point(telemetry, 'portcullis.bearer.verifications', hit))?.value).toBe(2);
+    // One verdict per request: observed when the SDK collects, so that a hit pays an increment, not the SDK.
+    expect(observed.mock.calls.map(([name]) => name)).toEqual(['portcullis.bearer.verifications']);
+    expect(counted.mock.calls.map(([name]) => name)).not.toContain('portcullis.bearer.verifications');
     const durations = await point(telemetry, 'portcullis.bearer.verification.duration', hit);
     expect(durations?.value).toMatchObject({ count: 2 });
     expect((await telemetry.metrics()).get('portcullis.bearer.verification.duration')?.unit).toBe('s');

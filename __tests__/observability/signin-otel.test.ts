@@ -26,15 +26,22 @@ function one(name: string): ReadableSpan {
   return found[0]!;
 }
 
-/** The IdP calls below `parent`, as `METHOD /path`, in the order they were made. */
+/**
+ * The IdP calls below `parent`, as `METHOD /path`, in the order they were made; a discovery is its
+ * own span with its calls below it, as `discovery: GET /.well-known/…`.
+ */
 function idpCalls(parent: ReadableSpan): string[] {
   return w.telemetry
     .spans()
     .filter((s) => s.parentSpanContext?.spanId === parent.spanContext().spanId)
     .sort((a, b) => a.startTime[0] - b.startTime[0] || a.startTime[1] - b.startTime[1])
     .map((s) => {
-      expect(s.kind).toBe(SpanKind.CLIENT);
       expect(s.spanContext().traceId).toBe(parent.spanContext().traceId);
+      if (s.name === 'portcullis.idp.discovery') {
+        expect(s.kind).toBe(SpanKind.INTERNAL);
+        return `discovery: ${idpCalls(s).join(', ')}`;
+      }
+      expect(s.kind).toBe(SpanKind.CLIENT);
       return `${s.name} ${new URL(String(s.attributes['url.full'])).pathname}`;
     });
 }
@@ -49,7 +56,7 @@ describe('a login', () => {
 
     const login = one('portcullis.signin.login');
     expect(login.attributes).toMatchObject({ 'portcullis.provider': 'default', 'portcullis.silent': false });
-    expect(idpCalls(login)).toEqual(['GET /.well-known/openid-configuration']);
+    expect(idpCalls(login)).toEqual(['discovery: GET /.well-known/openid-configuration']);
     const callback = one('portcullis.signin.callback');
     expect(callback.status.code).not.toBe(SpanStatusCode.ERROR);
     expect(callback.attributes).toMatchObject({ 'portcullis.provider': 'default' });
@@ -108,7 +115,7 @@ describe('a login', () => {
       const { result } = await loginAs(new TestBrowser(), par);
       expect(result.status).toBe(302);
       expect(idpCalls(one('portcullis.signin.login'))).toEqual([
-        'GET /.well-known/openid-configuration',
+        'discovery: GET /.well-known/openid-configuration',
         'POST /request',
       ]);
     } finally {

@@ -5,7 +5,12 @@
  * First, a cache hit through the whole `bearer()` middleware, on real `IncomingMessage`s carrying the
  * token in their `Authorization` header (a fresh string each, as from the HTTP parser), less the same
  * requests through a middleware that only calls `next()`. `BASELINE=<git ref>` adds bearer() of that
- * commit to the same rounds, interleaved.
+ * commit to the same rounds, interleaved. `MICRO=middleware` stops there.
+ *
+ * OpenTelemetry: `BENCH_OTEL=sdk` registers the 2.x SDK exporting nowhere (`sdk-traces`, `sdk-metrics`:
+ * only its tracer or its meter provider) before bearer() is made, and then also times the SDK's
+ * counter `add` and histogram `record` of a cache hit alone; run with
+ * `--import ./bench/service/without-otel.ts` for a process without `@opentelemetry/api`.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, symlinkSync } from 'node:fs';
@@ -19,10 +24,17 @@ import { validateBearerOptions } from '../../lib/config/bearer-config.js';
 import { bearer, type NodeMiddleware } from '../../lib/index.js';
 import { createDpopProofVerifier } from '../../lib/protocol/dpop/proof-verifier.js';
 import { createDpopReplayCache } from '../../lib/protocol/dpop/replay-cache.js';
+import { loadOpenTelemetry } from '../../lib/protocol/observability/otel.js';
 import { createTokenVerifier } from '../../lib/protocol/token-verifier.js';
 import { dpopClient } from './dpop.js';
 import { AUDIENCE, startIssuer } from './keys.js';
 
+const otel = process.env.BENCH_OTEL ?? 'api';
+if (otel.startsWith('sdk')) {
+  const { setUpNoopSdk } = await import('../service/noop-sdk.js');
+  await setUpNoopSdk(otel === 'sdk' ? undefined : otel === 'sdk-traces' ? 'traces' : 'metrics');
+}
+await loadOpenTelemetry(); // as a server's first requests would have done, before any is timed
 const issuer = await startIssuer();
 const tokens = Array.from({ length: 2000 }, (_, n) => issuer.token(n));
 
@@ -98,8 +110,33 @@ for (const [name] of contenders.slice(1)) {
   const added = perRound[name]!.map((us, i) => us - floor[i]!);
   const sorted = [...added].sort((a, b) => a - b);
   console.log(
-    `${`${name} (middleware)`.padEnd(40)} ${median(added).toFixed(2)} µs CPU per request over next() (${sorted[0]!.toFixed(2)} to ${sorted.at(-1)!.toFixed(2)}, 15 rounds)`,
+    `${`${name} (middleware, ${otel})`.padEnd(40)} ${median(added).toFixed(2)} µs CPU per request over next() (${sorted[0]!.toFixed(2)} to ${sorted.at(-1)!.toFixed(2)}, 15 rounds)`,
   );
+}
+if (otel === 'sdk' || otel === 'sdk-metrics') await timeHitMetrics();
+if (process.env.MICRO === 'middleware') {
+  issuer.close();
+  process.exit(0);
+}
+
+/** What the SDK's instruments cost per cache hit: the counter's `add` and the histogram's `record`. */
+async function timeHitMetrics(): Promise<void> {
+  const { metrics } = await import('@opentelemetry/api');
+  const meter = metrics.getMeterProvider().getMeter('bench');
+  const counter = meter.createCounter('bench.verifications');
+  const histogram = meter.createHistogram('bench.verification.duration', { unit: 's' });
+  const hit = {
+    'portcullis.outcome': 'accepted',
+    'portcullis.auth.scheme': 'Bearer',
+    'portcullis.cache.result': 'hit',
+  };
+  let plain = 0;
+  await time("SDK counter add, a hit's attributes", 200_000, () => counter.add(1, { ...hit }));
+  await time('SDK histogram record, the same', 200_000, () => histogram.record(0.00002, { ...hit }));
+  await time('a plain increment (observed counter)', 200_000, () => {
+    plain++;
+  });
+  if (plain === 0) throw new Error('not counted');
 }
 
 // --- The verifier alone --------------------------------------------------------------------------

@@ -12,6 +12,8 @@
  * `portcullis-absent` with the API hidden, `portcullis-sdk` with the 2.x SDK exporting nowhere; the
  * run prints each one's CPU per request against `portcullis-absent`, round by round.
  *
+ * `BENCH_CPU_PROF=<dir>`: each server writes a CPU profile (`--cpu-prof`) to `<dir>/<kind>/` when it stops.
+ *
  * DPoP mode (`portcullis-dpop`, one-token mix only): a DPoP-bound token and a fresh proof per
  * request, pre-generated here before each run (each proof needs its own `jti`); its throughput is
  * reported against plain `portcullis` of the same run.
@@ -80,7 +82,10 @@ const BASELINE = KINDS.includes('portcullis-baseline') ? baselineLib(process.env
 async function startServer(kind: string, issuer: BenchIssuer): Promise<Running> {
   // `portcullis-absent`: @opentelemetry/api cannot be found, as in an app that does not install it.
   const hide = kind === 'portcullis-absent' ? ['--import', './bench/service/without-otel.ts'] : [];
-  const child = spawn(process.execPath, ['--import', 'tsx', ...hide, 'bench/bearer/server.ts', kind], {
+  const dir = process.env.BENCH_CPU_PROF;
+  const profile = dir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${join(dir, kind)}`];
+  const args = [...profile, '--import', 'tsx', ...hide, 'bench/bearer/server.ts', kind];
+  const child = spawn(process.execPath, args, {
     env: {
       ...process.env,
       BENCH_BASELINE: BASELINE,

@@ -27,11 +27,15 @@ const metricExporter: PushMetricExporter = {
   selectAggregationTemporality: () => AggregationTemporality.CUMULATIVE,
 };
 
-export async function setUpNoopSdk(): Promise<void> {
+/** `only`: register just the tracer provider or just the meter provider, to see what each costs. */
+export async function setUpNoopSdk(only?: 'traces' | 'metrics'): Promise<void> {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  trace.setGlobalTracerProvider(
-    new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(spanExporter)] }),
-  );
+  if (only !== 'metrics') {
+    trace.setGlobalTracerProvider(
+      new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(spanExporter)] }),
+    );
+  }
+  if (only === 'traces') return;
   metrics.setGlobalMeterProvider(
     new MeterProvider({
       readers: [new PeriodicExportingMetricReader({ exporter: metricExporter, exportIntervalMillis: 1000 })],

@@ -6,6 +6,9 @@
  * The result is cached and fetched once at a time (single flight). When the IdP is down the error
  * is remembered only briefly, so that the app recovers on its own as soon as the IdP answers,
  * without hammering it meanwhile; a stale document keeps serving while a refresh fails.
+ *
+ * Each fetch is told the same way for every product: a `portcullis.idp.discovery` span (a child of
+ * the step that needed the document, its HTTP calls below it) and an `idp.discovery.…` event.
  */
 import * as oauth from 'oauth4webapi';
 import { PortcullisError } from '../errors.js';
@@ -14,6 +17,7 @@ import { type IdpCall, idpError, publicUrl } from './idp-error.js';
 import { templateFitsIssuer } from './issuer-template.js';
 import type { Emit } from './observability/emitter.js';
 import type { IdpEvent } from './observability/events.js';
+import { inSpan } from './observability/spans.js';
 import { assertCallableUrl } from './url-policy.js';
 
 export type IssuerMetadata = oauth.AuthorizationServer;
@@ -137,7 +141,7 @@ export function createDiscovery({
     const asked: string[] = [];
     const started = performance.now();
     const url = () => publicUrl(asked.at(-1)) ?? issuer.href;
-    pending = fetchMetadata(issuer, http, asked)
+    pending = inSpan('portcullis.idp.discovery', {}, () => fetchMetadata(issuer, http, asked))
       .then((metadata) => {
         cached = { metadata, at: Date.now() };
         failure = undefined;

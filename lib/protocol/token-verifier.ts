@@ -83,7 +83,7 @@ export function createTokenVerifier(
   const discovery: Discovery | undefined =
     config.issuerBaseURL === undefined
       ? undefined
-      : createDiscovery({ issuer: config.issuerBaseURL, http: config.http });
+      : createDiscovery({ issuer: config.issuerBaseURL, http: config.http, emit: hooks.emit });
 
   let resolved: Resolved | undefined;
   let resolving: Promise<Resolved> | undefined;

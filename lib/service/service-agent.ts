@@ -113,8 +113,9 @@ export function serviceAgent(options: ServiceAgentOptions = {}): ServiceAgent {
     tracedFetch,
   );
   const http = transport.http;
+  const emit = createEmitter('agent', config.onEvent);
   const discovery =
-    config.issuer === undefined ? undefined : createDiscovery({ issuer: config.issuer, http });
+    config.issuer === undefined ? undefined : createDiscovery({ issuer: config.issuer, http, emit });
   const clientAuth = createClientAuth(config.clientAuth);
   const client: oauth.Client = { client_id: config.clientAuth.clientID };
   const dpop = config.dpop === undefined ? undefined : agentDpop(config.dpop, client);
@@ -127,7 +128,6 @@ export function serviceAgent(options: ServiceAgentOptions = {}): ServiceAgent {
     dpopJkt: config.dpop?.thumbprint,
     x5t: config.clientAuth.certificate?.thumbprint,
   });
-  const emit = createEmitter('agent', config.onEvent);
 
   async function authorizationServer(): Promise<oauth.AuthorizationServer> {
     if (config.tokenEndpoint !== undefined) {

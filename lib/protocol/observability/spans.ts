@@ -6,7 +6,7 @@
  * Attributes name what happened, never a credential: the URL is the IdP's endpoint without its
  * query, there is no header or body, and errors are named by their `code` or class.
  */
-import type { Attributes, Span, Tracer, TracerProvider } from '@opentelemetry/api';
+import type { Attributes, Context, Span, Tracer, TracerProvider } from '@opentelemetry/api';
 import type { FetchLike } from '../http.js';
 import { portcullisMeter, recorder } from './metrics.js';
 import { loadOpenTelemetry, type OtelApi, openTelemetry } from './otel.js';
@@ -99,6 +99,33 @@ export interface OpenSpan extends SpanHandle {
   end(error?: unknown): void;
 }
 
+/** An SDK span that may end later; its context is made only if something runs within it (a miss). */
+class TracedSpan implements OpenSpan {
+  readonly #api: OtelApi;
+  readonly #span: Span;
+  readonly #parent: Context;
+
+  constructor(api: OtelApi, span: Span, parent: Context) {
+    this.#api = api;
+    this.#span = span;
+    this.#parent = parent;
+  }
+
+  setAttribute(key: string, value: string | number | boolean): void {
+    this.#span.setAttribute(key, value);
+  }
+
+  within<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): R {
+    const api = this.#api;
+    return api.context.with(api.trace.setSpan(this.#parent, this.#span), fn, undefined, ...args);
+  }
+
+  end(error?: unknown): void {
+    if (error !== undefined) fail(this.#api, this.#span, error);
+    this.#span.end();
+  }
+}
+
 /**
  * Begin a span, a child of the active one, for work that may finish synchronously (a cached verdict)
  * or later. `undefined`, with nothing loaded or allocated, when OpenTelemetry is absent or no tracer
@@ -110,16 +137,7 @@ export function beginSpan(name: SpanName): OpenSpan | undefined {
   const tracer = activeTracer(api);
   if (tracer === undefined) return undefined;
   const parent = api.context.active();
-  const span = tracer.startSpan(name, undefined, parent);
-  const context = api.trace.setSpan(parent, span);
-  return {
-    setAttribute: (key, value) => span.setAttribute(key, value),
-    within: (fn, ...args) => api.context.with(context, fn, undefined, ...args),
-    end(error) {
-      if (error !== undefined) fail(api, span, error);
-      span.end();
-    },
-  };
+  return new TracedSpan(api, tracer.startSpan(name, undefined, parent), parent);
 }
 
 function serverAttributes(url: URL): Attributes {
