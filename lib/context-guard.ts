@@ -58,13 +58,20 @@ function accessor(what: 'req' | 'res'): PropertyDescriptor {
 const REQUEST = accessor('req');
 const RESPONSE = accessor('res');
 
-function install(target: object, descriptor: PropertyDescriptor): void {
-  const proto: unknown = Object.getPrototypeOf(target);
-  // `app` is an own property of Express's per-app prototypes only (Express 4 and 5 alike).
-  if (typeof proto !== 'object' || proto === null || !Object.hasOwn(proto, 'app')) return;
-  if (Object.hasOwn(proto, NAME)) return; // ours already, or the app's own: never replaced
-  // Reflect: a frozen prototype refuses quietly; a diagnostic must never fail the request itself.
-  Reflect.defineProperty(proto, NAME, descriptor);
+/**
+ * Define `name` on every Express app prototype in `target`'s chain: an app mounted in another inherits
+ * the parent's prototype, and Express puts the parent's back when the request leaves the mounted app,
+ * so a value assigned inside reads the same outside.
+ */
+function install(target: object, name: string, descriptor: PropertyDescriptor): void {
+  for (let proto: unknown = Object.getPrototypeOf(target); typeof proto === 'object' && proto !== null; ) {
+    // `app` is an own property of Express's per-app prototypes only (Express 4 and 5 alike). An own
+    // `name` is ours already, or the app's own: never replaced. Reflect: a frozen prototype refuses
+    // quietly; a diagnostic must never fail the request itself.
+    if (Object.hasOwn(proto, 'app') && !Object.hasOwn(proto, name))
+      Reflect.defineProperty(proto, name, descriptor);
+    proto = Object.getPrototypeOf(proto);
+  }
 }
 
 /** The prototype seen last: one comparison per request once an app is set up. */
@@ -74,9 +81,36 @@ let lastSeen: object | null = null;
 export function guardSigninContext(req: IncomingMessage, res: ServerResponse): void {
   const proto = Object.getPrototypeOf(req) as object | null;
   if (proto === lastSeen) return;
-  install(req, REQUEST);
-  install(res, RESPONSE);
+  install(req, NAME, REQUEST);
+  install(res, NAME, RESPONSE);
   lastSeen = proto;
+}
+
+/** `req.auth` of the requests of Express apps, kept as `req.oidc` is (bearer() sets it). */
+const auths = new WeakMap<object, unknown>();
+const AUTH: PropertyDescriptor = {
+  configurable: true,
+  enumerable: false,
+  get(this: object): unknown {
+    return auths.get(this);
+  },
+  set(this: object, value: unknown): void {
+    auths.set(this, value);
+  },
+};
+let lastSeenByBearer: object | null = null;
+
+/**
+ * Set `req.auth`: through an accessor on an Express app's request prototype (installed at the first
+ * request of each app), a plain property elsewhere. Other middleware may assign `req.auth` as before.
+ */
+export function setRequestAuth(req: IncomingMessage, auth: unknown): void {
+  const proto = Object.getPrototypeOf(req) as object | null;
+  if (proto !== lastSeenByBearer) {
+    install(req, 'auth', AUTH);
+    lastSeenByBearer = proto;
+  }
+  (req as unknown as { auth: unknown }).auth = auth;
 }
 
 /** `req.oidc` when `auth()` (or the app) set it on this request, without tripping the accessor. */
