@@ -72,10 +72,7 @@ function routes(app: Express, signedIn: (req: express.Request) => boolean): Expr
 
 const sessionSecret = 'bench-session-secret-0123456789';
 const apps: Record<string, string> = {};
-/** BENCH_ONLY (names, comma-separated): start only these apps (per-request-together.ts runs one per process). */
-const only = process.env.BENCH_ONLY?.split(',');
 const start = async (name: string, build: (baseURL: string) => Express) => {
-  if (only !== undefined && !only.includes(name)) return;
   apps[name] = (await startApp(build)).baseURL;
 };
 

@@ -10,7 +10,6 @@ import type { AccessTokenClaims } from '../protocol/claims.js';
 import { unverifiedPayload } from '../protocol/jwt-decode.js';
 import { parseScope, scopesOf } from '../protocol/scopes.js';
 import type { AuthResult } from '../types/express.js';
-import { notesFor, notesOf } from './request-notes.js';
 
 /** The part of `req.oidc.accessToken` (sign-in) the checks read. */
 export interface SignedInAccessToken {
@@ -41,11 +40,13 @@ export interface Grant {
  * the request goes on without a token.
  */
 export const DEFAULT_REALM = 'api';
+const REALM = Symbol('portcullis.realm');
+type WithRealm = IncomingMessage & { [REALM]?: string };
 const realms = new WeakMap<AuthResult, string>();
 
 /** A request that goes on without a token: later checks challenge with this realm. */
 export function setRealm(req: IncomingMessage, realm: string): void {
-  notesFor(req).realm = realm;
+  (req as WithRealm)[REALM] = realm;
 }
 
 /** The realm of the `bearer()` that accepted `auth` (nothing to remember for the default one). */
@@ -55,7 +56,7 @@ export function setVerdictRealm(auth: AuthResult, realm: string): void {
 
 export function realmOf(req: IncomingMessage): string {
   const auth = (req as IncomingMessage & { auth?: AuthResult }).auth;
-  return (auth === undefined ? undefined : realms.get(auth)) ?? notesOf(req)?.realm ?? DEFAULT_REALM;
+  return (auth === undefined ? undefined : realms.get(auth)) ?? (req as WithRealm)[REALM] ?? DEFAULT_REALM;
 }
 
 /** The request's grant; throws 401 when there is none (or the signed-in token has expired). */

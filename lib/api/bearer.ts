@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BearerOptions } from '../config/bearer.js';
 import { validateBearerOptions } from '../config/bearer-config.js';
-import { guardSigninContext, setRequestAuth } from '../context-guard.js';
+import { guardSigninContext } from '../context-guard.js';
 import { UnauthorizedError } from '../errors.js';
 import { refuse, reportRefusal } from '../protocol/bearer-refusal.js';
 import { createMultiIssuerVerifier } from '../protocol/multi-issuer-verifier.js';
@@ -155,7 +155,7 @@ export function bearer(options: BearerOptions = {}): NodeMiddleware {
 
 /** Outside any try: an error thrown further down the chain is not a token problem. */
 function proceed(req: IncomingMessage, auth: AuthResult, next: Next): void {
-  setRequestAuth(req, auth); // no property added to an Express request: see context-guard.ts
+  (req as IncomingMessage & { auth?: AuthResult }).auth = auth;
   next();
 }
 

@@ -13,7 +13,6 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { BearerChallengeError } from '../errors.js';
-import { notesFor, notesOf, type RequestNotes } from './request-notes.js';
 
 /** What `bearer()` offers for DPoP: the proof algorithms and whether Bearer is refused. */
 export interface DpopOffer {
@@ -21,29 +20,32 @@ export interface DpopOffer {
   readonly required: boolean;
 }
 
+const OFFER = Symbol('portcullis.dpopOffer');
+const SCHEME = Symbol('portcullis.scheme');
+type Marked = IncomingMessage & { [OFFER]?: DpopOffer; [SCHEME]?: 'bearer' | 'dpop' };
+
 /** `bearer()` records its DPoP offer, so that later checks challenge with it too. */
 export function setDpopOffer(req: IncomingMessage, offer: DpopOffer): void {
-  notesFor(req).offer = offer;
+  (req as Marked)[OFFER] = offer;
 }
 
 /** `bearer()` records the scheme the request used, so that errors go on that challenge. */
 export function setScheme(req: IncomingMessage, scheme: 'bearer' | 'dpop'): void {
-  notesFor(req).scheme = scheme;
+  (req as Marked)[SCHEME] = scheme;
 }
 
-function isAboutDpop(err: BearerChallengeError, notes: RequestNotes, offer: DpopOffer): boolean {
+function isAboutDpop(err: BearerChallengeError, req: Marked, offer: DpopOffer): boolean {
   if (err.error === 'invalid_dpop_proof' || err.error === 'use_dpop_nonce') return true;
-  return offer.required || notes.scheme === 'dpop';
+  return offer.required || req[SCHEME] === 'dpop';
 }
 
 /** The `WWW-Authenticate` value for `err` answering `req`. */
 export function challengeFor(err: BearerChallengeError, req: IncomingMessage | undefined): string {
-  const notes = req === undefined ? undefined : notesOf(req);
-  const offer = notes?.offer;
-  if (notes === undefined || offer === undefined) return err.wwwAuthenticate;
+  const offer = req === undefined ? undefined : (req as Marked)[OFFER];
+  if (offer === undefined) return err.wwwAuthenticate;
   const withError = err.authParams();
   const bare = withError.filter((param) => param.startsWith('realm='));
-  const dpopFirst = isAboutDpop(err, notes, offer);
+  const dpopFirst = isAboutDpop(err, req as Marked, offer);
   // A challenge is `scheme` alone or `scheme params`; a bare `Bearer` has no trailing space.
   const dpop = `DPoP ${[...(dpopFirst ? withError : bare), `algs="${offer.algs}"`].join(', ')}`;
   if (offer.required) return dpop;

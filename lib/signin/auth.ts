@@ -14,7 +14,6 @@ import { startLogin } from './login.js';
 import { logout } from './logout.js';
 import { handlePostLogoutCallback } from './logout-callback.js';
 import { resolveSessionProvider } from './request-login.js';
-import { beginRequestState } from './request-state.js';
 import { looksLikeRequest, prefersHtml, preventCaching, sendUnauthenticated } from './respond.js';
 import { createRuntime, type SigninRuntime } from './runtime.js';
 import { getLogin } from './session.js';
@@ -152,12 +151,11 @@ export function auth(options?: AuthOptions): RequestHandler {
       );
       return;
     }
-    const state = beginRequestState(req, rt);
     attachContexts(req, res, next, rt);
     enforceAbsoluteDuration(rt, req);
     let resolving: Promise<void> | undefined;
     try {
-      resolving = resolveSessionProvider(rt, req, state);
+      resolving = resolveSessionProvider(rt, req);
     } catch (err) {
       next(err);
       return;
@@ -172,7 +170,7 @@ export function auth(options?: AuthOptions): RequestHandler {
       handler !== undefined ||
       (rt.config.autoRefresh && refreshDue(req)) ||
       (rt.config.authRequired && !req.oidc.isAuthenticated()) ||
-      silentLoginPossible(rt, req, state);
+      silentLoginPossible(rt, req);
     if (!waits) {
       if (rt.config.authRequired && rt.config.noStore) preventCaching(res);
       next();

@@ -12,8 +12,8 @@ import { PortcullisError } from '../errors.js';
 import { type AcrRequirement, acrShortfall, checkAcrRequirement } from '../protocol/acr.js';
 import { noStoreWanted, startStepUp } from './context.js';
 import { requestLogin } from './request-login.js';
-import { requestState } from './request-state.js';
 import { prefersHtml, preventCaching, sendJson, sendUnauthenticated } from './respond.js';
+import { runtimeOf } from './silent-login.js';
 
 export interface RequiresAuthOptions {
   /** Acceptable `acr` values for this route; any one will do. */
@@ -92,6 +92,6 @@ export function requiresAuth(options?: RequiresAuthOptions): RequestHandler {
       void res.oidc.login(replayable ? { returnTo: req.originalUrl ?? req.url } : {});
       return;
     }
-    sendUnauthenticated(res, requestState(req)?.rt.config.routes.login ?? '/login');
+    sendUnauthenticated(res, runtimeOf(req)?.config.routes.login ?? '/login');
   };
 }
