@@ -139,12 +139,7 @@ describe.each([
       }),
     );
     app.get('/after-auth', (req, res) => {
-      res.json({
-        authed: req.oidc.isAuthenticated(),
-        same: req.oidc === req.oidc,
-        login: typeof res.oidc.login,
-        user: req.oidc.user,
-      });
+      res.json({ authed: req.oidc.isAuthenticated(), own: Object.hasOwn(req, 'oidc'), user: req.oidc.user });
     });
     app.get('/assigned', (req, res) => {
       // An app (or a test) may still put its own value there, and reads it back.
@@ -157,7 +152,7 @@ describe.each([
 
   test('req.oidc set by auth() reads as usual', async () => {
     const res = await request(signinApp()).get('/after-auth').expect(200);
-    expect(res.body).toEqual({ authed: false, same: true, login: 'function' });
+    expect(res.body).toEqual({ authed: false, own: true });
   });
 
   test('a value the app assigns to req.oidc reads back', async () => {
