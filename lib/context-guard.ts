@@ -1,20 +1,28 @@
 /**
- * Keeps the promise of the `req.oidc` / `res.oidc` declarations in apps that never mount `auth()`.
+ * Keeps the promise of the `req.oidc` / `res.oidc` declarations in apps that never mount `auth()`,
+ * and serves `res.oidc` without adding a property to every response.
  *
  * The types declare `req.oidc` on every Express request, non-optional, so that a sign-in app writes
  * `req.oidc.user` without `!`. In an app without `auth()` (bearer-only, or a route mounted before
  * `auth()`) the value is not there, and the route would crash with "Cannot read properties of
  * undefined". Instead, the first portcullis middleware to see a request of an Express app
- * (`auth()`, `bearer()`) puts an accessor on that app's own request and response prototypes
- * (`app.request`, `app.response`, which Express creates per app for such extensions): reading
- * `req.oidc` where `auth()` has not set it throws an error that says what to do.
+ * (`auth()`, `bearer()`) puts an accessor on that app's own request prototype (`app.request`, which
+ * Express creates per app for such extensions): reading `req.oidc` where `auth()` has not set it
+ * throws an error that says what to do. Assigning `req.oidc` (as `auth()` does) stores a plain own
+ * property, so a signed-in request reads it like any other.
+ *
+ * `res.oidc` is an accessor on Express's shared response prototype (the parent of every app's
+ * `app.response`, so that apps mounted in others see it too) that finds the response context through
+ * `res.req.oidc`. Why not a property of each response: Express gives every request and response a
+ * hidden class of its own (it swaps their prototypes), so each property added to one makes V8 build a
+ * new hidden class, about 3 µs of CPU per property on every request (bench/signin/per-request.ts).
+ * Apps where no portcullis middleware ran read `res.oidc` as `undefined`, as before.
  *
  * Nothing happens when the package is loaded (`sideEffects: false` holds and bundlers may drop
  * unused code), portcullis never imports Express at run time (whichever copy or version the app
  * uses is the one patched), and requests that Express did not set up (Connect, `node:http`) are
- * left alone: only a prototype with Express's own `app` property is touched, never Node's
- * `IncomingMessage.prototype`. Assigning `req.oidc` (as `auth()` does) stores a plain own
- * property, so a signed-in request reads it like any other.
+ * left alone: only Express's own prototypes are touched, never Node's `IncomingMessage.prototype`
+ * or `ServerResponse.prototype`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PortcullisError } from './errors.js';
@@ -29,42 +37,104 @@ function notMounted(what: 'req' | 'res'): PortcullisError {
   );
 }
 
-/** The accessor for one side; the same function objects for every app, so prototypes stay alike. */
-function accessor(what: 'req' | 'res'): PropertyDescriptor {
-  return {
-    configurable: true,
-    enumerable: false,
-    get(): never {
-      throw notMounted(what);
-    },
-    set(this: object, value: unknown): void {
-      Object.defineProperty(this, NAME, { value, writable: true, enumerable: true, configurable: true });
-    },
-  };
+/** Assigning stores an own property, which then hides the accessor for that object. */
+function setOwn(this: object, value: unknown): void {
+  Object.defineProperty(this, NAME, { value, writable: true, enumerable: true, configurable: true });
 }
 
-const REQUEST = accessor('req');
-const RESPONSE = accessor('res');
+/** Where the sign-in product keeps a response's `res.oidc` (set once, by context.ts). */
+type ResponseContextOf = (res: ServerResponse) => unknown;
+let responseContextOf: ResponseContextOf = () => undefined;
+export function serveResponseContext(find: ResponseContextOf): void {
+  responseContextOf = find;
+}
 
-function install(target: object, descriptor: PropertyDescriptor): void {
+/** The per-app prototypes a portcullis middleware has seen: there, a missing `oidc` is a mistake. */
+const guardedApps = new WeakSet<object>();
+
+/** The same function objects for every app, so prototypes stay alike. */
+const REQUEST: PropertyDescriptor = {
+  configurable: true,
+  enumerable: false,
+  get(): never {
+    throw notMounted('req');
+  },
+  set: setOwn,
+};
+
+function responseGetter(this: ServerResponse): unknown {
+  const found = responseContextOf(this);
+  if (found !== undefined) return found;
+  if (guardedApps.has(Object.getPrototypeOf(this) as object)) throw notMounted('res');
+  return undefined; // an app that never ran portcullis: as if nothing were there
+}
+
+const RESPONSE: PropertyDescriptor = {
+  configurable: true,
+  enumerable: false,
+  get: responseGetter,
+  set: setOwn,
+};
+
+/** Express's per-app prototype of `target` (it has Express's own `app` property, in 4 and 5 alike). */
+function appPrototype(target: object): object | undefined {
   const proto: unknown = Object.getPrototypeOf(target);
-  // `app` is an own property of Express's per-app prototypes only (Express 4 and 5 alike).
-  if (typeof proto !== 'object' || proto === null || !Object.hasOwn(proto, 'app')) return;
-  if (Object.hasOwn(proto, NAME)) return; // ours already, or the app's own: never replaced
-  // Reflect: a frozen prototype refuses quietly; a diagnostic must never fail the request itself.
-  Reflect.defineProperty(proto, NAME, descriptor);
+  return typeof proto === 'object' && proto !== null && Object.hasOwn(proto, 'app') ? proto : undefined;
 }
 
-/** The prototype seen last: one comparison per request once an app is set up. */
-let lastSeen: object | null = null;
+function install(proto: object, descriptor: PropertyDescriptor): boolean {
+  const own = Object.getOwnPropertyDescriptor(proto, NAME);
+  if (own !== undefined) return own.get === descriptor.get; // ours already, or the app's own: never replaced
+  // Reflect: a frozen prototype refuses quietly; a diagnostic must never fail the request itself.
+  return Reflect.defineProperty(proto, NAME, descriptor);
+}
 
-/** Called by `auth()` and `bearer()` on each request; cheap after the first of each app. */
-export function guardSigninContext(req: IncomingMessage, res: ServerResponse): void {
-  const proto = Object.getPrototypeOf(req) as object | null;
-  if (proto === lastSeen) return;
-  install(req, REQUEST);
-  install(res, RESPONSE);
-  lastSeen = proto;
+/** Express's shared response prototype above `appProto` (the one with `sendStatus`), if that is what it is. */
+function sharedResponsePrototype(appProto: object): object | undefined {
+  const base: unknown = Object.getPrototypeOf(appProto);
+  return typeof base === 'object' && base !== null && Object.hasOwn(base, 'sendStatus') ? base : undefined;
+}
+
+/** What reading `target.oidc` finds first along the prototype chain. */
+function lookup(target: object): PropertyDescriptor | undefined {
+  for (let o: object | null = target; o !== null; o = Object.getPrototypeOf(o) as object | null) {
+    const found = Object.getOwnPropertyDescriptor(o, NAME);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/** The prototypes seen last: one comparison per request once an app is set up. */
+let lastRequest: object | null = null;
+let lastResponse: object | null = null;
+let lastServed = false;
+
+/**
+ * Called by `auth()` and `bearer()` on each request; cheap after the first of each app. True when
+ * `res.oidc` is served by the accessor; false where `auth()` must set it on the response itself.
+ */
+export function guardSigninContext(req: IncomingMessage, res: ServerResponse): boolean {
+  const reqProto = Object.getPrototypeOf(req) as object | null;
+  const resProto = Object.getPrototypeOf(res) as object | null;
+  if (reqProto === lastRequest && resProto === lastResponse) return lastServed;
+  const appRequest = appPrototype(req);
+  if (appRequest !== undefined) install(appRequest, REQUEST);
+  const appResponse = appPrototype(res);
+  let served = false;
+  if (appResponse !== undefined) {
+    guardedApps.add(appResponse);
+    // On the shared prototype, so that apps mounted inside this one serve it too.
+    const shared = sharedResponsePrototype(appResponse);
+    if (shared !== undefined && !Object.hasOwn(shared, NAME)) install(shared, RESPONSE);
+    const found = lookup(res);
+    served = found?.get === responseGetter;
+    // A frozen shared prototype: this app's own, for the diagnostic; auth() then sets res.oidc itself.
+    if (found === undefined) install(appResponse, RESPONSE);
+  }
+  lastRequest = reqProto;
+  lastResponse = resProto;
+  lastServed = served;
+  return served;
 }
 
 /** `req.oidc` when `auth()` (or the app) set it on this request, without tripping the accessor. */

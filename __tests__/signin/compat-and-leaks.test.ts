@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import csurf from 'csurf';
 import express, { type Express } from 'express';
 import { signInAtIdp } from '../helpers/browser.js';
-import { startIdp, type TestIdp } from '../helpers/idp.js';
+import { startIdp, type TestIdp, WEB_SECRET } from '../helpers/idp.js';
 import { loginAs, type SigninApp, startSigninApp, TestBrowser } from './harness.js';
 
 let idp: TestIdp;
@@ -127,12 +127,17 @@ describe('nothing secret leaks', () => {
     },
   );
 
-  test('req.oidc shows no token when logged or serialised', async () => {
+  test('req.oidc and res.oidc show no token and no secret when logged or serialised', async () => {
     let shown = '';
     const app = await startSigninApp(idp, {
       routes: (a: Express) =>
         a.get('/debug', (req, res) => {
-          shown = `${JSON.stringify(req.oidc)} ${inspect(req.oidc)} ${JSON.stringify(res.oidc)}`;
+          shown = [
+            JSON.stringify(req.oidc),
+            inspect(req.oidc, { depth: 5 }),
+            JSON.stringify(res.oidc),
+            inspect(res.oidc, { depth: 5 }),
+          ].join(' ');
           res.json({});
         }),
     });
@@ -140,7 +145,10 @@ describe('nothing secret leaks', () => {
       const browser = new TestBrowser();
       await loginAs(browser, app);
       await browser.get(`${app.baseURL}/debug`);
+      expect(shown).toContain('SessionRequestContext'); // what was inspected is the context itself
       expect(shown).not.toMatch(/eyJ/);
+      // The per-request notes (runtime, provider: the client's configuration) are private too.
+      expect(shown).not.toContain(WEB_SECRET);
     } finally {
       await app.close();
     }

@@ -12,6 +12,14 @@ import request from 'supertest';
 import { auth, bearer } from '../../lib/index.js';
 import { AUDIENCE, useKeyServer } from '../helpers/key-server.js';
 
+/** An app that signs users in; no request here reaches the IdP. */
+const SIGNIN_OPTIONS = {
+  issuerBaseURL: 'https://idp.example.com',
+  baseURL: 'http://127.0.0.1:3000',
+  clientID: 'app',
+  clientSecret: 'secret',
+};
+
 const ks = useKeyServer();
 
 describe.each([
@@ -22,14 +30,7 @@ describe.each([
     const inner = makeExpress();
     inner.use(bearer({ issuer: ks.issuer, jwksUri: ks.jwksUri, audience: AUDIENCE, authRequired: false }));
     inner.use(session({ secret: 'mounted-app-secret', resave: false, saveUninitialized: false }));
-    inner.use(
-      auth({
-        issuerBaseURL: 'https://idp.example.com',
-        baseURL: 'http://127.0.0.1:3000',
-        clientID: 'app',
-        clientSecret: 'secret',
-      }),
-    );
+    inner.use(auth(SIGNIN_OPTIONS));
     inner.get('/inside', (req, res) => {
       res.json({ sub: req.auth?.payload.sub ?? null, signedIn: req.oidc.isAuthenticated() });
     });
@@ -60,5 +61,85 @@ describe.each([
       request(app).get('/api/outside'),
     ]);
     expect([a.body.sub, b.body.sub, none.body.sub]).toEqual(['ada', 'bob', null]);
+  });
+});
+
+describe.each([
+  ['Express 5', express],
+  ['Express 4', express4],
+])('%s: res.oidc, and what auth() adds to a request', (_name, makeExpress) => {
+  function app() {
+    const outer = makeExpress();
+    const before: { req: (string | symbol)[]; res: (string | symbol)[] } = { req: [], res: [] };
+    const after: { req: (string | symbol)[]; res: (string | symbol)[] } = { req: [], res: [] };
+    outer.use(session({ secret: 'mounted-app-secret', resave: false, saveUninitialized: false }));
+    outer.use((req, res, next) => {
+      before.req = Reflect.ownKeys(req);
+      before.res = Reflect.ownKeys(res);
+      next();
+    });
+    outer.use(auth(SIGNIN_OPTIONS));
+    outer.use((req, res, next) => {
+      after.req = Reflect.ownKeys(req);
+      after.res = Reflect.ownKeys(res);
+      next();
+    });
+    const added = (now: (string | symbol)[], then: (string | symbol)[]) =>
+      now.filter((key) => !then.includes(key)).map(String);
+    const describeResponse = (_req: express.Request, res: express.Response) => {
+      const first = res.oidc; // read twice: the accessor makes it once per response
+      return {
+        login: typeof res.oidc.login,
+        logout: typeof res.oidc.logout,
+        stable: first === res.oidc,
+        addedToReq: added(after.req, before.req),
+        addedToRes: added(after.res, before.res),
+      };
+    };
+    outer.get('/here', (req, res) => {
+      res.json(describeResponse(req, res));
+    });
+    // An app mounted after auth() has prototypes of its own: res.oidc must read the same there.
+    const inner = makeExpress();
+    inner.get('/inside', (req, res) => {
+      res.json(describeResponse(req, res));
+    });
+    outer.use('/sub', inner);
+    return outer;
+  }
+
+  test.each(['/here', '/sub/inside'])(
+    '%s: res.oidc is there, and auth() added only req.oidc',
+    async (path) => {
+      const res = await request(app()).get(path).expect(200);
+      // One property per request: each one added to an Express request costs a hidden class (context-guard.ts).
+      expect(res.body).toEqual({
+        login: 'function',
+        logout: 'function',
+        stable: true,
+        addedToReq: ['oidc'],
+        addedToRes: [],
+      });
+    },
+  );
+
+  test('two requests at once each get their own res.oidc', async () => {
+    const seen: unknown[] = [];
+    const outer = makeExpress();
+    outer.use(session({ secret: 'mounted-app-secret', resave: false, saveUninitialized: false }));
+    outer.use(auth(SIGNIN_OPTIONS));
+    let release: () => void = () => undefined;
+    const bothIn = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    outer.get('/', async (_req, res) => {
+      seen.push(res.oidc);
+      if (seen.length === 2) release();
+      await bothIn;
+      res.json({ mine: seen.indexOf(res.oidc) });
+    });
+    const answers = await Promise.all([request(outer).get('/'), request(outer).get('/')]);
+    expect(answers.map((a) => a.body.mine).sort()).toEqual([0, 1]);
+    expect(seen[0]).not.toBe(seen[1]);
   });
 });

@@ -12,6 +12,14 @@ import express4 from 'express4';
 import request from 'supertest';
 import { auth, bearer, requireScope } from '../../lib/index.js';
 
+/** An app that signs users in; no request here reaches the IdP. */
+const SIGNIN_OPTIONS = {
+  issuerBaseURL: 'https://idp.example.com',
+  baseURL: 'http://127.0.0.1:3000',
+  clientID: 'app',
+  clientSecret: 'secret',
+};
+
 const bearerOptions = {
   issuer: 'https://idp.example.com/',
   jwksUri: 'https://idp.example.com/jwks',
@@ -84,9 +92,17 @@ test('other Express apps in the process, and Node itself, are left alone', async
 
   const other = express();
   other.get('/', (req, res) => {
-    res.json({ oidc: typeof (req as { oidc?: unknown }).oidc });
+    res.json({
+      oidc: typeof (req as { oidc?: unknown }).oidc,
+      // res.oidc's accessor is on Express's shared response prototype (for mounted apps), and reads
+      // as nothing in an app where portcullis never ran.
+      resOidc: typeof (res as { oidc?: unknown }).oidc,
+    });
   });
-  expect((await request(other).get('/').expect(200)).body).toEqual({ oidc: 'undefined' });
+  expect((await request(other).get('/').expect(200)).body).toEqual({
+    oidc: 'undefined',
+    resOidc: 'undefined',
+  });
   expect(Object.getOwnPropertyDescriptor(IncomingMessage.prototype, 'oidc')).toBeUndefined();
   expect(Object.getOwnPropertyDescriptor(express.request, 'oidc')).toBeUndefined();
 });
@@ -130,14 +146,7 @@ describe.each([
     app.get('/before-auth', (req, res) => {
       res.json({ authed: req.oidc.isAuthenticated() });
     });
-    app.use(
-      auth({
-        issuerBaseURL: 'https://idp.example.com',
-        baseURL: 'http://127.0.0.1:3000',
-        clientID: 'app',
-        clientSecret: 'secret',
-      }),
-    );
+    app.use(auth(SIGNIN_OPTIONS));
     app.get('/after-auth', (req, res) => {
       res.json({ authed: req.oidc.isAuthenticated(), own: Object.hasOwn(req, 'oidc'), user: req.oidc.user });
     });
@@ -168,4 +177,21 @@ describe.each([
       'req.oidc is set by auth(): mount app.use(auth({ ... })) before this route',
     );
   });
+});
+
+test("another copy of portcullis (ESM next to CommonJS) owning Express's res.oidc accessor: auth() sets res.oidc on the response", async () => {
+  const app = express();
+  const shared = Object.getPrototypeOf(app.response) as object;
+  // What the other copy would have put there first: an accessor that knows nothing of this copy's requests.
+  Object.defineProperty(shared, 'oidc', { configurable: true, get: () => undefined });
+  try {
+    app.use(session({ secret: 'test secret', resave: false, saveUninitialized: false }));
+    app.use(auth(SIGNIN_OPTIONS));
+    app.get('/', (_req, res) => {
+      res.json({ login: typeof res.oidc?.login, own: Object.hasOwn(res, 'oidc') });
+    });
+    expect((await request(app).get('/').expect(200)).body).toEqual({ login: 'function', own: true });
+  } finally {
+    Reflect.deleteProperty(shared, 'oidc');
+  }
 });

@@ -151,11 +151,11 @@ export function auth(options?: AuthOptions): RequestHandler {
       );
       return;
     }
-    attachContexts(req, res, next, rt);
+    const state = attachContexts(req, res, next, rt);
     enforceAbsoluteDuration(rt, req);
     let resolving: Promise<void> | undefined;
     try {
-      resolving = resolveSessionProvider(rt, req);
+      resolving = resolveSessionProvider(rt, req, state);
     } catch (err) {
       next(err);
       return;
@@ -170,7 +170,7 @@ export function auth(options?: AuthOptions): RequestHandler {
       handler !== undefined ||
       (rt.config.autoRefresh && refreshDue(req)) ||
       (rt.config.authRequired && !req.oidc.isAuthenticated()) ||
-      silentLoginPossible(rt, req);
+      silentLoginPossible(rt, req, state);
     if (!waits) {
       if (rt.config.authRequired && rt.config.noStore) preventCaching(res);
       next();

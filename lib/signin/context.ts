@@ -5,7 +5,7 @@
  */
 import type { NextFunction, Request, Response } from 'express';
 import type { DPoPHandle } from 'oauth4webapi';
-import { guardSigninContext } from '../context-guard.js';
+import { guardSigninContext, serveResponseContext } from '../context-guard.js';
 import { PortcullisError } from '../errors.js';
 import type { IdTokenClaims, UserClaims } from '../protocol/claims.js';
 import { inSpan, type SpanHandle } from '../protocol/observability/spans.js';
@@ -13,6 +13,7 @@ import type { AccessToken, RequestContext, ResponseContext, SignedInFetchInit } 
 import { type LoginOptions, startLogin } from './login.js';
 import { type LogoutOptions, logout } from './logout.js';
 import { requestLogin } from './request-login.js';
+import { RequestState, readStateWith, stateOf } from './request-state.js';
 import type { SigninRuntime } from './runtime.js';
 import { saveSession } from './session.js';
 import { providerFields, refused } from './telemetry.js';
@@ -48,29 +49,29 @@ function accessTokenOf(tokens: StoredTokens): AccessToken | undefined {
   });
 }
 
-/** requiresAuth()'s way to read the `noStore` option: a member of the class, not of `RequestContext`. */
-const NO_STORE = Symbol('portcullis.noStore');
-
 class SessionRequestContext implements RequestContext {
   readonly #req: Request;
   readonly #rt: SigninRuntime;
+  /** auth()'s notes on this request (request-state.ts); private, so `console.log(req.oidc)` shows none. */
+  readonly #state: RequestState;
 
-  constructor(req: Request, rt: SigninRuntime) {
+  constructor(req: Request, state: RequestState) {
     this.#req = req;
-    this.#rt = rt;
+    this.#rt = state.rt;
+    this.#state = state;
   }
 
-  get [NO_STORE](): boolean {
-    return this.#rt.config.noStore;
+  static stateOf(context: object): RequestState | undefined {
+    return #state in context ? (context as SessionRequestContext).#state : undefined;
   }
 
   get #tokens(): StoredTokens | undefined {
-    return requestLogin(this.#req)?.login.tokens;
+    return requestLogin(this.#req, this.#state)?.login.tokens;
   }
 
   /** The id of the provider the user signed in with (`default` for a single IdP); none when signed out. */
   get provider(): string | undefined {
-    return requestLogin(this.#req)?.provider.config.id;
+    return requestLogin(this.#req, this.#state)?.provider.config.id;
   }
 
   /** True when the session holds a login. */
@@ -127,7 +128,7 @@ class SessionRequestContext implements RequestContext {
   }
 
   async #refresh(span: SpanHandle | undefined): Promise<AccessToken | undefined> {
-    const current = requestLogin(this.#req);
+    const current = requestLogin(this.#req, this.#state);
     if (current === undefined) {
       throw new PortcullisError('ERR_NOT_AUTHENTICATED', 'refresh() needs a signed-in user', { status: 401 });
     }
@@ -177,7 +178,7 @@ class SessionRequestContext implements RequestContext {
 
   /** The userinfo endpoint's claims for the signed-in user; a different `sub` is refused. */
   async fetchUserInfo(): Promise<UserClaims> {
-    const current = requestLogin(this.#req);
+    const current = requestLogin(this.#req, this.#state);
     const tokens = current?.login.tokens;
     if (current === undefined || tokens?.access_token === undefined) {
       throw new PortcullisError(
@@ -206,7 +207,7 @@ class SessionRequestContext implements RequestContext {
    * @example const orders = await (await req.oidc.fetch('https://api.example.com/orders')).json();
    */
   async fetch(input: string | URL, init: SignedInFetchInit = {}): Promise<globalThis.Response> {
-    let current = requestLogin(this.#req);
+    let current = requestLogin(this.#req, this.#state);
     if (current?.login.tokens.access_token === undefined) {
       throw new PortcullisError(
         'ERR_NOT_AUTHENTICATED',
@@ -223,7 +224,7 @@ class SessionRequestContext implements RequestContext {
       current.login.tokens.refresh_token
     ) {
       await this.refresh();
-      current = requestLogin(this.#req)!;
+      current = requestLogin(this.#req, this.#state)!;
     }
     let url: URL;
     try {
@@ -291,11 +292,34 @@ class SessionResponseContext implements ResponseContext {
   }
 }
 
-/** What `auth()` does on every request: set `req.oidc` and `res.oidc` for this `auth()` instance. */
-export function attachContexts(req: Request, res: Response, next: NextFunction, rt: SigninRuntime): void {
-  guardSigninContext(req, res);
-  req.oidc = new SessionRequestContext(req, rt);
-  res.oidc = new SessionResponseContext(req, res, next, rt);
+/** `res.oidc` of a response whose request went through `auth()`, made when first read. */
+function responseContext(res: Response): ResponseContext | undefined {
+  const req = res.req as Request | undefined;
+  const state = req === undefined ? undefined : stateOf(req);
+  if (req === undefined || state === undefined) return undefined;
+  state.response ??= new SessionResponseContext(req, res, state.next, state.rt);
+  return state.response as ResponseContext;
+}
+serveResponseContext(responseContext as (res: unknown) => unknown);
+readStateWith((context) => SessionRequestContext.stateOf(context));
+
+/**
+ * What `auth()` does on every request: set `req.oidc` for this `auth()` instance (`res.oidc` is read
+ * through it), and return its notes on the request. One property added to `req`, none to `res`: see
+ * request-state.ts for why that counts.
+ */
+export function attachContexts(
+  req: Request,
+  res: Response,
+  next: NextFunction,
+  rt: SigninRuntime,
+): RequestState {
+  const served = guardSigninContext(req, res);
+  const state = new RequestState(rt, next);
+  req.oidc = new SessionRequestContext(req, state);
+  // Connect, or an Express whose prototypes portcullis could not extend: a property after all.
+  if (!served) res.oidc = new SessionResponseContext(req, res, next, rt);
+  return state;
 }
 
 /** Start a step-up login (requiresAuth()): remembered as one, so a shortfall after it ends in 403. */
@@ -305,5 +329,5 @@ export function startStepUp(res: Response, options: LoginOptions): Promise<void>
 
 /** Whether this request's `auth()` sends `Cache-Control: no-store` on the pages it guards (`noStore`). */
 export function noStoreWanted(req: Request): boolean {
-  return (req.oidc as SessionRequestContext)[NO_STORE];
+  return stateOf(req)?.rt.config.noStore ?? true;
 }

@@ -6,12 +6,10 @@
  * counts as no login: refresh, userinfo, logout and DPoP only ever use the session's own provider.
  */
 import type { Request } from 'express';
+import { type RequestState, stateOf } from './request-state.js';
 import type { ProviderRuntime, SigninRuntime } from './runtime.js';
 import { getLogin } from './session.js';
 import type { StoredLogin } from './token-set.js';
-
-const PROVIDER = Symbol('portcullis.sessionProvider');
-type WithProvider = Request & { [PROVIDER]?: ProviderRuntime };
 
 /** The provider a stored login names; logins from before several providers name none: `default`. */
 export function loginProviderId(login: StoredLogin): string {
@@ -19,23 +17,30 @@ export function loginProviderId(login: StoredLogin): string {
 }
 
 /** Find the session's provider for this request; synchronous unless `resolveProvider` must be asked. */
-export function resolveSessionProvider(rt: SigninRuntime, req: Request): Promise<void> | undefined {
+export function resolveSessionProvider(
+  rt: SigninRuntime,
+  req: Request,
+  state: RequestState,
+): Promise<void> | undefined {
   const login = getLogin(req);
   if (login === undefined) return undefined;
   const found = rt.providers.named(req, loginProviderId(login));
   if (!(found instanceof Promise)) {
-    if (found !== undefined) (req as WithProvider)[PROVIDER] = found;
+    state.provider = found;
     return undefined;
   }
   return found.then((provider) => {
-    if (provider !== undefined) (req as WithProvider)[PROVIDER] = provider;
+    state.provider = provider;
   });
 }
 
 /** The session's login and its provider, or `undefined` when there is no login valid here. */
-export function requestLogin(req: Request): { login: StoredLogin; provider: ProviderRuntime } | undefined {
+export function requestLogin(
+  req: Request,
+  state: RequestState | undefined = stateOf(req),
+): { login: StoredLogin; provider: ProviderRuntime } | undefined {
   const login = getLogin(req);
-  const provider = (req as WithProvider)[PROVIDER];
+  const provider = state?.provider;
   if (login === undefined || provider === undefined || loginProviderId(login) !== provider.config.id) {
     return undefined;
   }

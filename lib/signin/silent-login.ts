@@ -31,6 +31,7 @@ import { OAuthResponseError, PortcullisError } from '../errors.js';
 import { isLoopbackHost } from '../protocol/url-policy.js';
 import { appendSetCookie, readCookie, serializeCookie } from './cookies.js';
 import { startLogin } from './login.js';
+import { type RequestState, stateOf } from './request-state.js';
 import { looksLikeRequest, prefersHtml } from './respond.js';
 import type { ProviderRuntime, SigninRuntime } from './runtime.js';
 import { getLogin } from './session.js';
@@ -48,11 +49,6 @@ const NEEDS_INTERACTION = new Set([
   'interaction_required',
   'account_selection_required',
 ]);
-
-/** The request's auth(), for the route-level middleware; and that this request was decided on already. */
-const RUNTIME = Symbol('portcullis.silentLoginRuntime');
-const DECIDED = Symbol('portcullis.silentLoginDecided');
-type Marked = Request & { [RUNTIME]?: SigninRuntime; [DECIDED]?: true };
 
 /** Set once `attemptSilentLogin()` is used on a route: logouts then mark the browser too. */
 let routeLevelInUse = false;
@@ -124,13 +120,11 @@ async function providerToTry(
 }
 
 /**
- * For auth()'s every request: note its runtime for attemptSilentLogin(), and say whether auth() itself
- * could start a silent login here; false lets auth() go on without waiting for silentLogin().
+ * For auth()'s every request: whether auth() itself could start a silent login here; false lets
+ * auth() go on without waiting for silentLogin().
  */
-export function silentLoginPossible(rt: SigninRuntime, req: Request): boolean {
-  const marked = req as Marked;
-  marked[RUNTIME] = rt;
-  return configured(rt.config) && !marked[DECIDED] && isPageView(req) && getLogin(req) === undefined;
+export function silentLoginPossible(rt: SigninRuntime, req: Request, state: RequestState): boolean {
+  return configured(rt.config) && !state.silentDecided && isPageView(req) && getLogin(req) === undefined;
 }
 
 /**
@@ -144,16 +138,16 @@ export async function silentLogin(
   res: Response,
   { always = false }: { always?: boolean } = {},
 ): Promise<boolean> {
-  const marked = req as Marked;
-  marked[RUNTIME] = rt;
-  if (marked[DECIDED] || !isPageView(req) || getLogin(req) !== undefined) return false;
+  const state = stateOf(req);
+  if (state === undefined || state.silentDecided || !isPageView(req) || getLogin(req) !== undefined)
+    return false;
   const before = tried(req);
   if (before === ALL) return false;
   const provider = await providerToTry(rt, req, always);
   const id = provider?.config.id;
   if (id === undefined || before.includes(id)) return false;
   markTried(rt, res, before, id);
-  marked[DECIDED] = true; // the cookie is in the answer, not yet in this request
+  state.silentDecided = true; // the cookie is in the answer, not yet in this request
   try {
     await startLogin(rt, req, res, { returnTo: req.originalUrl ?? req.url, provider: id }, { silent: true });
     return true;
@@ -170,7 +164,7 @@ export async function silentLogin(
 
 /** The runtime of the `auth()` that saw this request last, for the checks after it. */
 export function runtimeOf(req: Request): SigninRuntime | undefined {
-  return (req as Marked)[RUNTIME];
+  return stateOf(req)?.rt;
 }
 
 /** A silent login's "the user would have to be asked": no error, back to the page signed out. */
@@ -203,7 +197,7 @@ export function attemptSilentLogin(...misuse: unknown[]): RequestHandler {
   }
   routeLevelInUse = true;
   return function attemptSilentLoginMiddleware(req: Request, res: Response, next: NextFunction): void {
-    const rt = (req as Marked)[RUNTIME];
+    const rt = runtimeOf(req);
     if (rt === undefined) {
       next(
         new PortcullisError('ERR_SESSION_MISSING', 'auth() must be mounted before attemptSilentLogin()', {
