@@ -10,7 +10,7 @@ import express from 'express';
 import session, { MemoryStore, type SessionData } from 'express-session';
 import { createClient } from 'redis';
 import request from 'supertest';
-import { throttleTouch } from '../../lib/index.js';
+import { type AuthOptions, auth, throttleTouch } from '../../lib/index.js';
 
 type Callback = (err?: unknown) => void;
 
@@ -33,7 +33,12 @@ class CountingStore extends MemoryStore {
   }
 }
 
-function app(store: session.Store, cookie: session.CookieOptions = {}, rolling = false) {
+function app(
+  store: session.Store,
+  cookie: session.CookieOptions = {},
+  rolling = false,
+  signin?: Partial<AuthOptions>,
+) {
   const app = express();
   app.use(
     session({
@@ -45,6 +50,19 @@ function app(store: session.Store, cookie: session.CookieOptions = {}, rolling =
       rolling,
     }),
   );
+  // auth() with no IdP call to make: its routes are elsewhere, and no route needs a login.
+  if (signin !== undefined) {
+    app.use(
+      auth({
+        issuerBaseURL: 'https://idp.example.com',
+        baseURL: 'http://127.0.0.1:3000',
+        clientID: 'app',
+        clientSecret: 'secret',
+        routes: { login: '/idp-login' },
+        ...signin,
+      }),
+    );
+  }
   app.get('/login', (req, res) => {
     (req.session as unknown as { user: string }).user = 'ada';
     res.send('signed in');
@@ -230,5 +248,48 @@ describe('throttleTouch() options', () => {
     const wrapped = throttleTouch(store);
     expect(wrapped).toBe(store);
     expect(wrapped.touch).toBeUndefined();
+  });
+});
+
+describe("auth()'s sessionTouchInterval", () => {
+  async function touchesOver20Pages(store: CountingStore, signin: Partial<AuthOptions>) {
+    const agent = request.agent(app(store, {}, false, signin));
+    await agent.get('/login').expect(200);
+    for (let i = 0; i < 20; i++) expect((await agent.get('/page').expect(200)).text).toBe('hello ada');
+    return store.touches;
+  }
+
+  test('by default auth() throttles the touches of the store it finds: 20 pages, no touch', async () => {
+    expect(await touchesOver20Pages(new CountingStore(), {})).toBe(0);
+  });
+
+  test('0 leaves express-session touching the store on every request', async () => {
+    expect(await touchesOver20Pages(new CountingStore(), { sessionTouchInterval: 0 })).toBe(20);
+  });
+
+  test('a store the app wrapped itself keeps its own interval', async () => {
+    const store = new CountingStore();
+    const agent = request.agent(app(throttleTouch(store, { interval: 0.05 }), {}, false, {}));
+    await agent.get('/login').expect(200);
+    await agent.get('/page').expect(200);
+    await sleep(80);
+    await agent.get('/page').expect(200);
+    // auth()'s 60 s did not replace the app's 50 ms: the second page, 80 ms later, touched it.
+    expect(store.touches).toBe(1);
+  });
+
+  test('the interval comes from SESSION_TOUCH_INTERVAL too', async () => {
+    process.env.SESSION_TOUCH_INTERVAL = '0';
+    try {
+      expect(await touchesOver20Pages(new CountingStore(), {})).toBe(20);
+    } finally {
+      delete process.env.SESSION_TOUCH_INTERVAL;
+    }
+  });
+
+  test.each([-1, Number.NaN, '60', 86_401])('%p is a start-up TypeError', (value) => {
+    expect(() => app(new MemoryStore(), {}, false, { sessionTouchInterval: value as number })).toThrow(
+      /"sessionTouchInterval" must be a number from 0 to 86400/,
+    );
   });
 });

@@ -9,7 +9,8 @@
  * The apps run in a child process (per-request-app.ts), the IdP and the load (autocannon) here, so the
  * child's `process.cpuUsage()` is the apps' CPU alone. Contenders: no auth; express-session alone, with
  * a session of one small value and with portcullis' own sessions (what the session layer costs before
- * auth() runs); portcullis (`auth()` + express-session); express-openid-connect with a session store
+ * auth() runs); portcullis (`auth()` + express-session, its store's touches throttled as by default, and with
+ * `sessionTouchInterval: 0`: express-session's touch on every request); express-openid-connect with a session store
  * and with its default encrypted cookie. The stores are MemoryStores, or connect-redis at REDIS_URL
  * with `--store redis`. Each app signs in once, then every round sends requests for `--seconds` with
  * that session cookie to a bare route behind the middleware, contenders in an order rotated each
@@ -144,7 +145,7 @@ async function measure(mode: string, baseline: string | undefined): Promise<Meas
       loginSamples[name]!.push((await cpu()) - before);
     }
   }
-  cookies["express-session (portcullis' session)"] = cookies.portcullis!;
+  cookies["express-session (portcullis' session)"] = cookies['portcullis (sessionTouchInterval: 0)']!;
   cookies['no auth'] = cookies.portcullis!;
   for (const name of ['express-session (small session)', 'express-session (small session, throttleTouch)']) {
     const seeded = await fetch(`${apps[name]}/seed`);

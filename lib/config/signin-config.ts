@@ -167,6 +167,9 @@ export function signinConfig(input: AuthOptions = {}, env: Env = process.env): S
     noStore: optionalBoolean(options.noStore, 'noStore', true),
     autoRefresh: optionalBoolean(options.autoRefresh, 'autoRefresh', false),
     absoluteDuration: optionalNumber(options.absoluteDuration, 'absoluteDuration', 7 * 24 * 3600, { min: 1 }),
+    sessionTouchInterval: optionalNumber(options.sessionTouchInterval, 'sessionTouchInterval', 60, {
+      max: 86_400,
+    }),
     clockTolerance: optionalNumber(options.clockTolerance, 'clockTolerance', 60, { max: 600 }),
     http: {
       fetch: fetchImpl,

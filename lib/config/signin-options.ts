@@ -243,6 +243,13 @@ export const SIGNIN_OPTIONS = {
     default: '604800 (7 days)',
     doc: 'Seconds after login when the user must log in again, whatever their activity.',
   },
+  sessionTouchInterval: {
+    env: 'SESSION_TOUCH_INTERVAL',
+    envKind: 'number',
+    type: 'number',
+    default: '60',
+    doc: "Seconds between two touches of one session in the store by this process: express-session touches the store on every request whose session did not change, and `auth()` wraps the store in `throttleTouch()` so that it does so at most this often (an idle session may then end up to this many seconds early). 0 leaves express-session's touch on every request.",
+  },
   clockTolerance: {
     env: 'CLOCK_TOLERANCE',
     envKind: 'number',

@@ -187,6 +187,8 @@ export interface AuthOptions extends ClientAuthOptions {
   autoRefresh?: boolean | undefined;
   /** [SESSION_ABSOLUTE_DURATION] Seconds after login when the user must log in again, whatever their activity. @default 604800 (7 days) */
   absoluteDuration?: number | undefined;
+  /** [SESSION_TOUCH_INTERVAL] Seconds between two touches of one session in the store by this process: express-session touches the store on every request whose session did not change, and `auth()` wraps the store in `throttleTouch()` so that it does so at most this often (an idle session may then end up to this many seconds early). 0 leaves express-session's touch on every request. @default 60 */
+  sessionTouchInterval?: number | undefined;
   /** [CLOCK_TOLERANCE] Seconds of clock skew tolerated on ID token timestamps. @default 60 */
   clockTolerance?: number | undefined;
   /** [HTTP_TIMEOUT] Milliseconds before a call to the IdP is abandoned. @default 5000 */
@@ -272,6 +274,7 @@ export interface SigninConfig {
   readonly backchannelLogout: boolean;
   readonly autoRefresh: boolean;
   readonly absoluteDuration: number;
+  readonly sessionTouchInterval: number;
   readonly clockTolerance: number;
   readonly http: HttpSettings;
   readonly transactionCookieName: string;

@@ -18,6 +18,7 @@ import { looksLikeRequest, prefersHtml, preventCaching, sendUnauthenticated } fr
 import { createRuntime, type SigninRuntime } from './runtime.js';
 import { getLogin } from './session.js';
 import { silentLogin, silentLoginPossible } from './silent-login.js';
+import { throttleSessionTouch } from './throttle-touch.js';
 
 function pathOf(req: Request): string {
   const url = req.url ?? '/';
@@ -139,6 +140,8 @@ export function auth(options?: AuthOptions): RequestHandler {
     throw new TypeError('auth() must be called with its options: app.use(auth({ ... })), not app.use(auth)');
   }
   const rt = createRuntime(signinConfig(options));
+  /** The store last seen, wrapped in throttleTouch() (sessionTouchInterval) when it could be. */
+  let throttledStore: unknown;
 
   function authMiddleware(req: Request, res: Response, next: NextFunction): void {
     if (req.session === undefined || req.sessionStore === undefined) {
@@ -150,6 +153,10 @@ export function auth(options?: AuthOptions): RequestHandler {
         ),
       );
       return;
+    }
+    if (req.sessionStore !== throttledStore) {
+      throttleSessionTouch(req.sessionStore, rt.config.sessionTouchInterval);
+      throttledStore = req.sessionStore; // one comparison per request after the first
     }
     const state = attachContexts(req, res, next, rt);
     enforceAbsoluteDuration(rt, req);

@@ -49,9 +49,14 @@ function checkOptions(store: unknown, { interval, maxSessions }: Required<Thrott
   }
 }
 
+/** Stores wrapped already: wrapping again (the app's own call, then auth()'s) keeps the first settings. */
+const throttled = new WeakSet<object>();
+
 /**
  * Wrap an express-session store (in place) so that a session is touched at most once per `interval`
- * seconds per process; a store without `touch()` is returned as it is.
+ * seconds per process; a store without `touch()`, or one wrapped already, is returned as it is.
+ * `auth()` does this to the store it finds on its first request (`sessionTouchInterval`, default 60
+ * seconds); call it yourself to choose the settings for the whole app.
  *
  * @example
  * ```ts
@@ -65,7 +70,8 @@ export function throttleTouch<S extends Store>(store: S, options: ThrottleTouchO
   const touch = methods.touch;
   const set = methods.set;
   const destroy = methods.destroy;
-  if (typeof touch !== 'function') return store;
+  if (typeof touch !== 'function' || throttled.has(store)) return store;
+  throttled.add(store);
   const intervalMs = settings.interval * 1000;
   /** When this process last touched or saved each session; Map order is the order of those times. */
   const touchedAt = new Map<string, number>();
@@ -112,4 +118,11 @@ export function throttleTouch<S extends Store>(store: S, options: ThrottleTouchO
     };
   }
   return store;
+}
+
+/** auth()'s default: the store of its requests throttled, unless that is not a store it can wrap. */
+export function throttleSessionTouch(store: unknown, interval: number): void {
+  if (interval <= 0 || typeof store !== 'object' || store === null || throttled.has(store)) return;
+  if (typeof (store as { get?: unknown }).get !== 'function') return;
+  throttleTouch(store as Store, { interval });
 }
