@@ -26,6 +26,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PortcullisError } from './errors.js';
+import { appPrototype, install, lookup, ownPropertySetter, sharedPrototype } from './express-prototypes.js';
 
 const NAME = 'oidc';
 
@@ -37,10 +38,7 @@ function notMounted(what: 'req' | 'res'): PortcullisError {
   );
 }
 
-/** Assigning stores an own property, which then hides the accessor for that object. */
-function setOwn(this: object, value: unknown): void {
-  Object.defineProperty(this, NAME, { value, writable: true, enumerable: true, configurable: true });
-}
+const setOwn = ownPropertySetter(NAME);
 
 /** Where the sign-in product keeps a response's `res.oidc` (set once, by context.ts). */
 type ResponseContextOf = (res: ServerResponse) => unknown;
@@ -76,34 +74,6 @@ const RESPONSE: PropertyDescriptor = {
   set: setOwn,
 };
 
-/** Express's per-app prototype of `target` (it has Express's own `app` property, in 4 and 5 alike). */
-function appPrototype(target: object): object | undefined {
-  const proto: unknown = Object.getPrototypeOf(target);
-  return typeof proto === 'object' && proto !== null && Object.hasOwn(proto, 'app') ? proto : undefined;
-}
-
-function install(proto: object, descriptor: PropertyDescriptor): boolean {
-  const own = Object.getOwnPropertyDescriptor(proto, NAME);
-  if (own !== undefined) return own.get === descriptor.get; // ours already, or the app's own: never replaced
-  // Reflect: a frozen prototype refuses quietly; a diagnostic must never fail the request itself.
-  return Reflect.defineProperty(proto, NAME, descriptor);
-}
-
-/** Express's shared response prototype above `appProto` (the one with `sendStatus`), if that is what it is. */
-function sharedResponsePrototype(appProto: object): object | undefined {
-  const base: unknown = Object.getPrototypeOf(appProto);
-  return typeof base === 'object' && base !== null && Object.hasOwn(base, 'sendStatus') ? base : undefined;
-}
-
-/** What reading `target.oidc` finds first along the prototype chain. */
-function lookup(target: object): PropertyDescriptor | undefined {
-  for (let o: object | null = target; o !== null; o = Object.getPrototypeOf(o) as object | null) {
-    const found = Object.getOwnPropertyDescriptor(o, NAME);
-    if (found !== undefined) return found;
-  }
-  return undefined;
-}
-
 /** The prototypes seen last: one comparison per request once an app is set up. */
 let lastRequest: object | null = null;
 let lastResponse: object | null = null;
@@ -118,18 +88,18 @@ export function guardSigninContext(req: IncomingMessage, res: ServerResponse): b
   const resProto = Object.getPrototypeOf(res) as object | null;
   if (reqProto === lastRequest && resProto === lastResponse) return lastServed;
   const appRequest = appPrototype(req);
-  if (appRequest !== undefined) install(appRequest, REQUEST);
+  if (appRequest !== undefined) install(appRequest, NAME, REQUEST);
   const appResponse = appPrototype(res);
   let served = false;
   if (appResponse !== undefined) {
     guardedApps.add(appResponse);
     // On the shared prototype, so that apps mounted inside this one serve it too.
-    const shared = sharedResponsePrototype(appResponse);
-    if (shared !== undefined && !Object.hasOwn(shared, NAME)) install(shared, RESPONSE);
-    const found = lookup(res);
+    const shared = sharedPrototype(appResponse, 'sendStatus');
+    if (shared !== undefined) install(shared, NAME, RESPONSE);
+    const found = lookup(res, NAME);
     served = found?.get === responseGetter;
     // A frozen shared prototype: this app's own, for the diagnostic; auth() then sets res.oidc itself.
-    if (found === undefined) install(appResponse, RESPONSE);
+    if (found === undefined) install(appResponse, NAME, RESPONSE);
   }
   lastRequest = reqProto;
   lastResponse = resProto;

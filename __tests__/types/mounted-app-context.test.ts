@@ -1,8 +1,9 @@
 /**
- * `req.auth` and `req.oidc` live behind accessors on Express's per-app request prototypes (no property is
- * added to a request: context-guard.ts). An app mounted in another swaps the request's prototype while
- * the request is inside it and puts the parent's back when it leaves, so what bearer() and auth() set
- * inside a mounted app must read the same in the parent's later routes, and each request reads its own.
+ * `req.auth` is an accessor on Express's shared request prototype (lib/api/request-auth.ts), `req.oidc` an
+ * own property set by auth() and `res.oidc` an accessor on the shared response prototype
+ * (context-guard.ts). An app mounted in another swaps the request's prototype while the request is inside
+ * it and puts the parent's back when it leaves, so what bearer() and auth() set inside a mounted app must
+ * read the same in the parent's later routes, and each request reads its own.
  */
 import { describe, expect, test } from '@jest/globals';
 import express from 'express';

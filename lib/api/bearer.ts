@@ -18,6 +18,7 @@ import { createBearerTelemetry, type Watch } from './bearer-telemetry.js';
 import { createCertificateGate } from './certificate-binding.js';
 import { createDpopGate } from './dpop.js';
 import { type Credentials, checkTokenSyntax, findCredentials } from './get-token.js';
+import { setRequestAuth } from './request-auth.js';
 import { type Next, respondWithError } from './respond.js';
 import { withSenderConstraint } from './sender-constraint.js';
 
@@ -155,7 +156,7 @@ export function bearer(options: BearerOptions = {}): NodeMiddleware {
 
 /** Outside any try: an error thrown further down the chain is not a token problem. */
 function proceed(req: IncomingMessage, auth: AuthResult, next: Next): void {
-  (req as IncomingMessage & { auth?: AuthResult }).auth = auth;
+  setRequestAuth(req, auth);
   next();
 }
 
