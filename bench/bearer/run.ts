@@ -183,22 +183,28 @@ async function main(): Promise<void> {
       await load(servers.get(kind)!.url, tokens, WARMUP, dpopOf(kind));
     }
     for (let round = 0; round < ROUNDS; round++) {
-      let ceiling = Number.NaN;
-      for (const kind of kindsFor(mix.tokens)) {
+      // The order rotates each round: a server measured always first (or last) in its round would carry
+      // whatever the load generator's own state does to a round's later runs.
+      const kinds = kindsFor(mix.tokens);
+      const order = kinds.map((_, j) => kinds[(round + j) % kinds.length]!);
+      const thisRound: Record<string, number> = {};
+      for (const kind of order) {
         const r = await load(servers.get(kind)!.url, tokens, DURATION, dpopOf(kind));
         if (r.non2xx > 0 || r.errors > 0) {
           console.error(`${kind} ${mix.name}: ${r.non2xx} non-2xx, ${r.errors} errors`);
         }
         table[kind]![mix.name] = Math.max(table[kind]![mix.name] ?? 0, r.rps);
         cpu[kind]![mix.name] = Math.min(cpu[kind]![mix.name] ?? Number.POSITIVE_INFINITY, r.cpuPerRequest);
-        if (mix.tokens === 1) oneTokenRounds[kind]!.push(r.cpuPerRequest);
-        if (kind === 'none') ceiling = r.cpuPerRequest;
-        const ratios = roundRatios[kind] ?? {};
-        ratios[mix.name] = [...(ratios[mix.name] ?? []), ceiling / r.cpuPerRequest];
-        roundRatios[kind] = ratios;
+        thisRound[kind] = r.cpuPerRequest;
         console.error(
           `${kind.padEnd(26)} ${mix.name.padEnd(13)} round ${round + 1}: ${Math.round(r.rps)} req/s, ${Math.round(r.cpuPerRequest)} µs CPU/request`,
         );
+      }
+      for (const kind of kinds) {
+        if (mix.tokens === 1) oneTokenRounds[kind]!.push(thisRound[kind]!);
+        const ratios = roundRatios[kind] ?? {};
+        ratios[mix.name] = [...(ratios[mix.name] ?? []), thisRound.none! / thisRound[kind]!];
+        roundRatios[kind] = ratios;
       }
     }
   }
@@ -249,7 +255,7 @@ async function main(): Promise<void> {
   }
 
   console.log(
-    "\nThe ceiling's CPU per request divided by each server's, round by round (`none` runs first in each round): median (range)\n",
+    "\nThe ceiling's CPU per request divided by each server's, round by round (the order rotated each round): median (range)\n",
   );
   console.log(`| server | ${MIXES.map((m) => m.name).join(' | ')} |`);
   console.log(`|---|${MIXES.map(() => '---').join('|')}|`);
