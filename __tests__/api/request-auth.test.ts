@@ -162,3 +162,47 @@ test('plain node:http: req.auth is a property of the request', async () => {
   }
   expect(seen).toEqual({ own: true, sub: 'ada' });
 });
+
+test("another copy of portcullis (ESM next to CommonJS), or the app, owning Express's req.auth accessor: bearer() sets req.auth on the request", async () => {
+  const app = express();
+  const shared = Object.getPrototypeOf(app.request) as object;
+  const ours = Object.getOwnPropertyDescriptor(shared, 'auth');
+  // What the other copy (or the app) would have put there first: an accessor that knows nothing of this
+  // copy's verdicts, and here not even a setter.
+  Object.defineProperty(shared, 'auth', { configurable: true, get: () => undefined });
+  try {
+    app.use(protect());
+    app.get('/', (req, res) => {
+      res.json({ sub: req.auth?.payload.sub, own: Object.hasOwn(req, 'auth') });
+    });
+    const token = await ks.token({ sub: 'ada' });
+    const res = await request(app).get('/').set('authorization', `Bearer ${token}`).expect(200);
+    expect(res.body).toEqual({ sub: 'ada', own: true });
+  } finally {
+    if (ours === undefined) Reflect.deleteProperty(shared, 'auth');
+    else Object.defineProperty(shared, 'auth', ours);
+  }
+});
+
+test('plain node:http: an error thrown by what comes after bearer() reaches next(err) instead of leaving the request hanging', async () => {
+  const middleware = protect();
+  const server: Server = createServer((req, res) => {
+    // A token bearer() has not seen: verified asynchronously, so `next` runs from a promise.
+    middleware(req, res, (err?: unknown) => {
+      if (err === undefined) throw new Error('the route failed');
+      res.statusCode = 500;
+      res.end(err instanceof Error ? err.message : 'error');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    const res = await fetch(url, {
+      headers: { authorization: `Bearer ${await ks.token({ sub: 'a-new-caller' })}` },
+      signal: AbortSignal.timeout(3000),
+    });
+    expect([res.status, await res.text()]).toEqual([500, 'the route failed']);
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+});

@@ -142,7 +142,11 @@ export function bearer(options: BearerOptions = {}): NodeMiddleware {
         (auth) => {
           if (watch !== undefined) telemetry.accepted(watch, scheme, cached !== undefined, auth);
           setVerdictRealm(auth, realm);
-          proceed(req, auth, next);
+          try {
+            proceed(req, auth, next);
+          } catch (err) {
+            next(err); // never an unhandled rejection (and a request left hanging); not a token problem
+          }
         },
         (err: unknown) => fail(res, err, next, watch),
       );

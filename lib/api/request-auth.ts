@@ -66,5 +66,9 @@ export function setRequestAuth(req: IncomingMessage, auth: AuthResult): void {
       enumerable: false,
       configurable: true,
     });
-  if (!kept) (req as IncomingMessage & { auth?: AuthResult }).auth = auth;
+  // Reflect.set: an `auth` accessor of someone else's without a setter refuses instead of throwing,
+  // and the verdict then becomes an own property, which hides it.
+  if (!kept && !Reflect.set(req, NAME, auth)) {
+    Object.defineProperty(req, NAME, { value: auth, writable: true, enumerable: true, configurable: true });
+  }
 }
