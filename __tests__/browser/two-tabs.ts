@@ -8,7 +8,8 @@
 import assert from 'node:assert/strict';
 import type { BrowserContext, Page, Request } from 'playwright-core';
 
-const LATENCY_MS = 600;
+// Long enough for both tabs to have sent their request on a busy 2-core CI machine (600 ms once was not).
+const LATENCY_MS = 1500;
 
 async function emulateLatency(pages: Page[], latency: number): Promise<void> {
   for (const page of pages) {
