@@ -26,7 +26,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PortcullisError } from './errors.js';
-import { appPrototype, install, lookup, ownPropertySetter, sharedPrototype } from './express-prototypes.js';
+import { appPrototype, install, lookup, ownPropertySetter, serveFromShared } from './express-prototypes.js';
 
 const NAME = 'oidc';
 
@@ -94,12 +94,9 @@ export function guardSigninContext(req: IncomingMessage, res: ServerResponse): b
   if (appResponse !== undefined) {
     guardedApps.add(appResponse);
     // On the shared prototype, so that apps mounted inside this one serve it too.
-    const shared = sharedPrototype(appResponse, 'sendStatus');
-    if (shared !== undefined) install(shared, NAME, RESPONSE);
-    const found = lookup(res, NAME);
-    served = found?.get === responseGetter;
+    served = serveFromShared(res, 'sendStatus', NAME, RESPONSE);
     // A frozen shared prototype: this app's own, for the diagnostic; auth() then sets res.oidc itself.
-    if (found === undefined) install(appResponse, NAME, RESPONSE);
+    if (lookup(res, NAME) === undefined) install(appResponse, NAME, RESPONSE);
   }
   lastRequest = reqProto;
   lastResponse = resProto;

@@ -23,7 +23,7 @@ export function appPrototype(target: object): object | undefined {
  * `app.response`, so that apps mounted in others see what is defined there), recognised by one of
  * its own methods (`accepts` on requests, `sendStatus` on responses).
  */
-export function sharedPrototype(appProto: object, method: 'accepts' | 'sendStatus'): object | undefined {
+function sharedPrototype(appProto: object, method: 'accepts' | 'sendStatus'): object | undefined {
   const base: unknown = Object.getPrototypeOf(appProto);
   return typeof base === 'object' && base !== null && Object.hasOwn(base, method) ? base : undefined;
 }
@@ -42,6 +42,24 @@ export function install(proto: object, name: string, descriptor: PropertyDescrip
   if (Object.hasOwn(proto, name)) return;
   // Reflect: a frozen prototype refuses quietly; a request must never fail for this.
   Reflect.defineProperty(proto, name, descriptor);
+}
+
+/**
+ * Put `descriptor` on Express's shared prototype above `target` (unless that has a `name` already) and
+ * say whether reading `target[name]` now goes through it: false outside Express, on a frozen prototype,
+ * or where another copy of portcullis (or the app) defined `name` first.
+ */
+export function serveFromShared(
+  target: object,
+  method: 'accepts' | 'sendStatus',
+  name: string,
+  descriptor: PropertyDescriptor,
+): boolean {
+  const app = appPrototype(target);
+  const shared = app === undefined ? undefined : sharedPrototype(app, method);
+  if (shared === undefined) return false;
+  install(shared, name, descriptor);
+  return lookup(target, name)?.get === descriptor.get;
 }
 
 /** The setter of every such accessor: assigning stores an own property, which then hides the accessor. */

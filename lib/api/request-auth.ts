@@ -16,7 +16,7 @@
  * express-oauth2-jwt-bearer do) stores an own property, which hides the accessor for that request.
  */
 import type { IncomingMessage } from 'node:http';
-import { appPrototype, install, lookup, ownPropertySetter, sharedPrototype } from '../express-prototypes.js';
+import { ownPropertySetter, serveFromShared } from '../express-prototypes.js';
 import type { AuthResult } from '../types/express.js';
 
 const NAME = 'auth';
@@ -44,11 +44,8 @@ let lastServed = false;
 function served(req: IncomingMessage): boolean {
   const proto = Object.getPrototypeOf(req) as object | null;
   if (proto === lastSeen) return lastServed;
-  const app = appPrototype(req);
-  const shared = app === undefined ? undefined : sharedPrototype(app, 'accepts');
-  if (shared !== undefined) install(shared, NAME, AUTH);
   lastSeen = proto;
-  lastServed = shared !== undefined && lookup(req, NAME)?.get === readAuth;
+  lastServed = serveFromShared(req, 'accepts', NAME, AUTH);
   return lastServed;
 }
 

@@ -51,14 +51,16 @@ function accessTokenOf(tokens: StoredTokens): AccessToken | undefined {
 
 class SessionRequestContext implements RequestContext {
   readonly #req: Request;
-  readonly #rt: SigninRuntime;
   /** auth()'s notes on this request (request-state.ts); private, so `console.log(req.oidc)` shows none. */
   readonly #state: RequestState;
 
   constructor(req: Request, state: RequestState) {
     this.#req = req;
-    this.#rt = state.rt;
     this.#state = state;
+  }
+
+  get #rt(): SigninRuntime {
+    return this.#state.rt;
   }
 
   static stateOf(context: object): RequestState | undefined {

@@ -122,7 +122,7 @@ export function throttleTouch<S extends Store>(store: S, options: ThrottleTouchO
 
 /** auth()'s default: the store of its requests throttled, unless that is not a store it can wrap. */
 export function throttleSessionTouch(store: unknown, interval: number): void {
-  if (interval <= 0 || typeof store !== 'object' || store === null || throttled.has(store)) return;
+  if (interval <= 0 || typeof store !== 'object' || store === null) return;
   if (typeof (store as { get?: unknown }).get !== 'function') return;
   throttleTouch(store as Store, { interval });
 }
