@@ -7,14 +7,22 @@ import { createTokenCache, type TokenCache, tokenHash } from '../../lib/protocol
 
 const NOW = 1_800_000_000_000;
 const LATER = NOW + 3_600_000;
-const key = (name: string | number) => tokenHash(`token-${name}`);
+/** A JWT's shape: every token starts alike (as real ones do), and ends in its own signature. */
+const HEAD = 'eyJhbGciOiJSUzI1NiIsInR5cCI6ImF0K2p3dCJ9';
+const signature = (name: string | number) => tokenHash(`signature-${name}`).replace(/[+/=]/g, '_');
+const key = (name: string | number) => `${HEAD}.eyJzdWIiOiJ1c2VyIn0.${signature(name)}`;
 
 /** What a verifier does with each request: a hit, or a miss that verifies and offers the verdict. */
 function request(cache: TokenCache<string>, name: string | number, now = NOW): boolean {
-  const hash = key(name);
-  if (cache.get(hash, now) !== undefined) return true;
-  cache.set(hash, String(name), LATER, undefined, now);
+  const token = key(name);
+  if (cache.get(token, now) !== undefined) return true;
+  cache.set(token, tokenHash(token), String(name), LATER, undefined, now);
   return false;
+}
+
+/** Offer a verdict as a verifier does. */
+function remember(cache: TokenCache<string>, token: string, value: string, expiresAt: number, now = NOW) {
+  cache.set(token, tokenHash(token), value, expiresAt, undefined, now);
 }
 
 function hitRate(maxEntries: number, distinct: number, rounds: number): number {
@@ -84,7 +92,7 @@ describe('what it keeps', () => {
 describe('what never answers', () => {
   test('an entry from the moment it expires, and it makes room when met', () => {
     const cache = createTokenCache<string>(2);
-    cache.set(key('a'), 'a', NOW + 1000, undefined, NOW);
+    remember(cache, key('a'), 'a', NOW + 1000);
     expect(cache.get(key('a'), NOW + 999)).toBe('a');
     expect(cache.get(key('a'), NOW + 1000)).toBeUndefined();
     expect(cache.size).toBe(0);
@@ -92,33 +100,82 @@ describe('what never answers', () => {
 
   test('a verdict already dead when offered is not stored', () => {
     const cache = createTokenCache<string>(2);
-    cache.set(key('a'), 'a', NOW, undefined, NOW);
+    remember(cache, key('a'), 'a', NOW);
     expect(cache.size).toBe(0);
   });
 
   test('an expired entry always gives way, however often it was used', () => {
     const cache = createTokenCache<string>(1);
-    cache.set(key('hot'), 'hot', NOW + 1000, undefined, NOW);
+    remember(cache, key('hot'), 'hot', NOW + 1000);
     for (let i = 0; i < 14; i++) cache.get(key('hot'), NOW);
-    cache.set(key('new'), 'new', LATER, undefined, NOW + 1000); // seen once, but the old one is dead
+    remember(cache, key('new'), 'new', LATER, NOW + 1000); // seen once, but the old one is dead
     expect(cache.get(key('new'), NOW + 1000)).toBe('new');
     expect(cache.get(key('hot'), NOW + 1000)).toBeUndefined();
   });
 
   test('entries verified by a key that left the JWKS', () => {
     const cache = createTokenCache<string>(10);
-    cache.set(key('a'), 'a', LATER, 'thumbprint-1', NOW);
-    cache.set(key('b'), 'b', LATER, 'thumbprint-2', NOW);
-    cache.set(key('c'), 'c', LATER, undefined, NOW);
+    cache.set(key('a'), tokenHash(key('a')), 'a', LATER, 'thumbprint-1', NOW);
+    cache.set(key('b'), tokenHash(key('b')), 'b', LATER, 'thumbprint-2', NOW);
+    remember(cache, key('c'), 'c', LATER);
     cache.dropKeys(new Set(['thumbprint-1']));
     expect(cache.get(key('a'), NOW)).toBeUndefined();
     expect(cache.get(key('b'), NOW)).toBe('b');
     expect(cache.get(key('c'), NOW)).toBe('c');
   });
 
-  test('a token that differs in one character', () => {
+  test('a token that differs in one character, at its end or at its start', () => {
     const cache = createTokenCache<string>(10);
-    cache.set(tokenHash('header.payload.signature'), 'verdict', LATER, undefined, NOW);
-    expect(cache.get(tokenHash('header.payload.signaturf'), NOW)).toBeUndefined();
+    const token = key('a');
+    remember(cache, token, 'verdict', LATER);
+    expect(cache.get(`${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`, NOW)).toBeUndefined();
+    expect(cache.get(`X${token.slice(1)}`, NOW)).toBeUndefined();
+    expect(cache.get(token, NOW)).toBe('verdict');
+  });
+
+  test('another payload under the same signature (the lookup finds entries by their tail)', () => {
+    const cache = createTokenCache<string>(10);
+    const signed = `${HEAD}.eyJzdWIiOiJhbGljZSJ9.${signature('a')}`;
+    const forged = `${HEAD}.eyJzdWIiOiJtYWxsb3J5In0.${signature('a')}`;
+    remember(cache, signed, 'alice', LATER);
+    expect(cache.get(forged, NOW)).toBeUndefined();
+    expect(cache.get(forged.slice(-32), NOW)).toBeUndefined(); // the tail alone is no token either
+    expect(cache.get(signed, NOW)).toBe('alice');
+  });
+});
+
+describe('tokens that end alike (opaque tokens of some IdPs)', () => {
+  const tail = 'x'.repeat(40);
+  const first = `first-${tail}`;
+  const second = `second-${tail}`;
+
+  test("each answers with its own verdict, never the other's", () => {
+    const cache = createTokenCache<string>(10);
+    remember(cache, first, 'first', LATER);
+    expect(cache.get(second, NOW)).toBeUndefined();
+    remember(cache, second, 'second', LATER);
+    expect(cache.get(first, NOW) ?? 'miss').not.toBe('second');
+    expect(cache.get(second, NOW) ?? 'miss').not.toBe('first');
+  });
+
+  test('the one sent more often keeps the place they share', () => {
+    const cache = createTokenCache<string>(10);
+    remember(cache, first, 'first', LATER);
+    for (let i = 0; i < 5; i++) cache.get(first, NOW);
+    remember(cache, second, 'second', LATER); // seen once: turned away
+    expect(cache.get(first, NOW)).toBe('first');
+    expect(cache.get(second, NOW)).toBeUndefined();
+    for (let i = 0; i < 10; i++) remember(cache, second, 'second', LATER); // now wanted more
+    expect(cache.get(second, NOW)).toBe('second');
+    expect(cache.get(first, NOW)).toBeUndefined();
+    expect(cache.size).toBe(1);
+  });
+
+  test('a dead entry always gives way to a newcomer with the same tail', () => {
+    const cache = createTokenCache<string>(10);
+    remember(cache, first, 'first', NOW + 1000);
+    for (let i = 0; i < 14; i++) cache.get(first, NOW);
+    remember(cache, second, 'second', LATER, NOW + 1000);
+    expect(cache.get(second, NOW + 1000)).toBe('second');
   });
 });

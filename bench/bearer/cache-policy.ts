@@ -37,7 +37,7 @@ function tinyLfu(maxEntries: number): Policy {
   const cache = createTokenCache<true>(maxEntries);
   return {
     get: (key) => cache.get(key, NOW) === true,
-    set: (key) => cache.set(key, true, LATER, undefined, NOW),
+    set: (key) => cache.set(key, key, true, LATER, undefined, NOW),
   };
 }
 

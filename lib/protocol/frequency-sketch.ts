@@ -10,8 +10,10 @@
  *   other little. Every `10 × width` of them, all counts are halved: what was popular an hour ago
  *   does not stay popular.
  *
- * Keys are SHA-256 hashes (base64) of tokens that verified: no client can aim them at a counter, and a
- * junk token is never counted. Other strings work too.
+ * Keys are counted by their fingerprint (`FrequencySketch.fingerprint`), which the caller keeps, so that
+ * counting a sighting hashes nothing. The keys are SHA-256 hashes (base64) of tokens that verified: no
+ * client can aim them at a counter, and a junk token is never counted. Other strings work too, if their
+ * first 16 characters differ.
  */
 
 const ROWS = 4;
@@ -62,9 +64,13 @@ export class FrequencySketch {
     this.#seenMask = width * 16 - 1;
   }
 
-  /** Count one sighting of `key`. */
-  increment(key: string): void {
-    const h1 = fnv1a(key);
+  /** Where `key` is counted: pass it to `increment` and `frequency`. */
+  static fingerprint(key: string): number {
+    return fnv1a(key);
+  }
+
+  /** Count one sighting of the key with this fingerprint. */
+  increment(h1: number): void {
     const h2 = remix(h1);
     if (!this.#admitted(h1, h2)) return;
     const counts = this.#counts;
@@ -83,9 +89,8 @@ export class FrequencySketch {
     if (++this.#additions >= this.#sampleSize) this.#age();
   }
 
-  /** The sightings of `key` lately (an upper bound: other keys may share its counters). */
-  frequency(key: string): number {
-    const h1 = fnv1a(key);
+  /** The sightings lately of the key with this fingerprint (an upper bound: others may share its counters). */
+  frequency(h1: number): number {
     const h2 = remix(h1);
     const counts = this.#counts;
     const width = this.#width;

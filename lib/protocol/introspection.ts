@@ -138,7 +138,7 @@ export function createIntrospector(
       } catch (err) {
         if (err instanceof InactiveTokenError) {
           const at = options.now();
-          inactive.set(hash, true, at + INACTIVE_TTL_MS, undefined, at);
+          inactive.set(hash, hash, true, at + INACTIVE_TTL_MS, undefined, at);
           span?.setAttribute('portcullis.introspection.active', false);
         }
         if (err instanceof InvalidTokenError) throw err;

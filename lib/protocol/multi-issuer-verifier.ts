@@ -34,7 +34,7 @@ export function createMultiIssuerVerifier(
   const realm = config.realm;
   const verifiers = new Map<number, TokenVerifier>();
   const expected = issuerNames(entries);
-  // One cache for every issuer: a hit needs no decoding to find the issuer (a token's hash names it).
+  // One cache for every issuer: a hit needs no decoding to find the issuer (the token itself finds its verdict).
   const shared = { ...hooks, cache: hooks.cache ?? createVerdictCache(config) };
   const cached = cachedVerdicts(shared.cache, config.maxTokenLength, now);
 

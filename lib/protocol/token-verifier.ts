@@ -5,7 +5,7 @@
  * Issuer metadata (discovery) is resolved once, lazily, before the first token is checked; after
  * that, and whenever the key is known, a token is verified synchronously.
  *
- * A cached verdict costs the token's hash, a map lookup and a number compare (`cached`): the checks
+ * A cached verdict costs a map lookup, a string comparison and a number compare (`cached`): the checks
  * that time can undo (`exp`, `maxTokenAge`) are folded into the entry's expiry when it is stored.
  */
 
@@ -45,10 +45,6 @@ export function createVerdictCache(config: BearerConfig): TokenCache<AuthResult>
   return createTokenCache<AuthResult>(config.cacheMaxEntries);
 }
 
-/**
- * The cache-hit path: same bytes, same verdict, until the moment stored with it. A token too long
- * to have been verified is not even hashed.
- */
 /** A token longer than `maxTokenLength` is refused unread: before any hash, decode or IdP call. */
 export function checkTokenLength(token: string, config: BearerConfig): void {
   if (token.length > config.maxTokenLength) {
@@ -65,7 +61,9 @@ export function cachedVerdicts(
   maxTokenLength: number,
   now: () => number,
 ): TokenVerifier['cached'] {
-  return (token) => (token.length > maxTokenLength ? undefined : cache.get(tokenHash(token), now()));
+  // Same bytes, same verdict, until the moment stored with it. A token too long to have been verified
+  // is not even looked up.
+  return (token) => (token.length > maxTokenLength ? undefined : cache.get(token, now()));
 }
 
 interface Resolved {
@@ -175,10 +173,15 @@ export function createTokenVerifier(
     return until;
   }
 
-  function remember(hash: string, verified: VerifiedJwt | AuthResult, keyId: string | undefined): AuthResult {
+  function remember(
+    token: string,
+    hash: string,
+    verified: VerifiedJwt | AuthResult,
+    keyId: string | undefined,
+  ): AuthResult {
     const result = 'result' in verified ? verified.result : verified;
     const at = now();
-    cache.set(hash, result, expiresAt(result.payload, at), keyId, at);
+    cache.set(token, hash, result, expiresAt(result.payload, at), keyId, at);
     return result;
   }
 
@@ -187,12 +190,14 @@ export function createTokenVerifier(
       if (r.introspector === undefined) {
         throw refuse(new InvalidTokenError('the token is not a JWT', { realm }), { reason: 'opaque' });
       }
-      return r.introspector.introspect(token, hash).then((result) => remember(hash, result, undefined));
+      return r.introspector
+        .introspect(token, hash)
+        .then((result) => remember(token, hash, result, undefined));
     }
     const verified = verifyJwtAccessToken(token, r.ctx, Math.floor(now() / 1000));
     return verified instanceof Promise
-      ? verified.then((v) => remember(hash, v, v.keyId))
-      : remember(hash, verified, verified.keyId);
+      ? verified.then((v) => remember(token, hash, v, v.keyId))
+      : remember(token, hash, verified, verified.keyId);
   }
 
   const cached = cachedVerdicts(cache, config.maxTokenLength, now);
