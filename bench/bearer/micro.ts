@@ -12,13 +12,8 @@
  * counter `add` and histogram `record` of a cache hit alone; run with
  * `--import ./bench/service/without-otel.ts` for a process without `@opentelemetry/api`.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, symlinkSync } from 'node:fs';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as jose from 'jose';
 import { validateBearerOptions } from '../../lib/config/bearer-config.js';
 import { bearer, type NodeMiddleware } from '../../lib/index.js';
@@ -26,6 +21,7 @@ import { createDpopProofVerifier } from '../../lib/protocol/dpop/proof-verifier.
 import { createDpopReplayCache } from '../../lib/protocol/dpop/replay-cache.js';
 import { loadOpenTelemetry } from '../../lib/protocol/observability/otel.js';
 import { createTokenVerifier } from '../../lib/protocol/token-verifier.js';
+import { baselineBearer } from './baseline.js';
 import { dpopClient } from './dpop.js';
 import { AUDIENCE, startIssuer } from './keys.js';
 
@@ -51,17 +47,6 @@ async function time(name: string, n: number, fn: (i: number) => unknown): Promis
 }
 
 // --- A cache hit through the middleware --------------------------------------------------------
-
-const root = fileURLToPath(new URL('../../', import.meta.url));
-async function baselineBearer(ref: string): Promise<typeof bearer> {
-  const dir = mkdtempSync(join(tmpdir(), 'portcullis-baseline-'));
-  const archive = execFileSync('git', ['archive', ref, 'lib', 'package.json', 'tsconfig.json'], {
-    cwd: root,
-  });
-  execFileSync('tar', ['-x', '-C', dir], { input: archive });
-  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  return ((await import(join(dir, 'lib', 'index.ts'))) as { bearer: typeof bearer }).bearer;
-}
 
 const options = { issuer: issuer.issuer, jwksUri: issuer.jwksUri, audience: AUDIENCE };
 const contenders: [string, NodeMiddleware][] = [

@@ -18,13 +18,11 @@
  * request, pre-generated here before each run (each proof needs its own `jti`); its throughput is
  * reported against plain `portcullis` of the same run.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { baselineLib } from '../baseline-lib.js';
 import { type BenchDpopClient, dpopClient } from './dpop.js';
 import { AUDIENCE, type BenchIssuer, startIssuer } from './keys.js';
 
@@ -65,18 +63,6 @@ interface Running {
   url: string;
 }
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-
-/** The `lib/` of another commit, runnable by tsx next to ours (as bench/service/cpu.ts does). */
-function baselineLib(ref: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'portcullis-baseline-'));
-  const archive = execFileSync('git', ['archive', ref, 'lib', 'package.json', 'tsconfig.json'], {
-    cwd: root,
-  });
-  execFileSync('tar', ['-x', '-C', dir], { input: archive });
-  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  return join(dir, 'lib', 'index.ts');
-}
 const BASELINE = KINDS.includes('portcullis-baseline') ? baselineLib(process.env.BASELINE ?? 'main') : '';
 
 async function startServer(kind: string, issuer: BenchIssuer): Promise<Running> {
