@@ -8,6 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/g
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { signInAtIdp } from '../helpers/browser.js';
+import { startIdp } from '../helpers/idp.js';
 import { logoutAtIdp } from '../helpers/idp-logout.js';
 import { point } from '../helpers/otel.js';
 import { loginAs, pageBrowser, startSigninApp } from '../signin/harness.js';
@@ -27,8 +28,8 @@ function one(name: string): ReadableSpan {
 }
 
 /**
- * The IdP calls below `parent`, as `METHOD /path`, in the order they were made; a discovery is its
- * own span with its calls below it, as `discovery: GET /.well-known/…`.
+ * The IdP calls below `parent`, as `METHOD /path`, in the order they were made; a discovery or a JWKS
+ * fetch is its own span with its calls below it, as `discovery: GET /.well-known/…` or `jwks: GET /jwks`.
  */
 function idpCalls(parent: ReadableSpan): string[] {
   return w.telemetry
@@ -37,9 +38,10 @@ function idpCalls(parent: ReadableSpan): string[] {
     .sort((a, b) => a.startTime[0] - b.startTime[0] || a.startTime[1] - b.startTime[1])
     .map((s) => {
       expect(s.spanContext().traceId).toBe(parent.spanContext().traceId);
-      if (s.name === 'portcullis.idp.discovery') {
+      const own = { 'portcullis.idp.discovery': 'discovery', 'portcullis.idp.jwks_fetch': 'jwks' }[s.name];
+      if (own !== undefined) {
         expect(s.kind).toBe(SpanKind.INTERNAL);
-        return `discovery: ${idpCalls(s).join(', ')}`;
+        return `${own}: ${idpCalls(s).join(', ')}`;
       }
       expect(s.kind).toBe(SpanKind.CLIENT);
       return `${s.name} ${new URL(String(s.attributes['url.full'])).pathname}`;
@@ -60,7 +62,11 @@ describe('a login', () => {
     const callback = one('portcullis.signin.callback');
     expect(callback.status.code).not.toBe(SpanStatusCode.ERROR);
     expect(callback.attributes).toMatchObject({ 'portcullis.provider': 'default' });
-    expect(idpCalls(callback)).toEqual(['POST /token', 'GET /jwks', 'GET /me']);
+    expect(idpCalls(callback)).toEqual(['POST /token', 'jwks: GET /jwks', 'GET /me']);
+    expect(one('portcullis.idp.jwks_fetch').attributes).toEqual({
+      'portcullis.jwks.cause': 'initial',
+      'portcullis.jwks.keys': expect.any(Number),
+    });
     const token = w.telemetry.spans().find((s) => s.name === 'POST')!;
     expect(token.attributes).toEqual({
       'http.request.method': 'POST',
@@ -74,6 +80,7 @@ describe('a login', () => {
       'idp.discovery.fetched',
       'signin.login.started',
       'idp.token.completed',
+      'idp.jwks.fetched',
       'signin.login.completed',
     ]);
     expect(w.events[1]).toEqual({
@@ -83,7 +90,19 @@ describe('a login', () => {
       silent: false,
     });
     expect(w.events[2]).toMatchObject({ grant: 'authorization_code', url: `${w.idp.issuer}/token` });
-    expect(w.events[3]).toMatchObject({ sub: 'alice', provider: 'default', durationMs: expect.any(Number) });
+    expect(w.events[3]).toEqual({
+      type: 'idp.jwks.fetched',
+      url: `${w.idp.issuer}/jwks`,
+      cause: 'initial',
+      keys: expect.any(Number),
+      durationMs: expect.any(Number),
+    });
+    expect(w.events[3]).toMatchObject({
+      keys: one('portcullis.idp.jwks_fetch').attributes['portcullis.jwks.keys'],
+    });
+    expect(w.events[4]).toMatchObject({ sub: 'alice', provider: 'default', durationMs: expect.any(Number) });
+    const fetched = { 'portcullis.jwks.cause': 'initial', 'server.address': idpHost() };
+    expect((await point(w.telemetry, 'portcullis.idp.jwks.fetches', fetched))?.value).toBe(1);
     expect(w.published).toEqual(w.events);
   });
 
@@ -267,5 +286,37 @@ describe('a signed-in session', () => {
     const ended = { 'portcullis.logout.kind': 'backchannel', 'portcullis.outcome': 'success' };
     expect((await point(w.telemetry, 'portcullis.signin.logouts', ended))?.value).toBe(1);
     expect(w.published).toEqual(w.events);
+  });
+});
+
+describe('the IdP rotates its keys', () => {
+  test('the next login refetches the JWKS for the new kid: told, spanned and counted as unknown_kid', async () => {
+    const idp = await startIdp();
+    const app = await startSigninApp(idp, { options: { onEvent: (event) => w.events.push(event) } });
+    try {
+      await loginAs(new TestBrowser(), app);
+      await idp.rotateKeys();
+      w.forget();
+      const { result } = await loginAs(new TestBrowser(), app);
+      expect(result.status).toBe(302);
+      expect(w.events.filter((e) => e.type.startsWith('idp.jwks.'))).toEqual([
+        {
+          type: 'idp.jwks.fetched',
+          url: `${idp.issuer}/jwks`,
+          cause: 'unknown_kid',
+          keys: expect.any(Number),
+          durationMs: expect.any(Number),
+        },
+      ]);
+      expect(one('portcullis.idp.jwks_fetch').attributes['portcullis.jwks.cause']).toBe('unknown_kid');
+      const refetched = {
+        'portcullis.jwks.cause': 'unknown_kid',
+        'server.address': new URL(idp.issuer).host,
+      };
+      expect((await point(w.telemetry, 'portcullis.idp.jwks.fetches', refetched))?.value).toBe(1);
+    } finally {
+      await app.close();
+      await idp.close();
+    }
   });
 });

@@ -65,6 +65,7 @@ test('no span, metric, event or channel message holds a secret of the sign-in', 
   const types = new Set(w.events.map((e) => e.type));
   expect([...types].sort()).toEqual([
     'idp.discovery.fetched',
+    'idp.jwks.fetched',
     'idp.token.completed',
     'signin.backchannel_logout.completed',
     'signin.backchannel_logout.rejected',

@@ -6,6 +6,7 @@
  */
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import type { SigninEvent } from '../../lib/index.js';
 import { startIdp, type TestIdp, WEB_SECRET } from '../helpers/idp.js';
 import { type OddIdp, startOddIdp } from '../helpers/odd-idp.js';
 import { type RogueIdp, startRogueIdp } from '../helpers/rogue-idp.js';
@@ -151,7 +152,10 @@ describe('auth() against IdPs that answer oddly', () => {
   test('the JWKS for the ID token answers 404: a 503 naming the JWKS URL, not a bad ID token', async () => {
     const jwks = rogue.metadata['jwks_uri'];
     rogue.metadata['jwks_uri'] = `${rogue.issuer}/keys-moved`;
-    const app = await startSigninApp(rogue, { options: { authorizationParams: { scope: 'openid' } } });
+    const events: SigninEvent[] = [];
+    const app = await startSigninApp(rogue, {
+      options: { authorizationParams: { scope: 'openid' }, onEvent: (event) => events.push(event) },
+    });
     try {
       const browser = new TestBrowser();
       const login = new URL((await browser.get(`${app.baseURL}/login`)).location!);
@@ -180,6 +184,15 @@ describe('auth() against IdPs that answer oddly', () => {
           `JWKS fetch failed: the JWKS endpoint ${rogue.issuer}/keys-moved answered 404 (application/json): ` +
           "check the jwks_uri of the IdP's discovery document",
       });
+      // The operator's event says so too.
+      expect(events.filter((e) => e.type.startsWith('idp.jwks.'))).toEqual([
+        {
+          type: 'idp.jwks.failed',
+          url: `${rogue.issuer}/keys-moved`,
+          code: 'ERR_IDP_UNAVAILABLE',
+          durationMs: expect.any(Number),
+        },
+      ]);
     } finally {
       rogue.metadata['jwks_uri'] = jwks;
       await app.close();

@@ -9,8 +9,11 @@ import * as jose from 'jose';
 import { IdpUnavailableError, PortcullisError } from '../errors.js';
 import { ASYMMETRIC_ALGORITHMS } from './algorithms.js';
 import { type HttpSettings, isNetworkError, safeCause } from './http.js';
-import { idpError, unusableAnswerError } from './idp-error.js';
+import { idpError, publicUrl, unusableAnswerError } from './idp-error.js';
 import { jwksCall } from './jwks.js';
+import type { Emit } from './observability/emitter.js';
+import type { IdpEvent, JwksFetchCause } from './observability/events.js';
+import { inSpan } from './observability/spans.js';
 import { joseRefusal, type SigninRefusal, withRefusal } from './oidc-refusal.js';
 
 /** The algorithms to accept: the configured one, else the IdP's advertised asymmetric ones. */
@@ -32,25 +35,81 @@ export type KeySet = ReturnType<typeof jose.createRemoteJWKSet>;
  * Each key set's URI and the JWKS endpoint's last answer: jose's errors ("Expected 200 OK …") carry
  * neither, and an operator needs both.
  */
-const lastAnswers = new WeakMap<KeySet, { readonly uri: URL; response: Response | undefined }>();
+interface LastAnswer {
+  readonly uri: URL;
+  response: Response | undefined;
+}
+const lastAnswers = new WeakMap<KeySet, LastAnswer>();
+
+/** How long jose keeps the ID token keys before fetching them again. */
+const KEYS_MAX_AGE_MS = 10 * 60_000;
 
 /**
  * The IdP's keys for ID tokens. No cooldown: an ID token comes straight from the token endpoint,
  * so an unknown `kid` means the IdP rotated its keys and an immediate refetch is right.
  */
-export function createIdTokenKeySet(jwksUri: URL, http: HttpSettings): KeySet {
-  const seen: { readonly uri: URL; response: Response | undefined } = { uri: jwksUri, response: undefined };
+export function createIdTokenKeySet(jwksUri: URL, http: HttpSettings, emit?: Emit<IdpEvent>): KeySet {
+  const seen: LastAnswer = { uri: jwksUri, response: undefined };
   const set = jose.createRemoteJWKSet(jwksUri, {
     cooldownDuration: 0,
-    cacheMaxAge: 10 * 60_000,
+    cacheMaxAge: KEYS_MAX_AGE_MS,
     timeoutDuration: http.timeout,
-    [jose.customFetch]: async (url, init) => {
-      seen.response = await http.fetch(url, init as RequestInit);
-      return seen.response;
-    },
+    [jose.customFetch]: watchedFetch(seen, http, emit),
   });
   lastAnswers.set(set, seen);
   return set;
+}
+
+/**
+ * jose fetches the keys; each fetch is told as `bearer()`'s are (jwks.ts): a `portcullis.idp.jwks_fetch`
+ * span with its HTTP call below it, and an `idp.jwks.fetched` or `idp.jwks.failed` event (hence the
+ * `portcullis.idp.jwks.fetches` metric). jose does not say why it fetches: the first fetch is `initial`,
+ * one after `KEYS_MAX_AGE_MS` is `expired`, any other is for a `kid` it did not know.
+ */
+function watchedFetch(seen: LastAnswer, http: HttpSettings, emit: Emit<IdpEvent> | undefined) {
+  const url = publicUrl(seen.uri) ?? '';
+  let fetchedAt: number | undefined;
+  return async (target: string, init: unknown): Promise<Response> => {
+    const age = fetchedAt === undefined ? undefined : Date.now() - fetchedAt;
+    const cause: JwksFetchCause =
+      age === undefined ? 'initial' : age >= KEYS_MAX_AGE_MS ? 'expired' : 'unknown_kid';
+    const started = performance.now();
+    const fetched = inSpan('portcullis.idp.jwks_fetch', { 'portcullis.jwks.cause': cause }, async (span) => {
+      seen.response = await http.fetch(target, init as RequestInit);
+      const keys = await keyCount(seen.response);
+      if (keys === undefined) throw new UnusableKeySet(seen.response); // the span fails; jose says why
+      span?.setAttribute('portcullis.jwks.keys', keys);
+      fetchedAt = Date.now();
+      emit?.({ type: 'idp.jwks.fetched', url, cause, keys, durationMs: performance.now() - started });
+      return seen.response;
+    });
+    return fetched.catch((err: unknown) => {
+      const durationMs = performance.now() - started;
+      emit?.({ type: 'idp.jwks.failed', url, code: 'ERR_IDP_UNAVAILABLE', durationMs });
+      if (err instanceof UnusableKeySet) return err.response;
+      throw err;
+    });
+  };
+}
+
+/** A JWKS answer that holds no keys (an error status, or no JWK Set): jose gets it and names the problem. */
+class UnusableKeySet extends Error {
+  readonly code = 'ERR_IDP_UNAVAILABLE';
+  constructor(readonly response: Response) {
+    super('the JWKS answer holds no JWK Set');
+  }
+}
+
+/** How many keys a JWKS answer holds, read from a copy (jose reads the answer itself); `undefined` for no JWK Set. */
+async function keyCount(response: Response): Promise<number | undefined> {
+  if (!response.ok) return undefined;
+  try {
+    const body: unknown = await response.clone().json();
+    const keys = typeof body === 'object' && body !== null ? (body as { keys?: unknown }).keys : undefined;
+    return Array.isArray(keys) ? keys.length : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -33,7 +33,7 @@ export interface OidcClientOptions {
   dpopKeys?: DpopKeyRing | undefined;
   /** JAR (RFC 9101): when to sign the authorization request, and with which key. Never, by default. */
   requestObject?: RequestObjectSettings | undefined;
-  /** Told of discovery and token requests (`idp.…` events). */
+  /** Told of discovery, JWKS fetches and token requests (`idp.…` events). */
   emit?: Emit<IdpEvent> | undefined;
   /** A security profile's checks (FAPI 2.0): of the IdP at login, of its answers at the callback. */
   profile?: ClientProfile | undefined;
@@ -94,7 +94,8 @@ export class IdpConnection {
       });
     }
     if (this.#keys?.uri !== as.jwks_uri) {
-      this.#keys = { uri: as.jwks_uri, set: createIdTokenKeySet(new URL(as.jwks_uri), this.http) };
+      const set = createIdTokenKeySet(new URL(as.jwks_uri), this.http, this.options.emit);
+      this.#keys = { uri: as.jwks_uri, set };
     }
     return this.#keys.set;
   }
