@@ -2,7 +2,7 @@
  * The verified-token cache: verdicts keyed by the whole token, so that a client sending the same token
  * on every request pays for the signature once. A hit is one `Map` lookup on the token's last 32
  * characters, one string comparison, one number compare and a counter: nothing else is checked again,
- * nothing is allocated, nothing is hashed.
+ * nothing is hashed, and the slice of those 32 characters is all that is allocated.
  *
  * - A hit needs the entire token, byte for byte: the lookup finds the entry by the token's tail (a
  *   JWT's signature, an opaque token's random part) and the entry then compares the whole token. Two
@@ -58,7 +58,7 @@ interface Entry<V> {
 // `crypto.hash` (Node 20.12+) is a one-shot digest, about twice as fast as createHash for a token.
 const oneShot = (crypto as { hash?: (alg: string, data: string, enc: 'base64') => string }).hash;
 
-/** The cache key of a token: its SHA-256, base64. */
+/** A token's SHA-256, base64: what the sketch counts a verdict by, and the key of caches junk reaches (introspection's). */
 export function tokenHash(token: string): string {
   return oneShot !== undefined
     ? oneShot('sha256', token, 'base64')
