@@ -10,10 +10,10 @@ import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
 import { describe, expect, test } from '@jest/globals';
 import express from 'express';
-import express4 from 'express4';
 import request from 'supertest';
 import { type AuthResult, bearer, requireScope } from '../../lib/index.js';
 import { AUDIENCE, useKeyServer } from '../helpers/key-server.js';
+import { EXPRESS } from '../signin/harness.js';
 
 const ks = useKeyServer();
 
@@ -26,10 +26,7 @@ const carried = (headers: Headers) => ['authorization', 'x-trace'].filter((name)
 
 const protect = () => bearer({ issuer: ks.issuer, jwksUri: ks.jwksUri, audience: AUDIENCE });
 
-describe.each([
-  ['Express 5', express],
-  ['Express 4', express4],
-])('%s', (_name, makeExpress) => {
+describe.each(EXPRESS)('%s', (_name, makeExpress) => {
   test('req.auth reads the verdict, and bearer() added no property to the request', async () => {
     const app = makeExpress();
     let before: (string | symbol)[] = [];

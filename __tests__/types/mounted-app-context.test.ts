@@ -6,12 +6,12 @@
  * read the same in the parent's later routes, and each request reads its own.
  */
 import { describe, expect, test } from '@jest/globals';
-import express from 'express';
+import type express from 'express';
 import session from 'express-session';
-import express4 from 'express4';
 import request from 'supertest';
 import { auth, bearer } from '../../lib/index.js';
 import { AUDIENCE, useKeyServer } from '../helpers/key-server.js';
+import { EXPRESS } from '../signin/harness.js';
 
 /** An app that signs users in; no request here reaches the IdP. */
 const SIGNIN_OPTIONS = {
@@ -23,10 +23,7 @@ const SIGNIN_OPTIONS = {
 
 const ks = useKeyServer();
 
-describe.each([
-  ['Express 5', express],
-  ['Express 4', express4],
-])('%s', (_name, makeExpress) => {
+describe.each(EXPRESS)('%s', (_name, makeExpress) => {
   function apps() {
     const inner = makeExpress();
     inner.use(bearer({ issuer: ks.issuer, jwksUri: ks.jwksUri, audience: AUDIENCE, authRequired: false }));
@@ -65,10 +62,7 @@ describe.each([
   });
 });
 
-describe.each([
-  ['Express 5', express],
-  ['Express 4', express4],
-])('%s: res.oidc, and what auth() adds to a request', (_name, makeExpress) => {
+describe.each(EXPRESS)('%s: res.oidc, and what auth() adds to a request', (_name, makeExpress) => {
   function app() {
     const outer = makeExpress();
     const before: { req: (string | symbol)[]; res: (string | symbol)[] } = { req: [], res: [] };

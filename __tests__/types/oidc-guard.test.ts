@@ -8,9 +8,9 @@ import type { AddressInfo } from 'node:net';
 import { describe, expect, test } from '@jest/globals';
 import express from 'express';
 import session from 'express-session';
-import express4 from 'express4';
 import request from 'supertest';
 import { auth, bearer, requireScope } from '../../lib/index.js';
+import { EXPRESS } from '../signin/harness.js';
 
 /** An app that signs users in; no request here reaches the IdP. */
 const SIGNIN_OPTIONS = {
@@ -31,10 +31,7 @@ const onError: express.ErrorRequestHandler = (err: { code?: string; message?: st
   res.status(500).json({ code: err.code, message: err.message });
 };
 
-describe.each([
-  ['Express 5', express],
-  ['Express 4', express4],
-])('%s, bearer-only app', (_name, makeExpress) => {
+describe.each(EXPRESS)('%s, bearer-only app', (_name, makeExpress) => {
   function bearerOnlyApp() {
     const app = makeExpress();
     app.use(bearer(bearerOptions));
@@ -136,10 +133,7 @@ test('plain node:http: bearer() leaves the request as it is', async () => {
   expect('oidc' in IncomingMessage.prototype).toBe(false);
 });
 
-describe.each([
-  ['Express 5', express],
-  ['Express 4', express4],
-])('%s, sign-in app', (_name, makeExpress) => {
+describe.each(EXPRESS)('%s, sign-in app', (_name, makeExpress) => {
   function signinApp() {
     const app = makeExpress();
     app.use(session({ secret: 'test secret', resave: false, saveUninitialized: false }));
